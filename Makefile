@@ -1,0 +1,38 @@
+# Two commands for a new machine: `make run` (install + start on embedded defaults) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint lock bench clean-data
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is required: apt-get install python3.11 python3.11-venv"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/fluxori serve
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Re-resolve the direct dependencies of pyproject.toml and write the exact versions to requirements.lock.
+lock:
+	rm -rf /tmp/fluxori-lock && $(PYTHON) -m venv /tmp/fluxori-lock
+	/tmp/fluxori-lock/bin/pip install --quiet --upgrade pip setuptools wheel
+	/tmp/fluxori-lock/bin/pip install --quiet -e '.[test]'
+	{ echo "# Exact versions of every dependency, installed by 'make install'. Regenerate with 'make lock'."; \
+	  /tmp/fluxori-lock/bin/pip freeze --exclude-editable | grep -v '^fluxori'; } > requirements.lock
+
+clean-data:
+	rm -rf .fluxori

@@ -1,0 +1,102 @@
+"""Service configuration, read from `FLUXORI_*` environment variables (pydantic-settings).
+
+`local` mode needs no settings at all: Firestore is Google's emulator started by the CLI, embeddings come from a
+model shipped in a package, the vector index lives under `data_dir`, and the chat model is the offline one.
+`gcp` mode switches every adapter to its Google Cloud counterpart unless a setting says otherwise.
+The Cloud Run service in `terraform/` sets exactly these names (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Mode = Literal["local", "gcp"]
+LlmProvider = Literal["offline", "vertex", "openai-compatible"]
+EmbeddingProvider = Literal["local", "vertex"]
+VectorBackend = Literal["local", "vertex"]
+
+DEFAULT_LLM_MODELS: dict[str, str] = {
+    "offline": "fluxori-offline-1",
+    "vertex": "gemini-2.5-flash",
+    "openai-compatible": "local-model",
+}
+DEFAULT_EMBEDDING_MODELS: dict[str, str] = {
+    "local": "all-MiniLM-L6-v2",
+    "vertex": "text-embedding-005",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLUXORI_", env_file=".env", extra="ignore")
+
+    mode: Mode = "local"
+
+    # Google Cloud: Firestore, Storage and Cloud Run in Johannesburg; Vertex AI in the Netherlands.
+    project: str = "fluxori-local"
+    region: str = "africa-south1"
+    vertex_region: str = "europe-west4"
+    firestore_database: str = "(default)"
+    kb_bucket: str | None = Field(default=None, description="Bucket of knowledge-base files, without gs://")
+
+    # Local mode: where the emulator's export, the vector index and caches are kept between runs.
+    data_dir: Path = Path(".fluxori")
+    emulator_port: int = Field(default=8085, ge=1, le=65535)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Models. Empty values take the default of the mode (see `resolve_defaults`).
+    llm_provider: LlmProvider | None = None
+    llm_model: str = ""
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    embedding_provider: EmbeddingProvider | None = None
+    embedding_model: str = ""
+
+    # Vector index. Vertex AI Vector Search resources are full resource names or numeric ids.
+    vector_backend: VectorBackend | None = None
+    vector_index_id: str | None = None
+    vector_endpoint_id: str | None = None
+    vector_deployed_index_id: str | None = None
+
+    # Assistant behaviour and protection.
+    confirmation_ttl_seconds: int = Field(default=900, ge=30)
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    max_message_chars: int = Field(default=4000, ge=100)
+
+    @model_validator(mode="after")
+    def resolve_defaults(self) -> Settings:
+        cloud = self.mode == "gcp"
+        if self.llm_provider is None:
+            self.llm_provider = "vertex" if cloud else "offline"
+        if not self.llm_model:
+            self.llm_model = DEFAULT_LLM_MODELS[self.llm_provider]
+        if self.embedding_provider is None:
+            self.embedding_provider = "vertex" if cloud else "local"
+        if not self.embedding_model:
+            self.embedding_model = DEFAULT_EMBEDDING_MODELS[self.embedding_provider]
+        if self.vector_backend is None:
+            self.vector_backend = "vertex" if cloud else "local"
+        if cloud and self.project == "fluxori-local":
+            raise ValueError("FLUXORI_MODE=gcp needs FLUXORI_PROJECT set to your Google Cloud project id")
+        if self.vector_backend == "vertex" and not (
+            self.vector_index_id and self.vector_endpoint_id and self.vector_deployed_index_id
+        ):
+            raise ValueError(
+                "the Vertex AI vector backend needs FLUXORI_VECTOR_INDEX_ID, FLUXORI_VECTOR_ENDPOINT_ID and "
+                "FLUXORI_VECTOR_DEPLOYED_INDEX_ID (terraform output prints them)"
+            )
+        if self.llm_provider == "openai-compatible" and not self.openai_base_url:
+            raise ValueError("FLUXORI_LLM_PROVIDER=openai-compatible needs FLUXORI_OPENAI_BASE_URL")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

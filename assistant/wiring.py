@@ -1,0 +1,59 @@
+"""The composition root: turns Settings into the adapters of one mode (local or gcp) and shares them.
+
+Everything below `assistant` receives its collaborators from here, so each layer stays free of configuration.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from assistant.settings import Settings
+from domain.catalog import ProductRepository
+from domain.credits import CreditsRepository
+from domain.inventory import InventoryRepository
+from domain.orders import OrderRepository
+from domain.orgs import ApiKeyRepository, OrgRepository
+from domain.store import Store, make_client
+from domain.trade import ShipmentRepository
+
+
+class Services:
+    """Lazily built, process-wide adapters. Construct once per process (CLI command, server, test)."""
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self._store = store
+
+    @cached_property
+    def store(self) -> Store:
+        if self._store is not None:
+            return self._store
+        return Store.connect(make_client(self.settings.project, self.settings.firestore_database))
+
+    @cached_property
+    def orgs(self) -> OrgRepository:
+        return OrgRepository(self.store)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyRepository:
+        return ApiKeyRepository(self.store)
+
+    @cached_property
+    def products(self) -> ProductRepository:
+        return ProductRepository(self.store)
+
+    @cached_property
+    def inventory(self) -> InventoryRepository:
+        return InventoryRepository(self.store, self.products)
+
+    @cached_property
+    def orders(self) -> OrderRepository:
+        return OrderRepository(self.store, self.inventory)
+
+    @cached_property
+    def shipments(self) -> ShipmentRepository:
+        return ShipmentRepository(self.store)
+
+    @cached_property
+    def credits(self) -> CreditsRepository:
+        return CreditsRepository(self.store)

@@ -1,0 +1,86 @@
+"""Products: the catalogue of one organisation, keyed by SKU."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from google.cloud.firestore_v1.base_query import FieldFilter
+from pydantic import BaseModel, Field, field_validator
+
+from domain.errors import InvalidInput, NotFound
+from domain.store import Store, utcnow
+
+SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,39}$")
+
+
+def normalise_sku(sku: str) -> str:
+    value = sku.strip().upper()
+    if not SKU.match(value):
+        raise InvalidInput(f"SKU {sku!r} is not valid: use 3-40 letters, digits and dashes, e.g. BV-TENT-0001")
+    return value
+
+
+class Product(BaseModel):
+    sku: str
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    category: str
+    price_cents: int = Field(ge=0, description="Selling price excluding VAT, in ZAR cents")
+    barcode: str = ""
+    hs_code: str = ""
+    supplier: str = ""
+    origin_country: str = ""
+    reorder_point: int = Field(default=0, ge=0)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("sku")
+    @classmethod
+    def _sku(cls, value: str) -> str:
+        return normalise_sku(value)
+
+    @property
+    def price_zar(self) -> float:
+        return self.price_cents / 100
+
+
+class ProductRepository:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _col(self, org_id: str):
+        return self.store.col(org_id, "products")
+
+    def upsert(self, org_id: str, product: Product) -> Product:
+        product = product.model_copy(update={"updated_at": utcnow()})
+        self._col(org_id).document(product.sku).set(product.model_dump())
+        return product
+
+    def get(self, org_id: str, sku: str) -> Product:
+        snap = self._col(org_id).document(normalise_sku(sku)).get()
+        if not snap.exists:
+            raise NotFound(f"there is no product with SKU {sku.upper()!r}")
+        return Product(**snap.to_dict())
+
+    def get_many(self, org_id: str, skus: list[str]) -> dict[str, Product]:
+        refs = [self._col(org_id).document(normalise_sku(sku)) for sku in skus]
+        return {snap.id: Product(**snap.to_dict()) for snap in self.store.client.get_all(refs) if snap.exists}
+
+    def list(self, org_id: str, category: str | None = None, limit: int | None = None) -> list[Product]:
+        query = self._col(org_id)
+        if category:
+            query = query.where(filter=FieldFilter("category", "==", category))
+        query = query.order_by("sku")
+        if limit:
+            query = query.limit(limit)
+        return [Product(**snap.to_dict()) for snap in query.stream()]
+
+    def set_reorder_point(self, org_id: str, sku: str, reorder_point: int) -> Product:
+        if reorder_point < 0:
+            raise InvalidInput("a reorder point cannot be negative")
+        product = self.get(org_id, sku)
+        self._col(org_id).document(product.sku).update({"reorder_point": reorder_point, "updated_at": utcnow()})
+        return product.model_copy(update={"reorder_point": reorder_point})
+
+    def delete(self, org_id: str, sku: str) -> None:
+        self._col(org_id).document(normalise_sku(sku)).delete()

@@ -1,0 +1,54 @@
+"""Domain errors. Each carries a message meant for the person who asked, saying what to fix."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every refusal the domain makes; nothing was written when one is raised."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+
+
+class InsufficientCredits(DomainError):
+    code = "insufficient_credits"
+
+
+class QuotaExceeded(DomainError):
+    code = "quota_exceeded"
+
+    def __init__(self, message: str, retry_after_seconds: int, **details: object) -> None:
+        super().__init__(message, retry_after_seconds=retry_after_seconds, **details)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class Conflict(DomainError):
+    """The same key was used for a different request, or the record already exists."""
+
+    code = "conflict"
+
+
+class ContentionError(DomainError):
+    """A transaction kept colliding with concurrent writers and gave up."""
+
+    code = "contention"

@@ -1,0 +1,41 @@
+"""Idempotency keys: a retried operation returns the first result instead of running twice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from google.cloud import firestore
+
+from domain.errors import Conflict, InvalidInput
+from domain.store import Store, utcnow
+
+
+def fingerprint(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Idempotency:
+    """Within a transaction: `lookup` before any write, `remember` with the writes."""
+
+    def __init__(self, store: Store, org_id: str, key: str | None, payload: dict[str, Any]) -> None:
+        if key is not None and (not 1 <= len(key) <= 200 or "/" in key):
+            raise InvalidInput("an idempotency key has 1-200 characters and no '/'")
+        self.ref = store.col(org_id, "operations").document(key) if key else None
+        self.fingerprint = fingerprint(payload)
+
+    def lookup(self, tx: firestore.Transaction) -> dict[str, Any] | None:
+        if self.ref is None:
+            return None
+        snap = self.ref.get(transaction=tx)
+        if not snap.exists:
+            return None
+        data = snap.to_dict()
+        if data["fingerprint"] != self.fingerprint:
+            raise Conflict("this idempotency key was already used for a different request; use a new key")
+        return data["result"]
+
+    def remember(self, tx: firestore.Transaction, result: dict[str, Any]) -> None:
+        if self.ref is not None:
+            tx.set(self.ref, {"fingerprint": self.fingerprint, "result": result, "created_at": utcnow()})

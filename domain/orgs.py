@@ -1,0 +1,135 @@
+"""Organisations, their users and API keys. A key is stored only as its SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+from pydantic import BaseModel, Field
+
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.store import Store, utcnow
+
+ORG_ID = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+
+
+class Role(StrEnum):
+    merchant = "merchant"
+    support = "support"
+    admin = "admin"
+
+
+class Organisation(BaseModel):
+    id: str
+    name: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+
+
+class Principal(BaseModel):
+    """Who is calling: resolved from an API key by the server, never taken from a request body."""
+
+    org_id: str
+    role: Role
+    key_id: str
+    label: str = ""
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def validate_org_id(org_id: str) -> str:
+    if not ORG_ID.match(org_id):
+        raise InvalidInput(
+            f"organisation id {org_id!r} is not valid: use 3-40 lowercase letters, digits and dashes, "
+            "starting with a letter"
+        )
+    return org_id
+
+
+class OrgRepository:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create(self, org_id: str, name: str) -> Organisation:
+        org = Organisation(id=validate_org_id(org_id), name=name)
+        try:
+            self.store.org(org_id).create(org.model_dump())
+        except gexc.Conflict as exc:
+            raise Conflict(f"organisation {org_id!r} already exists") from exc
+        return org
+
+    def get(self, org_id: str) -> Organisation:
+        snap = self.store.org(org_id).get()
+        if not snap.exists:
+            raise NotFound(f"organisation {org_id!r} does not exist")
+        return Organisation(**snap.to_dict())
+
+    def exists(self, org_id: str) -> bool:
+        return self.store.org(org_id).get().exists
+
+    def list(self) -> list[Organisation]:
+        return [Organisation(**snap.to_dict()) for snap in self.store.client.collection("orgs").stream()]
+
+    def add_user(self, org_id: str, user: User) -> User:
+        self.get(org_id)
+        self.store.col(org_id, "users").document(user.id).set(user.model_dump(mode="json"))
+        return user
+
+    def list_users(self, org_id: str) -> list[User]:
+        return [User(**snap.to_dict()) for snap in self.store.col(org_id, "users").stream()]
+
+
+class ApiKeyRepository:
+    """Keys live in a top-level collection keyed by hash: a caller is resolved before its organisation is known."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._keys = store.client.collection("api_keys")
+
+    def create(self, org_id: str, role: Role, label: str = "", key: str | None = None) -> str:
+        """Store a new key and return it in clear, once. `key` lets demo data use fixed, documented keys."""
+        if not self.store.org(org_id).get().exists:
+            raise NotFound(f"organisation {org_id!r} does not exist")
+        key = key or f"fx_{secrets.token_urlsafe(32)}"
+        self._keys.document(hash_key(key)).set(
+            {
+                "org_id": org_id,
+                "role": Role(role).value,
+                "label": label,
+                "prefix": key[:12],
+                "created_at": utcnow(),
+                "revoked": False,
+            }
+        )
+        return key
+
+    def authenticate(self, key: str) -> Principal | None:
+        if not key or len(key) > 200:
+            return None
+        key_id = hash_key(key)
+        snap = self._keys.document(key_id).get()
+        if not snap.exists:
+            return None
+        data = snap.to_dict()
+        if data.get("revoked"):
+            return None
+        return Principal(org_id=data["org_id"], role=Role(data["role"]), key_id=key_id, label=data.get("label", ""))
+
+    def revoke(self, key_id: str) -> None:
+        ref = self._keys.document(key_id)
+        if not ref.get().exists:
+            raise NotFound("no such API key")
+        ref.update({"revoked": True, "revoked_at": firestore.SERVER_TIMESTAMP})

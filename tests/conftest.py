@@ -1,0 +1,46 @@
+"""Shared fixtures. Firestore is Google's own emulator, started once per test session; every test gets a
+database of its own through a unique project id, so tests never see each other's data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.emulator import EmulatorError, FirestoreEmulator
+from domain.store import Store, make_client
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[FirestoreEmulator]:
+    external = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    if external:  # reuse one that runs already, e.g. while iterating on a test
+        host, port = external.rsplit(":", 1)
+        yield FirestoreEmulator(host=host, port=int(port))
+        return
+    instance = FirestoreEmulator()
+    try:
+        instance.start()
+    except EmulatorError as exc:
+        pytest.exit(f"cannot run the tests: {exc}", returncode=2)
+    os.environ["FIRESTORE_EMULATOR_HOST"] = instance.address
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def project_id() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def store(emulator: FirestoreEmulator, project_id: str) -> Store:
+    return Store.connect(make_client(project_id, emulator_host=emulator.address))

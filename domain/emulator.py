@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
@@ -158,13 +159,17 @@ class FirestoreEmulator:
             if export and project and process.poll() is None:
                 self.export(project)
         finally:
-            if process.poll() is None:
+            # gcloud's wrapper may exit before its Java child: wait for the port too, then make sure.
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=5)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not (
+                process.poll() is not None and port_is_free(self.host, self.port)
+            ):
+                time.sleep(0.1)
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
 
     def __enter__(self) -> FirestoreEmulator:
         return self.start()

@@ -1,0 +1,165 @@
+"""The `fluxori` command line (Typer). Every command reports refusals as one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from assistant.local_firestore import local_firestore
+from assistant.settings import Settings
+from assistant.wiring import Services
+from domain.credits import MC_PER_CREDIT, credits_text
+from domain.demo import DEMO_KEYS, DEMO_ORGS, seed
+from domain.emulator import EmulatorError
+from domain.errors import DomainError
+from domain.orgs import Role
+
+app = typer.Typer(help="Fluxori Assistant: the AI assistant of the Fluxori e-commerce platform.", no_args_is_help=True)
+admin_app = typer.Typer(help="Organisations, API keys and credits.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+console = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def clean_errors(fn: F) -> F:
+    """Turn the errors a user can act on into one line and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            raise fail(exc.message) from None
+        except EmulatorError as exc:
+            raise fail(str(exc), 2) from None
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise fail(f"invalid setting: {problems}", 2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise fail(f"configuration: {problems}", 2) from None
+
+
+def print_demo_keys() -> None:
+    table = Table("API key", "organisation", "role", title="Demo API keys (local mode)")
+    for key, (org_id, role) in DEMO_KEYS.items():
+        table.add_row(key, org_id, role.value)
+    console.print(table)
+
+
+@app.command("seed")
+@clean_errors
+def seed_command() -> None:
+    """Create the demo organisations, catalogues, orders, shipments, credits and API keys (idempotent)."""
+    settings = load_settings()
+    with local_firestore(settings):
+        services = Services(settings)
+        written = seed(services.store)
+    for org in DEMO_ORGS:
+        state = "created" if written[org.id] else "already present, unchanged"
+        console.print(f"{org.name} ([bold]{org.id}[/bold]): {state}")
+    print_demo_keys()
+
+
+@app.command("serve")
+@clean_errors
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default FLUXORI_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default FLUXORI_PORT, 8080)")] = None,
+    demo: Annotated[bool, typer.Option(help="Seed the demo data when the database is empty (local mode)")] = True,
+) -> None:
+    """Run the API (and the web UI) on embedded defaults in local mode, or against Google Cloud in gcp mode."""
+    import uvicorn
+
+    from assistant.api.app import create_app
+    from domain.emulator import port_is_free
+
+    settings = load_settings()
+    host, port = host or settings.host, port or settings.port
+    if not port_is_free(host, port):
+        raise fail(f"port {port} is already in use; stop what runs there or pass --port", 2)
+    with local_firestore(settings) as emulator:
+        services = Services(settings)
+        if settings.mode == "local" and demo and any(seed(services.store).values()):
+            console.print("Seeded the demo data.")
+            if emulator is not None:
+                emulator.export(settings.project)
+        base = f"http://{host}:{port}"
+        console.print(f"Fluxori Assistant ({settings.mode} mode, model {settings.llm_model})")
+        console.print(f"  API   {base}/v1\n  Docs  {base}/docs\n  UI    {base}/ui")
+        if settings.mode == "local":
+            print_demo_keys()
+        console.print("Press Ctrl-C to stop; the data is kept in " + str(settings.data_dir))
+        uvicorn.run(create_app(services), host=host, port=port, log_level=settings.log_level.lower())
+    console.print("Stopped.")
+
+
+@admin_app.command("create-org")
+@clean_errors
+def create_org(org_id: str, name: Annotated[str, typer.Option(help="Display name")]) -> None:
+    """Create an organisation with an empty credits account."""
+    settings = load_settings()
+    with local_firestore(settings):
+        services = Services(settings)
+        services.orgs.create(org_id, name)
+        services.credits.open_account(org_id)
+    console.print(f"Created organisation {org_id}.")
+
+
+@admin_app.command("create-key")
+@clean_errors
+def create_key(
+    org: Annotated[str, typer.Option(help="Organisation id")],
+    role: Annotated[Role, typer.Option(help="merchant, support or admin")] = Role.merchant,
+    label: Annotated[str, typer.Option(help="What the key is for")] = "",
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    settings = load_settings()
+    with local_firestore(settings):
+        key = Services(settings).api_keys.create(org, role, label)
+    console.print(f"API key for {org} ({role.value}), shown once:")
+    print(key)
+
+
+@admin_app.command("grant")
+@clean_errors
+def grant(
+    org: Annotated[str, typer.Option(help="Organisation id")],
+    credits: Annotated[float, typer.Option(help="Credits to add", min=0.001)],
+    key: Annotated[str, typer.Option(help="Idempotency key: the same key never grants twice")],
+    note: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Top up an organisation's AI credits."""
+    settings = load_settings()
+    with local_firestore(settings):
+        services = Services(settings)
+        entry = services.credits.grant(org, round(credits * MC_PER_CREDIT), key, note)
+    console.print(f"Balance of {org}: {credits_text(entry.balance_after_mc)}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(prog_name="fluxori")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

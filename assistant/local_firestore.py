@@ -1,0 +1,45 @@
+"""Where a command finds Firestore in local mode.
+
+An emulator named by FIRESTORE_EMULATOR_HOST, or one that `fluxori serve` runs already on the configured port,
+is used as it is. Otherwise the command starts its own on the data directory and, when it is done, saves the
+data (emulator export) and stops it, so `fluxori seed` or `fluxori chat` work with or without a running server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from assistant.settings import Settings
+from domain.emulator import FirestoreEmulator
+
+
+def _answers(address: str) -> bool:
+    try:
+        return httpx.get(f"http://{address}", timeout=0.5).text.strip() == "Ok"
+    except httpx.HTTPError:
+        return False
+
+
+@contextmanager
+def local_firestore(settings: Settings) -> Iterator[FirestoreEmulator | None]:
+    """Yield the emulator this process started (None when Firestore is cloud or someone else's emulator)."""
+    if settings.mode == "gcp":
+        yield None
+        return
+    external = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    shared = f"127.0.0.1:{settings.emulator_port}"
+    if external or _answers(shared):
+        os.environ["FIRESTORE_EMULATOR_HOST"] = external or shared
+        yield None
+        return
+    emulator = FirestoreEmulator(port=settings.emulator_port, data_dir=settings.data_dir / "firestore").start()
+    os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.address
+    try:
+        yield emulator
+    finally:
+        emulator.stop(export=True, project=settings.project)
+        os.environ.pop("FIRESTORE_EMULATOR_HOST", None)

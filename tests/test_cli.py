@@ -1,0 +1,110 @@
+"""The `fluxori` command as a user runs it: real processes, the real emulator, clear one-line errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from domain.emulator import free_port
+
+FLUXORI = [sys.executable, "-m", "assistant.cli"]
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*FLUXORI, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLUXORI_") and k != "FIRESTORE_EMULATOR_HOST"}
+    env.update({"FLUXORI_DATA_DIR": str(tmp_path / "data"), "FLUXORI_EMULATOR_PORT": str(free_port()),
+                "COLUMNS": "200"}, **extra)
+    return env
+
+
+def test_seed_prints_keys_and_is_idempotent(emulator, project_id, tmp_path):
+    env = clean_env(tmp_path, FIRESTORE_EMULATOR_HOST=emulator.address, FLUXORI_PROJECT=project_id)
+    first = run(["seed"], env)
+    assert first.returncode == 0, first.stderr
+    assert "Berg & Veld Outdoor (bergveld): created" in first.stdout
+    assert "fx_demo_fynbos_admin" in first.stdout
+    second = run(["seed"], env)
+    assert "already present, unchanged" in second.stdout
+
+
+def test_admin_commands(emulator, project_id, tmp_path):
+    env = clean_env(tmp_path, FIRESTORE_EMULATOR_HOST=emulator.address, FLUXORI_PROJECT=project_id)
+    assert run(["admin", "create-org", "kalahari-kids", "--name", "Kalahari Kids"], env).returncode == 0
+    created = run(["admin", "create-key", "--org", "kalahari-kids", "--role", "admin"], env)
+    assert created.stdout.strip().splitlines()[-1].startswith("fx_")
+    granted = run(["admin", "grant", "--org", "kalahari-kids", "--credits", "25", "--key", "first"], env)
+    assert "Balance of kalahari-kids: 25 credits" in granted.stdout
+    again = run(["admin", "grant", "--org", "kalahari-kids", "--credits", "25", "--key", "first"], env)
+    assert "25 credits" in again.stdout  # the same key never grants twice
+    duplicate = run(["admin", "create-org", "kalahari-kids", "--name", "Again"], env)
+    assert duplicate.returncode == 1
+    assert duplicate.stderr.strip() == "error: organisation 'kalahari-kids' already exists"
+
+
+def test_missing_emulator_is_one_clear_line(tmp_path):
+    env = clean_env(tmp_path, PATH=str(Path(sys.executable).parent))  # no gcloud, no java on this PATH
+    result = run(["seed"], env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: the Firestore emulator needs the Google Cloud CLI")
+    assert "apt-get install google-cloud-cli" in result.stderr
+
+
+def test_bad_configuration_is_one_clear_line(tmp_path):
+    result = run(["seed"], clean_env(tmp_path, FLUXORI_MODE="gcp"))
+    assert result.returncode == 2
+    assert "FLUXORI_MODE=gcp needs FLUXORI_PROJECT" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_starts_everything_stops_on_ctrl_c_and_keeps_the_data(tmp_path):
+    port = free_port()
+    env = clean_env(tmp_path, FLUXORI_PORT=str(port))
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([*FLUXORI, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+
+    def wait_ready(process: subprocess.Popen[str]) -> None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stdout.read()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        pytest.fail("the server did not become ready")
+
+    def stop(process: subprocess.Popen[str]) -> str:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, output
+        return output
+
+    server = start()
+    wait_ready(server)
+    busy = run(["serve"], env)
+    assert busy.returncode == 2 and f"port {port} is already in use" in busy.stderr
+    output = stop(server)
+    assert "Seeded the demo data." in output
+    assert f"Docs  http://127.0.0.1:{port}/docs" in output
+    assert "Stopped." in output
+    assert (tmp_path / "data/firestore/snapshot").is_dir()
+    assert subprocess.run(["pgrep", "-f", f"port={env['FLUXORI_EMULATOR_PORT']}"]).returncode == 1
+
+    server = start()  # the data survives a restart: nothing to seed this time
+    wait_ready(server)
+    assert "Seeded the demo data." not in stop(server)

@@ -2,62 +2,27 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
+from assistant.cli_common import clean_errors, console, fail, load_settings
+from assistant.cli_eval import eval_app
+from assistant.cli_ingest import ingest_app, search_command
 from assistant.local_firestore import local_firestore
-from assistant.settings import Settings
 from assistant.wiring import Services
 from domain.credits import MC_PER_CREDIT, credits_text
 from domain.demo import DEMO_KEYS, DEMO_ORGS, seed
-from domain.emulator import EmulatorError
-from domain.errors import DomainError
 from domain.orgs import Role
 
 app = typer.Typer(help="Fluxori Assistant: the AI assistant of the Fluxori e-commerce platform.", no_args_is_help=True)
 admin_app = typer.Typer(help="Organisations, API keys and credits.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
-console = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., object])
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-def clean_errors(fn: F) -> F:
-    """Turn the errors a user can act on into one line and an exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: object, **kwargs: object) -> object:
-        try:
-            return fn(*args, **kwargs)
-        except DomainError as exc:
-            raise fail(exc.message) from None
-        except EmulatorError as exc:
-            raise fail(str(exc), 2) from None
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise fail(f"invalid setting: {problems}", 2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        raise fail(f"configuration: {problems}", 2) from None
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(eval_app, name="eval")
+app.command("search")(search_command)
 
 
 def print_demo_keys() -> None:

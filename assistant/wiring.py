@@ -6,6 +6,7 @@ Everything below `assistant` receives its collaborators from here, so each layer
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from assistant.settings import Settings
 from domain.catalog import ProductRepository
@@ -57,3 +58,18 @@ class Services:
     @cached_property
     def credits(self) -> CreditsRepository:
         return CreditsRepository(self.store)
+
+    @cached_property
+    def searcher(self) -> Any:
+        """The hybrid search service (retrieval), or None where no index is configured yet."""
+        try:
+            from assistant.wiring_retrieval import build_search_service
+        except ImportError:
+            return None
+        return build_search_service(self.settings, self.store)
+
+    @cached_property
+    def assistant(self) -> Any:
+        from assistant.service import ChatService
+
+        return ChatService(self.settings, self, self.searcher)

@@ -60,6 +60,7 @@ class Reservation(BaseModel):
     amount_mc: int
     status: str  # open | settled | refunded
     charged_mc: int = 0
+    fresh: bool = Field(default=False, exclude=True, description="made by this call, not found from an earlier one")
 
 
 def quota_day(now: datetime | None = None) -> str:
@@ -199,7 +200,7 @@ class CreditsRepository:
                 self._reservation(org_id, request_id),
                 {**reservation.model_dump(), "day": day, "created_at": entry.created_at},
             )
-            return reservation.model_dump()
+            return reservation.model_dump() | {"fresh": True}
 
         return Reservation(**self.store.runner.run(apply, lock=[self._account(org_id).path]))
 

@@ -157,11 +157,17 @@ class InventoryRepository:
         return [Warehouse(**s.to_dict()) for s in self.store.col(org_id, "warehouses").order_by("code").stream()]
 
     def warehouse(self, org_id: str, code: str) -> Warehouse:
+        """By code ("CPT"), or by city or name ("Cape Town"), since people and models use both."""
         snap = self.store.col(org_id, "warehouses").document(code.strip().upper()).get()
-        if not snap.exists:
-            known = ", ".join(w.code for w in self.warehouses(org_id)) or "none"
-            raise NotFound(f"there is no warehouse {code!r}; known warehouses: {known}")
-        return Warehouse(**snap.to_dict())
+        if snap.exists:
+            return Warehouse(**snap.to_dict())
+        wanted = " ".join(code.lower().split())
+        warehouses = self.warehouses(org_id)
+        for warehouse in warehouses:
+            if wanted in (warehouse.city.lower(), warehouse.name.lower()):
+                return warehouse
+        known = ", ".join(f"{w.code} ({w.city})" for w in warehouses) or "none"
+        raise NotFound(f"there is no warehouse {code!r}; known warehouses: {known}")
 
     # Reading stock ----------------------------------------------------------------------------------------
     def level(self, org_id: str, sku: str, warehouse: str) -> StockLevel:

@@ -1,36 +1,93 @@
-"""The FastAPI application: health and readiness now; the assistant routes join it in `assistant.api.routes`."""
+"""The FastAPI application: the assistant, search, credits and ingestion under /v1, health at the root, the
+Gradio UI at /ui when the `ui` package provides it. `create_app(services)` is used by `fluxori serve` and tests.
+
+Routes  (roles: m = merchant, s = support, a = admin)
+  POST /v1/chat            m s     ask; JSON or server-sent events
+  POST /v1/chat/confirm    m       approve or reject a proposed change
+  GET  /v1/search          m s a   search the knowledge base, products, orders
+  GET  /v1/credits         m s a   balance, quota, usage, ledger
+  POST /v1/admin/credits   a       top up credits
+  POST /v1/ingest          a       upload knowledge-base files
+  GET  /healthz, /readyz   -       probes
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+import logging
 
+from fastapi import FastAPI
+
+from assistant.api import errors
+from assistant.api.auth import Authenticator
+from assistant.api.config import ApiSettings
+from assistant.api.logging import configure_logging
+from assistant.api.middleware import RequestMiddleware
+from assistant.api.ratelimit import TokenBucketLimiter
+from assistant.api.routes_chat import router as chat_router
+from assistant.api.routes_credits import router as credits_router
+from assistant.api.routes_health import Warmup
+from assistant.api.routes_health import router as health_router
+from assistant.api.routes_ingest import router as ingest_router
+from assistant.api.routes_search import router as search_router
 from assistant.wiring import Services
 
+log = logging.getLogger(__name__)
 
-def create_app(services: Services) -> FastAPI:
+DESCRIPTION = """
+Chat with the Fluxori assistant, search the knowledge base and manage AI credits.
+
+**Auth**: every `/v1` route needs `Authorization: Bearer <API key>`. The key decides the organisation and the
+role (merchant: chat, confirm, search, credits; support: knowledge-base answers, search, credits (read);
+admin: credit top-ups, ingestion, search, credits). Organisation ids never come from a request.
+
+**Errors** share one body: `{"error": {"code", "message", "request_id"}}` (422 adds `details`). 401 missing or
+unknown key, 402 out of credits, 403 wrong role, 404 not in your organisation, 409 conflict, 413 body too large,
+422 invalid input, 429 rate limit or daily quota (with `Retry-After`), 503 a backend is not available.
+
+**Request ids**: send `X-Request-ID` (8-128 of `A-Za-z0-9._:-`) or get one; every response carries it. A chat
+turn retried with the same id is answered once and charged once.
+"""
+
+
+def create_app(services: Services, api_settings: ApiSettings | None = None) -> FastAPI:
+    api_settings = api_settings or ApiSettings()
+    configure_logging(services.settings.log_level)
     app = FastAPI(
         title="Fluxori Assistant API",
         version="0.1.0",
-        description="Chat with the Fluxori assistant, search the knowledge base and manage AI credits.",
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "chat", "description": "Conversation turns with the assistant"},
+            {"name": "search", "description": "Hybrid search of the organisation's documents"},
+            {"name": "credits", "description": "AI credits: balance, quota, ledger"},
+            {"name": "admin", "description": "Admin-only: top-ups and knowledge-base ingestion"},
+            {"name": "health", "description": "Probes"},
+        ],
     )
     app.state.services = services
+    app.state.api_settings = api_settings
+    app.state.authenticator = Authenticator(
+        services,
+        TokenBucketLimiter(services.settings.rate_limit_per_minute),
+        cache_seconds=api_settings.api_key_cache_seconds,
+    )
+    app.state.warmup = Warmup(services)
+    errors.install(app)
+    for router in (chat_router, search_router, credits_router, ingest_router, health_router):
+        app.include_router(router)
+    app.add_middleware(
+        RequestMiddleware,
+        max_json_bytes=api_settings.max_json_bytes,
+        max_upload_bytes=api_settings.max_upload_bytes,
+        upload_paths=("/v1/ingest",),
+    )
+    return _mount_ui(app, services)
 
-    @app.get("/healthz", tags=["health"], summary="The process is up")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], summary="Firestore answers")
-    def readyz() -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            services.store.client.collection("orgs").limit(1).get(timeout=5)
-            checks["firestore"] = "ok"
-        except Exception as exc:  # readiness reports, it never raises
-            checks["firestore"] = f"error: {type(exc).__name__}"
-        ready = all(value == "ok" for value in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
-        )
-
-    return app
+def _mount_ui(app: FastAPI, services: Services) -> FastAPI:
+    try:
+        from ui.app import mount_ui
+    except ImportError as exc:
+        log.info("web UI not mounted: %s", exc)
+        return app
+    return mount_ui(app, services)

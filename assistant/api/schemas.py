@@ -1,0 +1,106 @@
+"""Response and request bodies of the API that are not the assistant's own contract (`assistant.contracts`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from domain.credits import MC_PER_CREDIT, Account, LedgerEntry
+
+
+def credits(mc: int) -> float:
+    return round(mc / MC_PER_CREDIT, 3)
+
+
+class LedgerItem(BaseModel):
+    id: str
+    kind: str = Field(description="grant, reserve, settle or refund")
+    amount: float = Field(description="Change of the balance in credits: positive adds, negative takes")
+    balance_after: float
+    request_id: str = ""
+    note: str = ""
+    details: dict[str, Any] = Field(default_factory=dict, description="Model, tokens and tools of a settled call")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> LedgerItem:
+        return cls(
+            id=entry.id,
+            kind=entry.kind.value,
+            amount=credits(entry.amount_mc),
+            balance_after=credits(entry.balance_after_mc),
+            request_id=entry.request_id,
+            note=entry.note,
+            details=entry.details,
+            created_at=entry.created_at,
+        )
+
+
+class CreditsView(BaseModel):
+    org_id: str
+    balance: float = Field(description="Credits left (1 credit = R0.10)")
+    daily_quota: float = Field(description="Most credits the organisation may use per day (resets midnight SAST)")
+    used_today: float
+    remaining_today: float
+    ledger: list[LedgerItem] = Field(description="Most recent entries first")
+    daily_usage: dict[str, float] = Field(description="Credits used per day (SAST), last 30 days")
+
+    @classmethod
+    def of(cls, account: Account, ledger: list[LedgerEntry], usage: dict[str, int]) -> CreditsView:
+        return cls(
+            org_id=account.org_id,
+            balance=credits(account.balance_mc),
+            daily_quota=credits(account.daily_quota_mc),
+            used_today=credits(account.used_today_mc),
+            remaining_today=credits(max(0, account.daily_quota_mc - account.used_today_mc)),
+            ledger=[LedgerItem.of(e) for e in ledger],
+            daily_usage={day: credits(mc) for day, mc in sorted(usage.items())},
+        )
+
+
+class GrantRequest(BaseModel):
+    credits: float = Field(gt=0, le=1_000_000, description="Credits to add (up to 3 decimals)")
+    idempotency_key: str = Field(
+        pattern=r"^[A-Za-z0-9._:-]{1,100}$",
+        description="Unique per top-up: the same key never grants twice (a retry is answered with the first grant)",
+    )
+    note: str = Field(default="", max_length=500)
+
+
+class GrantResult(BaseModel):
+    entry: LedgerItem
+    balance: float
+
+
+class SearchHitOut(BaseModel):
+    chunk_id: str
+    doc_type: Literal["kb", "product", "order"]
+    source: str = Field(description="What a citation shows: KB file path, `product:SKU`, `order:NUMBER`")
+    title: str
+    heading_path: list[str] = Field(default_factory=list)
+    text: str
+    score: float
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class SearchResults(BaseModel):
+    query: str
+    type: Literal["kb", "product", "order"] | None = None
+    hits: list[SearchHitOut]
+
+
+class IngestResult(BaseModel):
+    org_id: str
+    files: list[str] = Field(description="The files received and stored")
+    report: dict[str, Any] = Field(description="The ingestion report (ingestion.pipeline.IngestReport)")
+
+
+class HealthStatus(BaseModel):
+    status: str
+
+
+class ReadyStatus(BaseModel):
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str]

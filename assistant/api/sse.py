@@ -1,0 +1,89 @@
+"""Server-sent events from the assistant's synchronous event iterator.
+
+The service yields `StreamEvent`s from a LangGraph run, which is synchronous and keeps context variables
+across its steps, so the iterator is driven by one dedicated thread from start to end (never resumed on
+whichever worker thread is free) and its events are handed to the event loop through a queue.
+
+If the client goes away, the thread still runs the turn to its end with nobody listening: the turn is then
+settled (charged for what it did) and its answer stored under the request id, so retrying with the same
+`X-Request-ID` returns it, instead of leaving a reservation open or a write half-confirmed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
+
+from assistant.contracts import StreamEvent
+from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+KEEPALIVE_SECONDS = 15.0
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def encode(event: StreamEvent) -> bytes:
+    return format_sse_event(event=event.event, data_str=json.dumps(event.data, default=str, ensure_ascii=False))
+
+
+def error_event(code: str, message: str, request_id: str) -> StreamEvent:
+    return StreamEvent(event="error", data={"code": code, "message": message, "request_id": request_id})
+
+
+async def stream_events(events: Iterator[StreamEvent], request_id: str) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+    listening = threading.Event()
+    listening.set()
+
+    def put(item: bytes | None) -> None:
+        if listening.is_set():
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the loop is gone (server shutting down): nobody to tell
+                listening.clear()
+
+    def produce() -> None:
+        try:
+            for event in events:
+                put(encode(event))
+        except DomainError as exc:  # refused mid-turn (e.g. a conflict): the turn was refunded by the service
+            put(encode(error_event(exc.code, exc.message, request_id)))
+        except Exception:
+            log.exception("the assistant failed while streaming")
+            put(
+                encode(
+                    error_event(
+                        "internal",
+                        "the assistant failed while answering; nothing was charged. "
+                        "Quote the request id if it persists",
+                        request_id,
+                    )
+                )
+            )
+        finally:
+            put(None)
+
+    # The copied context carries the request id (and organisation) into the thread's log records.
+    worker = threading.Thread(
+        target=contextvars.copy_context().run, args=(produce,), daemon=True, name=f"sse-{request_id[:16]}"
+    )
+    worker.start()
+    try:
+        while True:
+            try:
+                item = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield KEEPALIVE_COMMENT  # keeps proxies from closing an idle stream
+                continue
+            if item is None:
+                return
+            yield item
+    finally:
+        listening.clear()  # client gone or stream done: the thread finishes the turn on its own

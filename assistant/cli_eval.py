@@ -1,0 +1,84 @@
+"""`fluxori eval beir|agent` (registered in assistant.cli)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assistant.cli_common import clean_errors, console, fail, load_settings
+
+eval_app = typer.Typer(help="Measure retrieval (BEIR datasets) and the agent (JSONL dev sets).", no_args_is_help=True)
+
+
+@eval_app.command("beir")
+@clean_errors
+def beir_command(
+    directory: Annotated[Path, typer.Argument(help="A BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/)")],
+    split: Annotated[str, typer.Option(help="Which qrels/SPLIT.tsv to score")] = "test",
+    limit_docs: Annotated[
+        int | None, typer.Option("--limit-docs", help="Index only N documents (judged ones first)", min=1)
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Also print the report as one JSON line")] = False,
+) -> None:
+    """Index a BEIR corpus with the configured embedder, hnswlib and BM25, then score bm25, dense and hybrid.
+
+    Prints nDCG@10, Recall@100 and MRR@10 per pipeline, indexing throughput and query latency; the last line is
+    `ndcg@10=0.XXXX` for the hybrid pipeline. The chunk store is in memory and the vector index is temporary (the
+    product's Firestore and index are not touched); embeddings are cached under FLUXORI_DATA_DIR as usual.
+    """
+    from tqdm import tqdm
+
+    from assistant.wiring_retrieval import build_embedder
+    from retrieval.beir import (
+        DatasetError,
+        EvalReport,
+        index_corpus,
+        load_dataset,
+        percentiles,
+        rank_queries,
+        score_runs,
+        to_chunks,
+    )
+    from retrieval.chunk_store import InMemoryChunkStore
+    from retrieval.dense_local import LocalVectorIndex
+    from retrieval.hybrid import HybridSearchService
+
+    settings = load_settings()
+    try:
+        dataset = load_dataset(directory, split, limit_docs)
+    except DatasetError as exc:
+        raise fail(str(exc), 2) from None
+    embedder = build_embedder(settings)
+    chunks = to_chunks(dataset.corpus)
+    with tempfile.TemporaryDirectory(prefix="fluxori-beir-") as tmp:
+        index = LocalVectorIndex(Path(tmp), dim=embedder.dim, model=embedder.name)
+        service = HybridSearchService(InMemoryChunkStore(), embedder, index)
+        with tqdm(total=len(chunks), desc="indexing", unit="doc", dynamic_ncols=True) as bar:
+            index_seconds = index_corpus(service, chunks, progress=bar.update)
+        with tqdm(total=len(dataset.queries), desc="querying", unit="query", dynamic_ncols=True) as bar:
+            runs, timings = rank_queries(service, dataset.queries, k=100, progress=bar.update)
+    report = EvalReport(len(chunks), len(dataset.queries), index_seconds, embedder.misses)
+    report.metrics = score_runs(runs, dataset.qrels)
+    report.latency_ms = {name: percentiles(samples) for name, samples in timings.items()}
+
+    table = Table(title=f"{directory.name} ({split}): {report.documents} documents, {report.queries} queries")
+    for column in ("pipeline", "nDCG@10", "Recall@100", "MRR@10"):
+        table.add_column(column, justify="left" if column == "pipeline" else "right")
+    for label, values in report.metrics.items():
+        table.add_row(label, *(f"{values[m]:.4f}" for m in ("ndcg@10", "recall@100", "mrr@10")))
+    console.print(table)
+    console.print(
+        f"indexing: {report.docs_per_second:.1f} docs/s ({report.documents} docs in {report.index_seconds:.1f}s, "
+        f"{report.embedded} embedded, {report.documents - report.embedded} from the embedding cache)",
+        highlight=False,
+    )
+    for name, values in report.latency_ms.items():
+        console.print(f"latency {name}: p50 {values['p50']:.2f} ms, p95 {values['p95']:.2f} ms", highlight=False)
+    if as_json:
+        print(json.dumps(report.as_dict()))
+    print(f"ndcg@10={report.metrics['hybrid']['ndcg@10']:.4f}")

@@ -1,0 +1,1 @@
+"""The offline chat model: deterministic, local, behind LangChain's chat-model interface."""

@@ -1,0 +1,282 @@
+"""The assistant service: one conversation turn, charged to the organisation's credits.
+
+Per turn: refuse early when credits or quota are short (reserve), run the agent, settle the actual usage (or
+refund on failure), and remember the response under the request id so that a retried request is answered
+again without running or charging twice. Write tools pause the agent (human-in-the-loop interrupt); the pause
+is stored as a confirmation that only the same organisation can approve or reject before it expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from google.cloud import firestore
+from langchain_core.callbacks import UsageMetadataCallbackHandler
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
+from langgraph.types import Command
+
+from assistant.agent import build_agent
+from assistant.checkpointer import FirestoreSaver, thread_id_for
+from assistant.contracts import (
+    Action,
+    ChatRequest,
+    ChatResponse,
+    Citation,
+    ConfirmRequest,
+    PendingConfirmation,
+    StreamEvent,
+    Usage,
+)
+from assistant.models import build_chat_model
+from assistant.pricing import as_credits, cost_mc, model_price, reservation_mc
+from assistant.settings import Settings
+from assistant.tools import ALL_TOOLS, WRITE_TOOLS, AgentContext, search_knowledge_base
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.orgs import Principal, Role
+from domain.store import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class ChatService:
+    def __init__(self, settings: Settings, services: Any, searcher: Any = None, model: BaseChatModel | None = None):
+        self.settings = settings
+        self.services = services
+        self.searcher = searcher
+        self.model = model or build_chat_model(settings)
+        self.price = model_price(settings.llm_provider, settings.llm_model)
+        saver = FirestoreSaver(services.store)
+        self._agents = {
+            "operator": build_agent(self.model, ALL_TOOLS, saver),
+            "support": build_agent(self.model, [search_knowledge_base], saver),  # read-only knowledge answers
+        }
+
+    # Public API (assistant.contracts.AssistantService) ---------------------------------------------------
+    def chat(self, principal: Principal, request: ChatRequest, request_id: str) -> ChatResponse:
+        return self._final(self.stream(principal, request, request_id))
+
+    def confirm(self, principal: Principal, request: ConfirmRequest, request_id: str) -> ChatResponse:
+        return self._final(self.stream_confirm(principal, request, request_id))
+
+    def stream(self, principal: Principal, request: ChatRequest, request_id: str) -> Iterator[StreamEvent]:
+        if len(request.message) > self.settings.max_message_chars:
+            raise InvalidInput(f"the message has {len(request.message)} characters; the limit is "
+                               f"{self.settings.max_message_chars}")
+        conversation_id = request.conversation_id or uuid.uuid4().hex
+        return self._turn(principal, conversation_id, HumanMessage(request.message), request_id)
+
+    def stream_confirm(self, principal: Principal, request: ConfirmRequest, request_id: str) -> Iterator[StreamEvent]:
+        if principal.role == Role.support:
+            raise NotFound(f"there is no confirmation {request.confirmation_id!r}")
+        record = self._claim_confirmation(principal.org_id, request.confirmation_id, request.approve)
+        decision = {"type": "approve"} if request.approve else {"type": "reject", "message": "the user declined"}
+        return self._turn(principal, record["conversation_id"], Command(resume={"decisions": [decision]}),
+                          request_id, confirmation_id=request.confirmation_id)
+
+    # One turn ---------------------------------------------------------------------------------------------
+    def _turn(self, principal: Principal, conversation_id: str, payload: Any, request_id: str,
+              confirmation_id: str | None = None) -> Iterator[StreamEvent]:
+        """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator."""
+        org = principal.org_id
+        stored = self._responses(org).document(request_id).get()
+        if stored.exists:  # a retried request: the same answer, no second run and no second charge
+            return iter([StreamEvent(event="final", data=stored.get("response"))])
+        if not self.services.credits.reserve(org, request_id, reservation_mc(self.price)).fresh:
+            raise Conflict(f"request {request_id!r} is already being answered; retry later with the same request id "
+                           "to get its answer")
+        return self._run(principal, conversation_id, payload, request_id, confirmation_id)
+
+    def _run(self, principal: Principal, conversation_id: str, payload: Any, request_id: str,
+             confirmation_id: str | None) -> Iterator[StreamEvent]:
+        org, credits = principal.org_id, self.services.credits
+        context = AgentContext(org_id=org, actor=principal.label or principal.key_id[:12], services=self.services,
+                               searcher=self.searcher)
+        usage = UsageMetadataCallbackHandler()
+        config = {"configurable": {"thread_id": thread_id_for(org, conversation_id)}, "callbacks": [usage]}
+        agent = self._agents["support" if principal.role == Role.support else "operator"]
+        try:
+            if isinstance(payload, HumanMessage):
+                self._drop_stale_confirmation(agent, config, context, org, conversation_id)
+                payload = {"messages": [payload]}
+            messages: dict[str, BaseMessage] = {}
+            interrupts: list[Any] = []
+            for mode, chunk in agent.stream(payload, config, context=context, stream_mode=["updates", "messages"]):
+                if mode == "messages":
+                    if isinstance(chunk[0], AIMessageChunk) and chunk[0].content:
+                        yield StreamEvent(event="token", data={"text": str(chunk[0].content)})
+                    continue
+                for node, update in chunk.items():
+                    if node == "__interrupt__":
+                        interrupts.extend(update)
+                        continue
+                    for message in update.get("messages", []) if isinstance(update, dict) else []:
+                        key = message.id or uuid.uuid4().hex
+                        new = key not in messages
+                        messages[key] = message  # the review step may rewrite a message: keep its last form
+                        if new:
+                            yield from self._progress_event(message)
+            response = self._response(org, conversation_id, list(messages.values()), interrupts, usage)
+            charged = self._settle(org, request_id, response, context)
+        except Exception:
+            credits.refund(org, request_id, "the assistant call failed")
+            log.exception("assistant turn failed", extra={"request_id": request_id, "org_id": org})
+            raise
+        response.usage.credits_charged = as_credits(charged)
+        response.credits_balance = as_credits(credits.account(org).balance_mc)
+        if confirmation_id:
+            executed = any(a.status == "executed" and a.tool in WRITE_TOOLS for a in response.actions)
+            self._confirmations(org).document(confirmation_id).update(
+                {"status": "approved" if executed else "rejected", "closed_at": utcnow()})
+            self.services.store.col(org, "conversations").document(conversation_id).set(
+                {"pending_confirmation": None}, merge=True)
+        self._responses(org).document(request_id).set({"response": response.model_dump(mode="json"),
+                                                        "created_at": utcnow()})
+        if response.pending_confirmation:
+            yield StreamEvent(event="confirmation", data=response.pending_confirmation.model_dump())
+        yield StreamEvent(event="final", data=response.model_dump(mode="json"))
+
+    @staticmethod
+    def _progress_event(message: BaseMessage) -> Iterator[StreamEvent]:
+        if isinstance(message, AIMessage) and message.tool_calls:
+            for call in message.tool_calls:
+                yield StreamEvent(event="tool_call", data={"tool": call["name"], "args": call["args"]})
+        elif isinstance(message, ToolMessage):
+            yield StreamEvent(event="tool_result", data={"tool": message.name, "status": message.status})
+
+    def _response(self, org: str, conversation_id: str, messages: list[BaseMessage], interrupts: list[Any],
+                  usage: UsageMetadataCallbackHandler) -> ChatResponse:
+        citations: dict[str, Citation] = {}
+        results: dict[str, ToolMessage] = {}
+        for message in messages:
+            if isinstance(message, ToolMessage):
+                results[message.tool_call_id] = message
+                for citation in (message.artifact or {}).get("citations", []) if isinstance(message.artifact,
+                                                                                             dict) else []:
+                    citations.setdefault(citation["source"], Citation(**citation))
+        pending = None
+        pending_calls: set[str] = set()
+        if interrupts:
+            request = interrupts[0].value
+            summary = " ".join(action["description"] for action in request["action_requests"])
+            pending = PendingConfirmation(id=interrupts[0].id, summary=summary)
+            pending_calls = {action["name"] for action in request["action_requests"]}
+            self._store_confirmation(org, conversation_id, pending, request["action_requests"])
+        actions = []
+        for message in messages:
+            if not isinstance(message, AIMessage):
+                continue
+            for call in message.tool_calls:
+                result = results.get(call["id"])
+                artifact = result.artifact if result is not None and isinstance(result.artifact, dict) else {}
+                if result is None:
+                    status = "needs_confirmation" if call["name"] in pending_calls else "refused"
+                    value: Any = None
+                elif str(result.content).startswith("User rejected"):
+                    status, value = "rejected", None
+                elif "error" in artifact:
+                    status, value = "refused", artifact["error"]
+                else:
+                    status, value = "executed", artifact.get("data")
+                actions.append(Action(tool=call["name"], args=call["args"], status=status, result=value))
+        answers = [m for m in messages if isinstance(m, AIMessage) and not m.tool_calls and m.content]
+        answer = str(answers[-1].content) if answers else ""
+        if pending is not None:
+            answer = f"Please confirm: {pending.summary}"
+        input_tokens = sum(u.get("input_tokens", 0) for u in usage.usage_metadata.values())
+        output_tokens = sum(u.get("output_tokens", 0) for u in usage.usage_metadata.values())
+        tool_calls = sum(1 for a in actions if a.status in ("executed", "refused"))
+        return ChatResponse(
+            conversation_id=conversation_id, answer=answer, citations=list(citations.values()), actions=actions,
+            pending_confirmation=pending,
+            usage=Usage(input_tokens=input_tokens, output_tokens=output_tokens, tool_calls=tool_calls),
+            credits_balance=0.0,
+        )
+
+    def _settle(self, org: str, request_id: str, response: ChatResponse, context: AgentContext) -> int:
+        embedded = sum(context.embedded_chars)
+        actual = cost_mc(self.price, response.usage.input_tokens, response.usage.output_tokens,
+                         response.usage.tool_calls, embedded)
+        details = {
+            "model": self.settings.llm_model,
+            "input_tokens": response.usage.input_tokens,
+            "output_tokens": response.usage.output_tokens,
+            "tool_calls": response.usage.tool_calls,
+            "tools": [a.tool for a in response.actions if a.status in ("executed", "refused")],
+            "embedded_chars": embedded,
+        }
+        return self.services.credits.settle(org, request_id, actual, details).charged_mc
+
+    # Confirmations ---------------------------------------------------------------------------------------
+    def _confirmations(self, org: str) -> firestore.CollectionReference:
+        return self.services.store.col(org, "confirmations")
+
+    def _responses(self, org: str) -> firestore.CollectionReference:
+        return self.services.store.col(org, "responses")
+
+    def _store_confirmation(self, org: str, conversation_id: str, pending: PendingConfirmation,
+                            action_requests: list[dict]) -> None:
+        now = utcnow()
+        self._confirmations(org).document(pending.id).set({
+            "conversation_id": conversation_id,
+            "summary": pending.summary,
+            "actions": [{"tool": a["name"], "args": a["args"]} for a in action_requests],
+            "status": "pending",
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=self.settings.confirmation_ttl_seconds),
+        })
+        self.services.store.col(org, "conversations").document(conversation_id).set(
+            {"pending_confirmation": pending.id}, merge=True)
+
+    def _claim_confirmation(self, org: str, confirmation_id: str, approve: bool) -> dict:
+        """Move a pending confirmation to `processing` in a transaction, so that it runs at most once."""
+        ref = self._confirmations(org).document(confirmation_id)
+
+        def claim(tx: firestore.Transaction) -> dict:
+            snap = ref.get(transaction=tx)
+            if not snap.exists:
+                raise NotFound(f"there is no confirmation {confirmation_id!r}")
+            data = snap.to_dict()
+            if data["status"] != "pending":
+                raise Conflict(f"this confirmation is already {data['status']}; nothing more was changed")
+            if data["expires_at"] < utcnow():
+                tx.update(ref, {"status": "expired"})
+                return data | {"status": "expired"}
+            tx.update(ref, {"status": "processing", "decision": "approve" if approve else "reject"})
+            return data
+
+        record = self.services.store.runner.run(claim, lock=[ref.path])
+        if record["status"] == "expired":
+            raise Conflict("this confirmation expired, so nothing was changed; ask the assistant again")
+        return record
+
+    def _drop_stale_confirmation(self, agent: Any, config: dict, context: AgentContext, org: str,
+                                 conversation_id: str) -> None:
+        """A new message while a change awaits confirmation: the proposal lapses (rejected), nothing changes."""
+        conversation = self.services.store.col(org, "conversations").document(conversation_id).get()
+        pending_id = (conversation.to_dict() or {}).get("pending_confirmation") if conversation.exists else None
+        if not pending_id:
+            return
+        ref = self._confirmations(org).document(pending_id)
+        snap = ref.get()
+        if snap.exists and snap.get("status") in ("pending", "expired"):
+            ref.update({"status": "superseded", "closed_at": utcnow()})
+        if agent.get_state(config).interrupts:
+            decision = {"type": "reject", "message": "superseded by a new message; not done"}
+            for _ in agent.stream(Command(resume={"decisions": [decision]}), config, context=context):
+                pass
+        conversation.reference.set({"pending_confirmation": None}, merge=True)
+
+    @staticmethod
+    def _final(events: Iterator[StreamEvent]) -> ChatResponse:
+        final = None
+        for event in events:
+            if event.event == "final":
+                final = event.data
+        if final is None:  # pragma: no cover - _turn always ends with a final event or raises
+            raise RuntimeError("the assistant produced no answer")
+        return ChatResponse(**final)

@@ -1,0 +1,74 @@
+"""What retrieval stores and returns, and the narrow interfaces of its adapters.
+
+`ingestion` produces `Chunk`s and hands them to a `SearchService`; the assistant asks it for `SearchHit`s.
+Every call names one organisation; adapters apply that scope inside the index query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+DocType = Literal["kb", "product", "order"]
+
+
+class Chunk(BaseModel):
+    """One indexed passage. `chunk_id` is stable: the same document part always gets the same id."""
+
+    chunk_id: str
+    org_id: str
+    doc_type: DocType
+    doc_id: str = Field(description="The document the chunk belongs to: a KB path/URI, `product:SKU`, `order:N`")
+    source: str = Field(description="What a citation shows: KB file path, `product:SKU`, `order:NUMBER`")
+    title: str
+    heading_path: list[str] = Field(default_factory=list)
+    text: str
+    content_hash: str = Field(description="sha256 of the text that is embedded; the embedding cache key")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class SearchHit(BaseModel):
+    chunk_id: str
+    doc_type: DocType
+    source: str
+    title: str
+    heading_path: list[str] = Field(default_factory=list)
+    text: str
+    score: float
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class VectorIndex(Protocol):
+    """Dense index; `org_id` (and `doc_type` when given) restrict the query inside the index."""
+
+    def upsert(self, org_id: str, ids: Sequence[str], vectors: np.ndarray, doc_types: Sequence[str]) -> None: ...
+
+    def delete(self, org_id: str, ids: Sequence[str]) -> None: ...
+
+    def query(
+        self, org_id: str, vector: np.ndarray, k: int, doc_type: str | None = None
+    ) -> list[tuple[str, float]]: ...
+
+
+class SearchService(Protocol):
+    """The one entry point used by ingestion (writes) and the assistant/API (reads)."""
+
+    def upsert_chunks(self, chunks: Sequence[Chunk]) -> None: ...
+
+    def delete_chunks(self, org_id: str, chunk_ids: Sequence[str]) -> None: ...
+
+    def search(self, org_id: str, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchHit]: ...
+
+    def ready(self) -> bool: ...

@@ -1,0 +1,187 @@
+"""Each agent tool against the seeded demo data in Google's Firestore emulator, called as the agent calls it
+(a ToolCall with the run context the server sets), so the content, artifact and citations are the real ones."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from langchain.tools import ToolRuntime
+from langchain_core.messages import ToolMessage
+
+from assistant.tools import ALL_TOOLS, AgentContext, describe_write
+from assistant.wiring import Services
+from domain.credits import credits_text
+from domain.orders import OrderStatus
+from domain.trade import landed_cost
+
+TOOLS = {t.name: t for t in ALL_TOOLS}
+ORG = "bergveld"
+
+
+def run(services: Services, name: str, org: str = ORG, **args: Any) -> tuple[Any, dict]:
+    context = AgentContext(org_id=org, actor="test", services=services)
+    call_id = f"call_{uuid.uuid4().hex[:8]}"
+    runtime = ToolRuntime(
+        state={}, context=context, config={}, stream_writer=lambda _: None, tool_call_id=call_id, store=None
+    )
+    message = TOOLS[name].invoke(
+        {"name": name, "args": {**args, "runtime": runtime}, "id": call_id, "type": "tool_call"}
+    )
+    assert isinstance(message, ToolMessage)
+    return json.loads(message.content), message.artifact
+
+
+def test_every_tool_is_covered_here() -> None:
+    tested = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
+    assert set(TOOLS) <= tested, f"tools without a test: {set(TOOLS) - tested}"
+
+
+def test_stock_level(services: Services) -> None:
+    data, artifact = run(services, "stock_level", product="BV-TENT-0001", warehouse="Cape Town")
+    level = services.inventory.level(ORG, "BV-TENT-0001", "CPT")
+    assert data["levels"] == [
+        {"warehouse": "CPT", "on_hand": level.on_hand, "reserved": level.reserved, "available": level.available}
+    ]
+    assert artifact["citations"][0]["source"] == "product:BV-TENT-0001"
+    data, _ = run(services, "stock_level", product="BV-NOPE-9999")
+    assert "BV-NOPE-9999" in data["error"]
+
+
+def test_find_products(services: Services) -> None:
+    data, artifact = run(services, "find_products", query="tent")
+    assert data["products"] and all("tent" in f"{p['title']} {p['category']}".lower() for p in data["products"])
+    assert {c["source"] for c in artifact["citations"]} == {f"product:{p['sku']}" for p in data["products"]}
+
+
+def test_low_stock_report(services: Services) -> None:
+    data, _ = run(services, "low_stock_report")
+    expected = services.inventory.low_stock(ORG)
+    assert data["count"] == len(expected) > 0
+    assert [row["sku"] for row in data["products"]] == [p.sku for p, _ in expected[:15]]
+    assert all(row["available"] < row["reorder_point"] for row in data["products"])
+
+
+def test_get_order(services: Services) -> None:
+    order = services.orders.get(ORG, 1042)
+    data, artifact = run(services, "get_order", order_number=1042)
+    assert data["number"] == 1042 and data["status"] == order.status.value
+    assert artifact["citations"][0]["source"] == "order:1042"
+    data, _ = run(services, "get_order", order_number=999999)
+    assert "999999" in data["error"]
+
+
+def test_list_orders(services: Services) -> None:
+    data, _ = run(services, "list_orders", status="shipped", channel="takealot")
+    assert data["orders"]
+    assert all(o["status"] == "shipped" and o["channel"] == "Takealot" for o in data["orders"])
+
+
+def test_sales_summary(services: Services) -> None:
+    data, _ = run(services, "sales_summary", days=90)
+    assert {row["channel"] for row in data["channels"]} == {"Takealot", "Amazon.co.za", "own web shop"}
+    assert sum(row["orders"] for row in data["channels"]) > 100
+
+
+def test_list_shipments(services: Services) -> None:
+    data, _ = run(services, "list_shipments")
+    assert len(data["shipments"]) == 10
+    at_customs, _ = run(services, "list_shipments", status="at_customs")
+    assert all(s["status"] == "at_customs" for s in at_customs["shipments"])
+
+
+def test_hs_duty_lookup(services: Services) -> None:
+    data, _ = run(services, "hs_duty_lookup", query="cotton T-shirts")
+    assert (data["hs_code"], data["general_rate_percent"]) == ("6109.10", 45.0)
+    data, _ = run(services, "hs_duty_lookup", query="6403.91", origin_country="IT")
+    assert data["applied_rate_percent"] == 15.0  # EU-SADC EPA: footwear keeps 15%
+    data, _ = run(services, "hs_duty_lookup", query="6109.10", origin_country="DE")
+    assert data["applied_rate_percent"] == 0.0
+
+
+def test_landed_cost(services: Services) -> None:
+    data, _ = run(services, "landed_cost", goods="6109.10", fob_value=1000, currency="USD", origin_country="CN")
+    expected = landed_cost(1000, "USD", "6109.10", "CN")
+    assert float(data["landed_cost_zar"]) == float(expected.landed_cost_zar)
+    # SARS: customs value 1000 x 18.20; duty 45%; VAT 15% of (customs value x 1.10 + duty)
+    assert float(data["import_vat_zar"]) == pytest.approx(0.15 * (18_200 * 1.10 + 18_200 * 0.45), abs=0.01)
+    data, _ = run(services, "landed_cost", goods="6109.10", fob_value=-5, currency="USD", origin_country="CN")
+    assert "error" in data
+
+
+def test_credits_balance(services: Services) -> None:
+    data, _ = run(services, "credits_balance")
+    assert data["balance"] == credits_text(services.credits.account(ORG).balance_mc)
+
+
+def test_search_knowledge_base(services: Services) -> None:
+    data, artifact = run(services, "search_knowledge_base", query="how do I connect Takealot?")
+    if services.searcher is None:
+        assert "not available" in data["error"]
+    else:
+        assert data["passages"] and artifact["citations"]
+
+
+# Write tools run only after a confirmation (see test_confirmations.py); called directly they do the write.
+
+
+def test_adjust_stock(services: Services) -> None:
+    before = services.inventory.level(ORG, "BV-TENT-0002", "JHB").on_hand
+    data, _ = run(services, "adjust_stock", sku="BV-TENT-0002", warehouse="JHB", quantity=-2, reason="damaged")
+    assert services.inventory.level(ORG, "BV-TENT-0002", "JHB").on_hand == before - 2
+    assert data["on_hand"] == before - 2
+
+
+def test_transfer_stock(services: Services) -> None:
+    jhb, dbn = (services.inventory.level(ORG, "BV-TENT-0003", w).available for w in ("JHB", "DBN"))
+    run(services, "transfer_stock", sku="BV-TENT-0003", from_warehouse="JHB", to_warehouse="Durban", quantity=3)
+    assert services.inventory.level(ORG, "BV-TENT-0003", "JHB").available == jhb - 3
+    assert services.inventory.level(ORG, "BV-TENT-0003", "DBN").available == dbn + 3
+    data, _ = run(
+        services, "transfer_stock", sku="BV-TENT-0003", from_warehouse="JHB", to_warehouse="DBN", quantity=10_000
+    )
+    assert "error" in data and services.inventory.level(ORG, "BV-TENT-0003", "JHB").available == jhb - 3
+
+
+def test_update_order_status(services: Services) -> None:
+    order = services.orders.list(ORG, status=OrderStatus.picking, limit=1)[0]
+    run(services, "update_order_status", order_number=order.number, status="shipped")
+    assert services.orders.get(ORG, order.number).status == OrderStatus.shipped
+    data, _ = run(services, "update_order_status", order_number=order.number, status="pending")
+    assert "error" in data  # shipped -> pending is not a legal step
+
+
+def test_cancel_order(services: Services) -> None:
+    order = services.orders.list(ORG, status=OrderStatus.confirmed, limit=1)[0]
+    run(services, "cancel_order", order_number=order.number)
+    assert services.orders.get(ORG, order.number).status == OrderStatus.cancelled
+
+
+def test_set_reorder_point(services: Services) -> None:
+    run(services, "set_reorder_point", sku="BV-TENT-0004", reorder_point=77)
+    assert services.products.get(ORG, "BV-TENT-0004").reorder_point == 77
+
+
+def test_tools_see_only_their_organisation(services: Services) -> None:
+    data, _ = run(services, "stock_level", org="fynbos", product="BV-TENT-0001")
+    assert "error" in data
+    data, _ = run(services, "find_products", org="fynbos", query="tent")
+    assert not any(p["sku"].startswith("BV-") for p in data["products"])
+
+
+def test_describe_write_states_the_change(services: Services) -> None:
+    context = AgentContext(org_id=ORG, actor="test", services=services)
+    level = services.inventory.level(ORG, "BV-TENT-0005", "CPT")
+    text = describe_write(
+        "transfer_stock",
+        {"sku": "BV-TENT-0005", "from_warehouse": "CPT", "to_warehouse": "DBN", "quantity": 4},
+        context,
+    )
+    assert text == f"Move 4 x BV-TENT-0005 from CPT to DBN ({level.available} available in CPT now)."
+
+
+@pytest.mark.parametrize("name", sorted(TOOLS))
+def test_no_tool_takes_an_organisation_argument(name: str) -> None:
+    assert not {"org", "org_id", "organisation", "organization"} & set(TOOLS[name].args)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from assistant.cli_chat import chat_command, eval_agent_command
 from assistant.cli_common import clean_errors, console, fail, load_settings
 from assistant.cli_eval import eval_app
 from assistant.cli_ingest import ingest_app, search_command
@@ -23,6 +24,8 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(eval_app, name="eval")
 app.command("search")(search_command)
+app.command("chat")(clean_errors(chat_command))
+eval_app.command("agent")(clean_errors(eval_agent_command))
 
 
 def print_demo_keys() -> None:

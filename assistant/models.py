@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
@@ -36,7 +37,8 @@ def count_tokens(text: str) -> int:
     return len(_sentence_model().tokenizer(text, add_special_tokens=False)["input_ids"]) if text else 0
 
 
-def build_chat_model(settings: Settings) -> BaseChatModel:
+def build_chat_model(settings: Settings, **client_overrides: Any) -> BaseChatModel:
+    """`client_overrides` reach the provider's client as they are (tests use them for a local endpoint)."""
     if settings.llm_provider == "offline":
         from assistant.offline.model import OfflineChatModel
 
@@ -51,6 +53,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
             location=settings.vertex_region,
             temperature=0,
             max_retries=3,
+            **client_overrides,
         )
     from langchain_openai import ChatOpenAI
 
@@ -59,5 +62,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
         base_url=settings.openai_base_url,
         temperature=0,
         max_retries=2,
+        stream_usage=True,  # billing needs the token counts; llama.cpp, vLLM and Ollama report them
         api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed",
+        **client_overrides,
     )

@@ -1,0 +1,139 @@
+"""`fluxori chat` (the assistant in a terminal) and `fluxori eval agent` (registered in assistant.cli)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assistant.cli_common import console, err, fail, load_settings
+from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest, StreamEvent
+from assistant.local_firestore import local_firestore
+from assistant.wiring import Services
+from domain.orgs import Principal, Role
+
+
+def _print_stream(events: object) -> ChatResponse:
+    """Tokens as they come, then the actions, sources and the pending confirmation."""
+    final = None
+    for event in events:  # type: ignore[attr-defined]
+        assert isinstance(event, StreamEvent)
+        if event.event == "token":
+            console.print(event.data["text"], end="", highlight=False, markup=False)
+        elif event.event == "tool_call":
+            err.print(f"[dim]… {event.data['tool']}({event.data['args']})[/dim]", highlight=False)
+        elif event.event == "final":
+            final = ChatResponse(**event.data)
+    assert final is not None
+    console.print()
+    for action in final.actions:
+        console.print(f"[bold]{action.status}[/bold] {action.tool} {action.args}", highlight=False)
+    for number, citation in enumerate(final.citations, 1):
+        console.print(f"[dim][{number}] {citation.title} ({citation.source})[/dim]", highlight=False)
+    console.print(
+        f"[dim]{final.usage.credits_charged:g} credits charged, {final.credits_balance:g} left; "
+        f"conversation {final.conversation_id}[/dim]",
+        highlight=False,
+    )
+    return final
+
+
+def chat_command(
+    message: Annotated[str, typer.Argument(help="What to ask or tell the assistant")],
+    org: Annotated[str, typer.Option(help="Organisation id (you act as its merchant user)")],
+    conversation: Annotated[
+        str | None, typer.Option(help="Continue this conversation (printed after each answer)")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve a proposed change without asking")] = False,
+) -> None:
+    """Ask the assistant from the terminal; changes it proposes run only after you confirm."""
+    settings = load_settings()
+    with local_firestore(settings):
+        services = Services(settings)
+        services.orgs.get(org)  # an unknown organisation is one clear line, before any model loads
+        principal = Principal(org_id=org, role=Role.merchant, key_id="cli", label="terminal")
+        assistant = services.assistant
+        request = ChatRequest(message=message, conversation_id=conversation)
+        response = _print_stream(assistant.stream(principal, request, uuid.uuid4().hex))
+        pending = response.pending_confirmation
+        if pending is None:
+            return
+        if not yes and not sys.stdin.isatty():
+            console.print("Not confirmed: run again with --yes to approve the change.")
+            return
+        approve = yes or typer.confirm(f"{pending.summary} Go ahead?", default=False)
+        decision = ConfirmRequest(confirmation_id=pending.id, approve=approve)
+        _print_stream(assistant.stream_confirm(principal, decision, uuid.uuid4().hex))
+
+
+def eval_agent_command(
+    file: Annotated[Path, typer.Argument(help="JSONL dev set, e.g. evals/agent_dev.jsonl")],
+    show_failures: Annotated[bool, typer.Option(help="List the cases that failed and why")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Also print the summary as one JSON line")] = False,
+) -> None:
+    """Run every case through the assistant service on fresh copies of the demo data and score it.
+
+    Reports tool-selection, argument and answer accuracy, latency p50/p95 and credits used; the last line is
+    `agent_accuracy=0.XXX`. Local mode only: cases run in throw-away projects of the Firestore emulator.
+    """
+    from tqdm import tqdm
+
+    from assistant.evaluation import as_json as report_json
+    from assistant.evaluation import dump_failures, evaluate, load_cases
+    from domain.demo import seed
+    from domain.store import Store, make_client
+
+    settings = load_settings()
+    if settings.mode != "local":
+        raise fail("fluxori eval agent runs on the local demo data; unset FLUXORI_MODE", 2)
+    cases = load_cases(file)
+    with local_firestore(settings), tempfile.TemporaryDirectory(prefix="fluxori-eval-") as tmp:
+        host = os.environ["FIRESTORE_EMULATOR_HOST"]
+
+        def fresh_services(with_kb: bool) -> Services:
+            project = f"eval-{uuid.uuid4().hex[:10]}"
+            store = Store.connect(make_client(project, emulator_host=host))
+            seed(store)
+            services = Services(
+                settings.model_copy(update={"project": project, "data_dir": Path(tmp) / project}), store=store
+            )
+            if with_kb:
+                _index_kb(services)
+            return services
+
+        with tqdm(total=len(cases), desc="cases", unit="case", dynamic_ncols=True) as bar:
+            report = evaluate(cases, fresh_services, progress=lambda _: bar.update())
+    table = Table("metric", "value", title=f"{file.name}: {report.cases} cases")
+    for name, value in (
+        ("tool selection", f"{report.tool_accuracy:.3f}"),
+        ("arguments", f"{report.argument_accuracy:.3f}"),
+        ("answers", f"{report.answer_accuracy:.3f}"),
+        ("all three", f"{report.accuracy:.3f}"),
+        ("latency p50 / p95", f"{report.latency_p50_ms:.0f} / {report.latency_p95_ms:.0f} ms per turn"),
+        ("credits used", f"{report.credits_used:g}"),
+    ):
+        table.add_row(name, value)
+    console.print(table)
+    if show_failures and (failures := dump_failures(report)):
+        console.print(failures, highlight=False, markup=False)
+    if as_json:
+        print(report_json(report))
+    print(f"agent_accuracy={report.accuracy:.3f}")
+
+
+def _index_kb(services: Services) -> None:
+    """The demo help centre in the search index of a copy (the tools read products and orders directly)."""
+    from importlib import resources
+
+    from domain.demo import DEMO_ORGS
+    from ingestion.pipeline import ingest_kb
+
+    with resources.as_file(resources.files("ingestion") / "demo_kb") as folder:
+        for org in DEMO_ORGS:
+            ingest_kb(services, org.id, folder)

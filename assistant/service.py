@@ -33,7 +33,7 @@ from assistant.contracts import (
     Usage,
 )
 from assistant.models import build_chat_model
-from assistant.pricing import as_credits, cost_mc, model_price, reservation_mc
+from assistant.pricing import as_credits, load_prices
 from assistant.settings import Settings
 from assistant.tools import ALL_TOOLS, WRITE_TOOLS, AgentContext, search_knowledge_base
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -49,7 +49,8 @@ class ChatService:
         self.services = services
         self.searcher = searcher
         self.model = model or build_chat_model(settings)
-        self.price = model_price(settings.llm_provider, settings.llm_model)
+        self.prices = load_prices(settings.prices_file)
+        self.price = self.prices.model_price(settings.llm_provider, settings.llm_model)
         saver = FirestoreSaver(services.store)
         self._agents = {
             "operator": build_agent(self.model, ALL_TOOLS, saver),
@@ -65,8 +66,9 @@ class ChatService:
 
     def stream(self, principal: Principal, request: ChatRequest, request_id: str) -> Iterator[StreamEvent]:
         if len(request.message) > self.settings.max_message_chars:
-            raise InvalidInput(f"the message has {len(request.message)} characters; the limit is "
-                               f"{self.settings.max_message_chars}")
+            raise InvalidInput(
+                f"the message has {len(request.message)} characters; the limit is {self.settings.max_message_chars}"
+            )
         conversation_id = request.conversation_id or uuid.uuid4().hex
         return self._turn(principal, conversation_id, HumanMessage(request.message), request_id)
 
@@ -75,27 +77,42 @@ class ChatService:
             raise NotFound(f"there is no confirmation {request.confirmation_id!r}")
         record = self._claim_confirmation(principal.org_id, request.confirmation_id, request.approve)
         decision = {"type": "approve"} if request.approve else {"type": "reject", "message": "the user declined"}
-        return self._turn(principal, record["conversation_id"], Command(resume={"decisions": [decision]}),
-                          request_id, confirmation_id=request.confirmation_id)
+        return self._turn(
+            principal,
+            record["conversation_id"],
+            Command(resume={"decisions": [decision]}),
+            request_id,
+            confirmation_id=request.confirmation_id,
+        )
 
     # One turn ---------------------------------------------------------------------------------------------
-    def _turn(self, principal: Principal, conversation_id: str, payload: Any, request_id: str,
-              confirmation_id: str | None = None) -> Iterator[StreamEvent]:
+    def _turn(
+        self,
+        principal: Principal,
+        conversation_id: str,
+        payload: Any,
+        request_id: str,
+        confirmation_id: str | None = None,
+    ) -> Iterator[StreamEvent]:
         """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator."""
         org = principal.org_id
         stored = self._responses(org).document(request_id).get()
         if stored.exists:  # a retried request: the same answer, no second run and no second charge
             return iter([StreamEvent(event="final", data=stored.get("response"))])
-        if not self.services.credits.reserve(org, request_id, reservation_mc(self.price)).fresh:
-            raise Conflict(f"request {request_id!r} is already being answered; retry later with the same request id "
-                           "to get its answer")
+        if not self.services.credits.reserve(org, request_id, self.prices.reservation_mc(self.price)).fresh:
+            raise Conflict(
+                f"request {request_id!r} is already being answered; retry later with the same request id "
+                "to get its answer"
+            )
         return self._run(principal, conversation_id, payload, request_id, confirmation_id)
 
-    def _run(self, principal: Principal, conversation_id: str, payload: Any, request_id: str,
-             confirmation_id: str | None) -> Iterator[StreamEvent]:
+    def _run(
+        self, principal: Principal, conversation_id: str, payload: Any, request_id: str, confirmation_id: str | None
+    ) -> Iterator[StreamEvent]:
         org, credits = principal.org_id, self.services.credits
-        context = AgentContext(org_id=org, actor=principal.label or principal.key_id[:12], services=self.services,
-                               searcher=self.searcher)
+        context = AgentContext(
+            org_id=org, actor=principal.label or principal.key_id[:12], services=self.services, searcher=self.searcher
+        )
         usage = UsageMetadataCallbackHandler()
         config = {"configurable": {"thread_id": thread_id_for(org, conversation_id)}, "callbacks": [usage]}
         agent = self._agents["support" if principal.role == Role.support else "operator"]
@@ -128,17 +145,39 @@ class ChatService:
             raise
         response.usage.credits_charged = as_credits(charged)
         response.credits_balance = as_credits(credits.account(org).balance_mc)
+        self._reindex(org, response.actions)
         if confirmation_id:
             executed = any(a.status == "executed" and a.tool in WRITE_TOOLS for a in response.actions)
             self._confirmations(org).document(confirmation_id).update(
-                {"status": "approved" if executed else "rejected", "closed_at": utcnow()})
+                {"status": "approved" if executed else "rejected", "closed_at": utcnow()}
+            )
             self.services.store.col(org, "conversations").document(conversation_id).set(
-                {"pending_confirmation": None}, merge=True)
-        self._responses(org).document(request_id).set({"response": response.model_dump(mode="json"),
-                                                        "created_at": utcnow()})
+                {"pending_confirmation": None}, merge=True
+            )
+        self._responses(org).document(request_id).set(
+            {"response": response.model_dump(mode="json"), "created_at": utcnow()}
+        )
         if response.pending_confirmation:
             yield StreamEvent(event="confirmation", data=response.pending_confirmation.model_dump())
         yield StreamEvent(event="final", data=response.model_dump(mode="json"))
+
+    def _reindex(self, org: str, actions: list[Action]) -> None:
+        """Keep the product and order documents in the search index in step with a write that just ran."""
+        doc_ids: set[str] = set()
+        for action in actions:
+            if action.status != "executed" or action.tool not in WRITE_TOOLS:
+                continue
+            if sku := action.args.get("sku"):
+                doc_ids.add(f"product:{sku}")
+            if number := action.args.get("order_number"):
+                doc_ids.add(f"order:{number}")
+                result = action.result if isinstance(action.result, dict) else {}
+                doc_ids.update(f"product:{sku}" for sku in result.get("skus", []))
+        if doc_ids:
+            try:
+                self.services.reindex(org, sorted(doc_ids))
+            except Exception:  # the write is done and stands; the index catches up at the next catalogue run
+                log.exception("re-indexing after a write failed", extra={"org_id": org, "doc_ids": sorted(doc_ids)})
 
     @staticmethod
     def _progress_event(message: BaseMessage) -> Iterator[StreamEvent]:
@@ -148,15 +187,22 @@ class ChatService:
         elif isinstance(message, ToolMessage):
             yield StreamEvent(event="tool_result", data={"tool": message.name, "status": message.status})
 
-    def _response(self, org: str, conversation_id: str, messages: list[BaseMessage], interrupts: list[Any],
-                  usage: UsageMetadataCallbackHandler) -> ChatResponse:
+    def _response(
+        self,
+        org: str,
+        conversation_id: str,
+        messages: list[BaseMessage],
+        interrupts: list[Any],
+        usage: UsageMetadataCallbackHandler,
+    ) -> ChatResponse:
         citations: dict[str, Citation] = {}
         results: dict[str, ToolMessage] = {}
         for message in messages:
             if isinstance(message, ToolMessage):
                 results[message.tool_call_id] = message
-                for citation in (message.artifact or {}).get("citations", []) if isinstance(message.artifact,
-                                                                                             dict) else []:
+                for citation in (
+                    (message.artifact or {}).get("citations", []) if isinstance(message.artifact, dict) else []
+                ):
                     citations.setdefault(citation["source"], Citation(**citation))
         pending = None
         pending_calls: set[str] = set()
@@ -191,7 +237,10 @@ class ChatService:
         output_tokens = sum(u.get("output_tokens", 0) for u in usage.usage_metadata.values())
         tool_calls = sum(1 for a in actions if a.status in ("executed", "refused"))
         return ChatResponse(
-            conversation_id=conversation_id, answer=answer, citations=list(citations.values()), actions=actions,
+            conversation_id=conversation_id,
+            answer=answer,
+            citations=list(citations.values()),
+            actions=actions,
             pending_confirmation=pending,
             usage=Usage(input_tokens=input_tokens, output_tokens=output_tokens, tool_calls=tool_calls),
             credits_balance=0.0,
@@ -199,8 +248,9 @@ class ChatService:
 
     def _settle(self, org: str, request_id: str, response: ChatResponse, context: AgentContext) -> int:
         embedded = sum(context.embedded_chars)
-        actual = cost_mc(self.price, response.usage.input_tokens, response.usage.output_tokens,
-                         response.usage.tool_calls, embedded)
+        actual = self.prices.cost_mc(
+            self.price, response.usage.input_tokens, response.usage.output_tokens, response.usage.tool_calls, embedded
+        )
         details = {
             "model": self.settings.llm_model,
             "input_tokens": response.usage.input_tokens,
@@ -218,19 +268,23 @@ class ChatService:
     def _responses(self, org: str) -> firestore.CollectionReference:
         return self.services.store.col(org, "responses")
 
-    def _store_confirmation(self, org: str, conversation_id: str, pending: PendingConfirmation,
-                            action_requests: list[dict]) -> None:
+    def _store_confirmation(
+        self, org: str, conversation_id: str, pending: PendingConfirmation, action_requests: list[dict]
+    ) -> None:
         now = utcnow()
-        self._confirmations(org).document(pending.id).set({
-            "conversation_id": conversation_id,
-            "summary": pending.summary,
-            "actions": [{"tool": a["name"], "args": a["args"]} for a in action_requests],
-            "status": "pending",
-            "created_at": now,
-            "expires_at": now + timedelta(seconds=self.settings.confirmation_ttl_seconds),
-        })
+        self._confirmations(org).document(pending.id).set(
+            {
+                "conversation_id": conversation_id,
+                "summary": pending.summary,
+                "actions": [{"tool": a["name"], "args": a["args"]} for a in action_requests],
+                "status": "pending",
+                "created_at": now,
+                "expires_at": now + timedelta(seconds=self.settings.confirmation_ttl_seconds),
+            }
+        )
         self.services.store.col(org, "conversations").document(conversation_id).set(
-            {"pending_confirmation": pending.id}, merge=True)
+            {"pending_confirmation": pending.id}, merge=True
+        )
 
     def _claim_confirmation(self, org: str, confirmation_id: str, approve: bool) -> dict:
         """Move a pending confirmation to `processing` in a transaction, so that it runs at most once."""
@@ -254,8 +308,9 @@ class ChatService:
             raise Conflict("this confirmation expired, so nothing was changed; ask the assistant again")
         return record
 
-    def _drop_stale_confirmation(self, agent: Any, config: dict, context: AgentContext, org: str,
-                                 conversation_id: str) -> None:
+    def _drop_stale_confirmation(
+        self, agent: Any, config: dict, context: AgentContext, org: str, conversation_id: str
+    ) -> None:
         """A new message while a change awaits confirmation: the proposal lapses (rejected), nothing changes."""
         conversation = self.services.store.col(org, "conversations").document(conversation_id).get()
         pending_id = (conversation.to_dict() or {}).get("pending_confirmation") if conversation.exists else None

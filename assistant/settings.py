@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     vector_endpoint_id: str | None = None
     vector_deployed_index_id: str | None = None
 
+    # AI credits: the price list (assistant/prices.toml when unset).
+    prices_file: Path | None = None
+
     # Assistant behaviour and protection.
     confirmation_ttl_seconds: int = Field(default=900, ge=30)
     rate_limit_per_minute: int = Field(default=600, ge=1)

@@ -405,6 +405,11 @@ def transfer_stock(
     )
 
 
+def _order_change(order: Order) -> dict[str, Any]:
+    # the SKUs tell the service which product documents to re-index: their stock moved with the order
+    return {"number": order.number, "status": order.status.value, "skus": sorted({line.sku for line in order.lines})}
+
+
 @tool(response_format="content_and_artifact")
 def update_order_status(order_number: int, status: str, runtime: Runtime) -> tuple[str, dict]:
     """Move an order along pending -> confirmed -> picking -> shipped -> delivered (or returned after delivery)."""
@@ -413,7 +418,7 @@ def update_order_status(order_number: int, status: str, runtime: Runtime) -> tup
         order = ctx.services.orders.transition(ctx.org_id, order_number, status, actor=ctx.actor)
     except DomainError as exc:
         return _fail(exc)
-    return _ok({"number": order.number, "status": order.status.value}, [order_citation(order)])
+    return _ok(_order_change(order), [order_citation(order)])
 
 
 @tool(response_format="content_and_artifact")
@@ -424,7 +429,7 @@ def cancel_order(order_number: int, runtime: Runtime) -> tuple[str, dict]:
         order = ctx.services.orders.cancel(ctx.org_id, order_number, actor=ctx.actor)
     except DomainError as exc:
         return _fail(exc)
-    return _ok({"number": order.number, "status": order.status.value}, [order_citation(order)])
+    return _ok(_order_change(order), [order_citation(order)])
 
 
 @tool(response_format="content_and_artifact")

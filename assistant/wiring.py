@@ -68,6 +68,14 @@ class Services:
             return None
         return build_search_service(self.settings, self.store)
 
+    def reindex(self, org_id: str, doc_ids: list[str]) -> None:
+        """Bring these product/order documents up to date in the search index (after a confirmed write)."""
+        if self.searcher is None:
+            return
+        from ingestion.pipeline import reindex_documents
+
+        reindex_documents(self, org_id, doc_ids)
+
     @cached_property
     def assistant(self) -> Any:
         from assistant.service import ChatService

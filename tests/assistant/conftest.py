@@ -32,6 +32,18 @@ def services(emulator: FirestoreEmulator, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
+def demo_kb(services: Services) -> None:
+    """The demo help centre indexed for bergveld (the real pipeline: loaders, splitters, MiniLM, hnswlib, BM25)."""
+    from importlib import resources
+
+    from ingestion.pipeline import ingest_kb
+
+    with resources.as_file(resources.files("ingestion") / "demo_kb") as folder:
+        report = ingest_kb(services, "bergveld", folder)
+    assert report.failed == 0 and report.added > 40
+
+
+@pytest.fixture(scope="module")
 def chat(services: Services) -> ChatService:
     return ChatService(services.settings, services, searcher=None)
 

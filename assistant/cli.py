@@ -68,8 +68,10 @@ def serve_command(
         raise fail(f"port {port} is already in use; stop what runs there or pass --port", 2)
     with local_firestore(settings) as emulator:
         services = Services(settings)
-        if settings.mode == "local" and demo and any(seed(services.store).values()):
-            console.print("Seeded the demo data.")
+        if settings.mode == "local" and demo:
+            if any(seed(services.store).values()):
+                console.print("Seeded the demo data.")
+            _index_demo(services)
             if emulator is not None:
                 emulator.export(settings.project)
         base = f"http://{host}:{port}"
@@ -80,6 +82,19 @@ def serve_command(
         console.print("Press Ctrl-C to stop; the data is kept in " + str(settings.data_dir))
         uvicorn.run(create_app(services), host=host, port=port, log_level=settings.log_level.lower())
     console.print("Stopped.")
+
+
+def _index_demo(services: Services) -> None:
+    """The demo help centre and catalogues in the search index; on later starts only fingerprints are compared."""
+    from ingestion.demo import ingest_demo
+
+    console.print("Indexing the demo help centre and catalogues (unchanged documents are skipped)...")
+    for org, report in ingest_demo(services, show_progress_bar=True).items():
+        console.print(
+            f"  {org}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.deleted} deleted, {report.failed} failed in {report.seconds:.1f}s",
+            highlight=False,
+        )
 
 
 @admin_app.command("create-org")

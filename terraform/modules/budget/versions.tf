@@ -1,4 +1,4 @@
-# Modules state the minimum provider they need; the env roots pin the exact range (~> 6.0).
+# Modules state the minimum provider they need; the env roots pin the range (~> 6.30).
 terraform {
   required_version = ">= 1.5.0"
 

@@ -1,11 +1,11 @@
-# Modules state the minimum provider they need; the env roots pin the exact range (~> 6.0).
+# Modules state the minimum provider they need; the env roots pin the range (~> 6.30).
 terraform {
   required_version = ">= 1.5.0"
 
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0"
+      version = ">= 6.30" # an index without metadata.contents_delta_uri (empty STREAM_UPDATE index)
     }
   }
 }

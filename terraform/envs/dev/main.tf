@@ -1,0 +1,44 @@
+# dev: scales to zero, can be destroyed, smallest vector deployment.
+
+module "stack" {
+  source = "../../modules/stack"
+
+  project_id       = var.project_id
+  stage            = "dev"
+  region           = var.region
+  vertex_region    = var.vertex_region
+  scheduler_region = var.scheduler_region
+  labels           = var.labels
+
+  deletion_protection = false
+
+  image_tag = var.image_tag
+
+  min_instances = var.min_instances
+  max_instances = var.max_instances
+  concurrency   = 40
+  cpu           = "1"
+  memory        = "2Gi"
+
+  log_level       = "DEBUG"
+  llm_provider    = var.llm_provider
+  llm_model       = var.llm_model
+  openai_base_url = var.openai_base_url
+  secrets         = var.secrets
+
+  ingest_orgs       = var.ingest_orgs
+  ingest_task_count = var.ingest_task_count
+  ingest_schedule   = "0 3 * * *"
+
+  vector_min_replicas = 1
+  vector_max_replicas = 1
+
+  firestore_backup_retention_days = 3
+  firestore_export_retention_days = 30
+
+  alert_email              = var.alert_email
+  latency_p95_threshold_ms = 15000
+  billing_account          = var.billing_account
+  budget_monthly_amount    = var.budget_monthly_amount
+  budget_currency          = var.budget_currency
+}

@@ -1,0 +1,45 @@
+# prod: always one warm instance, deletion protection on everything that holds data, two vector replicas
+# (Vertex AI gives no SLA for one).
+
+module "stack" {
+  source = "../../modules/stack"
+
+  project_id       = var.project_id
+  stage            = "prod"
+  region           = var.region
+  vertex_region    = var.vertex_region
+  scheduler_region = var.scheduler_region
+  labels           = var.labels
+
+  deletion_protection = true
+
+  image_tag = var.image_tag
+
+  min_instances = var.min_instances
+  max_instances = var.max_instances
+  concurrency   = 40
+  cpu           = "2"
+  memory        = "4Gi"
+
+  log_level       = "INFO"
+  llm_provider    = var.llm_provider
+  llm_model       = var.llm_model
+  openai_base_url = var.openai_base_url
+  secrets         = var.secrets
+
+  ingest_orgs       = var.ingest_orgs
+  ingest_task_count = var.ingest_task_count
+  ingest_schedule   = "0 2 * * *"
+
+  vector_min_replicas = 2
+  vector_max_replicas = 4
+
+  firestore_backup_retention_days = 7
+  firestore_export_retention_days = 365
+
+  alert_email              = var.alert_email
+  latency_p95_threshold_ms = 10000
+  billing_account          = var.billing_account
+  budget_monthly_amount    = var.budget_monthly_amount
+  budget_currency          = var.budget_currency
+}

@@ -1,0 +1,175 @@
+variable "project_id" {
+  description = "Google Cloud project id of this stage."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be 6-30 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "region" {
+  description = "Region of Cloud Run, Firestore, Cloud Storage and Artifact Registry (data stays in South Africa)."
+  type        = string
+  default     = "africa-south1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
+    error_message = "region must be a Google Cloud region name such as africa-south1."
+  }
+}
+
+variable "vertex_region" {
+  description = "Region of Vertex AI (Vector Search, Gemini, embeddings)."
+  type        = string
+  default     = "europe-west4"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.vertex_region))
+    error_message = "vertex_region must be a Google Cloud region name such as europe-west4."
+  }
+}
+
+variable "scheduler_region" {
+  description = "Cloud Scheduler region; null uses region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.scheduler_region == null || can(regex("^[a-z]+-[a-z]+[0-9]$", var.scheduler_region))
+    error_message = "scheduler_region must be null or a Google Cloud region name."
+  }
+}
+
+variable "labels" {
+  description = "Extra labels for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "image_tag" {
+  description = "Image tag the service and jobs run (e.g. the git commit). Unset on the first apply: infrastructure only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.image_tag == null || can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
+    error_message = "image_tag must be a valid Docker tag."
+  }
+}
+
+variable "min_instances" {
+  description = "Minimum Cloud Run instances (prod keeps at least one warm: no cold starts for merchants)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.min_instances >= 1 && var.min_instances <= 20 && floor(var.min_instances) == var.min_instances
+    error_message = "min_instances must be a whole number from 1 to 20 in prod."
+  }
+}
+
+variable "max_instances" {
+  description = "Maximum Cloud Run instances."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_instances >= 1 && var.max_instances <= 100 && floor(var.max_instances) == var.max_instances
+    error_message = "max_instances must be a whole number from 1 to 100."
+  }
+}
+
+variable "llm_provider" {
+  description = "FLUXORI_LLM_PROVIDER: vertex (Gemini), openai-compatible, or offline (no model calls)."
+  type        = string
+  default     = "vertex"
+
+  validation {
+    condition     = contains(["vertex", "openai-compatible", "offline"], var.llm_provider)
+    error_message = "llm_provider must be vertex, openai-compatible or offline."
+  }
+}
+
+variable "llm_model" {
+  description = "FLUXORI_LLM_MODEL."
+  type        = string
+  default     = "gemini-2.5-flash"
+}
+
+variable "openai_base_url" {
+  description = "FLUXORI_OPENAI_BASE_URL (only with llm_provider = openai-compatible)."
+  type        = string
+  default     = null
+}
+
+variable "secrets" {
+  # Only SecretStr settings of assistant/settings.py (today FLUXORI_OPENAI_API_KEY); the stack validates it.
+  description = "FLUXORI_* settings read from Secret Manager, e.g. { FLUXORI_OPENAI_API_KEY = \"fluxori-prod-openai-api-key\" }."
+  type        = map(string)
+  default     = {}
+}
+
+variable "ingest_orgs" {
+  description = "Organisations with a scheduled knowledge-base ingestion job (add each customer organisation)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for o in var.ingest_orgs : can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", o))])
+    error_message = "Organisation ids are 3-40 lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "ingest_task_count" {
+  description = "Parallel tasks (shards) per ingestion run."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.ingest_task_count >= 1 && var.ingest_task_count <= 50 && floor(var.ingest_task_count) == var.ingest_task_count
+    error_message = "ingest_task_count must be a whole number from 1 to 50."
+  }
+}
+
+variable "alert_email" {
+  description = "Email address for alerts and budget notifications."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be an email address."
+  }
+}
+
+variable "billing_account" {
+  description = "Billing account id of the project (gcloud billing projects describe PROJECT_ID)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", var.billing_account))
+    error_message = "billing_account must look like 012345-6789AB-CDEF01."
+  }
+}
+
+variable "budget_monthly_amount" {
+  description = "Monthly budget in budget_currency."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.budget_monthly_amount > 0 && floor(var.budget_monthly_amount) == var.budget_monthly_amount
+    error_message = "budget_monthly_amount must be a positive whole number."
+  }
+}
+
+variable "budget_currency" {
+  description = "Currency of the billing account (USD, ZAR, EUR...)."
+  type        = string
+  default     = "USD"
+
+  validation {
+    condition     = can(regex("^[A-Z]{3}$", var.budget_currency))
+    error_message = "budget_currency must be a three-letter currency code."
+  }
+}

@@ -1,0 +1,49 @@
+# The app's configuration. Every name is FLUXORI_<FIELD> for a field of assistant.settings.Settings
+# (tests/test_terraform.py fails the build otherwise). Null values are dropped by the Cloud Run modules,
+# so the app's own default applies.
+
+locals {
+  # The vector index stores text-embedding-005 vectors; the model and the index dimensions change together.
+  embedding_model      = "text-embedding-005"
+  embedding_dimensions = 768
+
+  # Shared by the API service and the ingestion jobs.
+  app_env = {
+    FLUXORI_MODE                     = "gcp"
+    FLUXORI_PROJECT                  = var.project_id
+    FLUXORI_REGION                   = var.region
+    FLUXORI_VERTEX_REGION            = var.vertex_region
+    FLUXORI_FIRESTORE_DATABASE       = module.firestore.database_name
+    FLUXORI_KB_BUCKET                = module.storage.names["kb"]
+    FLUXORI_LOG_LEVEL                = var.log_level
+    FLUXORI_LLM_PROVIDER             = var.llm_provider
+    FLUXORI_LLM_MODEL                = var.llm_model
+    FLUXORI_OPENAI_BASE_URL          = var.openai_base_url
+    FLUXORI_EMBEDDING_PROVIDER       = "vertex"
+    FLUXORI_EMBEDDING_MODEL          = local.embedding_model
+    FLUXORI_VECTOR_BACKEND           = "vertex"
+    FLUXORI_VECTOR_INDEX_ID          = module.vector_search.index_id
+    FLUXORI_VECTOR_ENDPOINT_ID       = module.vector_search.index_endpoint_id
+    FLUXORI_VECTOR_DEPLOYED_INDEX_ID = module.vector_search.deployed_index_id
+  }
+
+  # The API service only. The port is not set here: Cloud Run sets PORT and the image runs
+  # `fluxori serve --port $PORT`.
+  service_env = {
+    FLUXORI_HOST                     = "0.0.0.0"
+    FLUXORI_RATE_LIMIT_PER_MINUTE    = var.rate_limit_per_minute
+    FLUXORI_CONFIRMATION_TTL_SECONDS = var.confirmation_ttl_seconds
+    FLUXORI_MAX_MESSAGE_CHARS        = var.max_message_chars
+  }
+
+  # Settings read from Secret Manager (see var.secrets), always the latest version. Same project, so the short
+  # secret id is the reference.
+  service_secret_env = {
+    for env_name, secret_id in var.secrets : env_name => { secret = module.secrets.secret_ids[secret_id] }
+  }
+
+  # For a workstation: the same settings, to run `fluxori admin ...` against this stage (docs/deploy.md).
+  workstation_env = join("\n", [
+    for k, v in local.app_env : "export ${k}=${jsonencode(v)}" if v != null
+  ])
+}

@@ -1,0 +1,65 @@
+# One service account per workload, each with only the roles it needs:
+#   api       - the Cloud Run service: Firestore data, Vertex AI (Gemini, embeddings, vector queries),
+#               read knowledge-base files, read its secrets (granted per secret in module.secrets),
+#               write its logs and metrics.
+#   ingest    - the ingestion job: Firestore data, Vertex AI (embeddings, index upserts), read knowledge-base
+#               files, write its logs and metrics.
+#   scheduler - Cloud Scheduler: may only run the ingestion jobs (granted per job in module.ingest_job).
+# No workload gets a project-wide Storage, Secret Manager, Run or IAM role.
+
+locals {
+  service_accounts = {
+    api       = "Fluxori Assistant API and UI (Cloud Run service)"
+    ingest    = "Fluxori knowledge-base ingestion (Cloud Run job)"
+    scheduler = "Cloud Scheduler trigger of the ingestion jobs"
+  }
+
+  # datastore.user: read/write Firestore documents (no index or database admin).
+  # aiplatform.user: call Gemini and text-embedding-005, query and upsert Vector Search datapoints.
+  # logging.logWriter / monitoring.metricWriter: structured logs and custom metrics of the process itself
+  # (Cloud Run's own request logs and metrics need no role).
+  runtime_roles = [
+    "roles/datastore.user",
+    "roles/aiplatform.user",
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+  ]
+
+  project_roles = {
+    api    = local.runtime_roles
+    ingest = local.runtime_roles
+  }
+}
+
+resource "google_service_account" "this" {
+  for_each = local.service_accounts
+
+  project      = var.project_id
+  account_id   = "${local.name}-${each.key}"
+  display_name = each.value
+
+  depends_on = [module.project_services]
+}
+
+resource "google_project_iam_member" "runtime" {
+  for_each = merge([
+    for sa, roles in local.project_roles : { for role in roles : "${sa}/${role}" => { sa = sa, role = role } }
+  ]...)
+
+  project = var.project_id
+  role    = each.value.role
+  member  = "serviceAccount:${google_service_account.this[each.value.sa].email}"
+}
+
+# Read access to the knowledge-base bucket only (not project-wide storage access).
+resource "google_storage_bucket_iam_member" "kb_readers" {
+  for_each = toset(["api", "ingest"])
+
+  bucket = module.storage.names["kb"]
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.this[each.key].email}"
+}
+
+# Managed exports (`gcloud firestore export gs://EXPORTS_BUCKET/...`) are written by the Firestore service agent,
+# which already has access to buckets of its own project: no binding is needed here (a bucket in another project
+# would need roles/storage.admin for service-PROJECT_NUMBER@gcp-sa-firestore.iam.gserviceaccount.com there).

@@ -1,0 +1,311 @@
+# Inputs of one stage. The env roots (envs/dev, envs/prod) validate what users type; the checks here keep the
+# module safe to call from elsewhere too.
+
+variable "project_id" {
+  description = "Google Cloud project id of the stage."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be 6-30 lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "stage" {
+  description = "Stage name, used in resource names and labels."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,7}$", var.stage))
+    error_message = "stage must be 2-8 lowercase letters and digits, e.g. dev or prod."
+  }
+}
+
+variable "region" {
+  description = "Region of Cloud Run, Firestore, Cloud Storage, Artifact Registry and Secret Manager."
+  type        = string
+  default     = "africa-south1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
+    error_message = "region must be a Google Cloud region such as africa-south1."
+  }
+}
+
+variable "vertex_region" {
+  description = "Region of Vertex AI Vector Search and the Vertex AI models."
+  type        = string
+  default     = "europe-west4"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.vertex_region))
+    error_message = "vertex_region must be a Google Cloud region such as europe-west4."
+  }
+}
+
+variable "scheduler_region" {
+  description = "Cloud Scheduler region; null means var.region."
+  type        = string
+  default     = null
+}
+
+variable "labels" {
+  description = "Extra labels for every resource (app, stage and managed-by are always added)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "deletion_protection" {
+  description = "Protect Firestore, buckets, the Cloud Run service and jobs against deletion (true in prod)."
+  type        = bool
+  default     = true
+}
+
+# --- Image -----------------------------------------------------------------------------------------------
+
+variable "image_name" {
+  description = "Image name inside the Artifact Registry repository."
+  type        = string
+  default     = "fluxori"
+}
+
+variable "image_tag" {
+  description = "Tag of the image the service and jobs run (e.g. the git commit). Null: infrastructure only, no service or jobs yet."
+  type        = string
+  default     = null
+}
+
+variable "immutable_image_tags" {
+  description = "Refuse to move an existing image tag."
+  type        = bool
+  default     = true
+}
+
+# --- Firestore -------------------------------------------------------------------------------------------
+
+variable "firestore_database" {
+  description = "Firestore database id."
+  type        = string
+  default     = "(default)"
+}
+
+variable "firestore_backup_retention_days" {
+  description = "Retention of the daily Firestore backups (1-7 days)."
+  type        = number
+  default     = 7
+}
+
+variable "firestore_export_retention_days" {
+  description = "Age at which objects in the Firestore exports bucket are deleted (from 120 days on, they move to Coldline after 30)."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.firestore_export_retention_days >= 7
+    error_message = "firestore_export_retention_days must be at least 7."
+  }
+}
+
+# --- Cloud Run service -----------------------------------------------------------------------------------
+
+variable "min_instances" {
+  description = "Minimum instances of the service."
+  type        = number
+  default     = 0
+}
+
+variable "max_instances" {
+  description = "Maximum instances of the service."
+  type        = number
+  default     = 4
+}
+
+variable "concurrency" {
+  description = "Concurrent requests per instance."
+  type        = number
+  default     = 40
+}
+
+variable "cpu" {
+  description = "vCPUs per instance."
+  type        = string
+  default     = "1"
+}
+
+variable "memory" {
+  description = "Memory per instance."
+  type        = string
+  default     = "2Gi"
+}
+
+variable "cpu_idle" {
+  description = "Request-based billing (CPU throttled between requests)."
+  type        = bool
+  default     = true
+}
+
+variable "allow_unauthenticated" {
+  description = "Let anyone reach the service; the app itself checks API keys."
+  type        = bool
+  default     = true
+}
+
+# --- App settings (FLUXORI_*) ----------------------------------------------------------------------------
+
+variable "log_level" {
+  description = "FLUXORI_LOG_LEVEL."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "llm_provider" {
+  description = "FLUXORI_LLM_PROVIDER: vertex (Gemini), openai-compatible, or offline (no model calls)."
+  type        = string
+  default     = "vertex"
+
+  validation {
+    condition     = contains(["vertex", "openai-compatible", "offline"], var.llm_provider)
+    error_message = "llm_provider must be vertex, openai-compatible or offline."
+  }
+}
+
+variable "llm_model" {
+  description = "FLUXORI_LLM_MODEL."
+  type        = string
+  default     = "gemini-2.5-flash"
+}
+
+variable "openai_base_url" {
+  description = "FLUXORI_OPENAI_BASE_URL (required when llm_provider is openai-compatible)."
+  type        = string
+  default     = null
+}
+
+variable "secrets" {
+  description = <<-EOT
+    Settings read from Secret Manager: FLUXORI_* name => secret id. Terraform creates the (empty) secret and lets
+    the service read it; add the value with `gcloud secrets versions add` before the service uses it.
+  EOT
+  type        = map(string)
+  default     = {}
+
+  validation {
+    # Only settings that are secrets in assistant/settings.py (SecretStr fields).
+    condition     = alltrue([for k in keys(var.secrets) : contains(["FLUXORI_OPENAI_API_KEY"], k)])
+    error_message = "Only FLUXORI_OPENAI_API_KEY is read from Secret Manager."
+  }
+}
+
+variable "rate_limit_per_minute" {
+  description = "FLUXORI_RATE_LIMIT_PER_MINUTE."
+  type        = number
+  default     = 600
+}
+
+variable "confirmation_ttl_seconds" {
+  description = "FLUXORI_CONFIRMATION_TTL_SECONDS: how long a proposed write action waits for confirmation."
+  type        = number
+  default     = 900
+}
+
+variable "max_message_chars" {
+  description = "FLUXORI_MAX_MESSAGE_CHARS."
+  type        = number
+  default     = 4000
+}
+
+# --- Ingestion -------------------------------------------------------------------------------------------
+
+variable "kb_prefix" {
+  description = "Folder of the knowledge-base documents in the kb bucket (each organisation has a subfolder)."
+  type        = string
+  default     = "kb"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$", var.kb_prefix))
+    error_message = "kb_prefix must be a folder path without leading or trailing slash, e.g. kb."
+  }
+}
+
+variable "ingest_orgs" {
+  description = "Organisations with a scheduled knowledge-base ingestion job (one job each)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.ingest_orgs) == length(distinct(var.ingest_orgs))
+    error_message = "ingest_orgs lists an organisation twice."
+  }
+}
+
+variable "ingest_task_count" {
+  description = "Parallel tasks (shards) per ingestion run."
+  type        = number
+  default     = 4
+}
+
+variable "ingest_schedule" {
+  description = "Cron schedule of the ingestion (Africa/Johannesburg time)."
+  type        = string
+  default     = "0 2 * * *"
+}
+
+variable "ingest_schedule_paused" {
+  description = "Create the ingestion triggers paused."
+  type        = bool
+  default     = false
+}
+
+# --- Vector Search ---------------------------------------------------------------------------------------
+
+variable "vector_machine_type" {
+  description = "Machine type of the deployed index."
+  type        = string
+  default     = "e2-standard-2"
+}
+
+variable "vector_min_replicas" {
+  description = "Minimum replicas of the deployed index."
+  type        = number
+  default     = 1
+}
+
+variable "vector_max_replicas" {
+  description = "Maximum replicas of the deployed index."
+  type        = number
+  default     = 2
+}
+
+# --- Monitoring and budget -------------------------------------------------------------------------------
+
+variable "alert_email" {
+  description = "Email address for alerts and budget notifications."
+  type        = string
+}
+
+variable "latency_p95_threshold_ms" {
+  description = "p95 latency alert threshold in milliseconds."
+  type        = number
+  default     = 10000
+}
+
+variable "billing_account" {
+  description = "Billing account id the budget is created on."
+  type        = string
+}
+
+variable "budget_monthly_amount" {
+  description = "Monthly budget in budget_currency."
+  type        = number
+}
+
+variable "budget_currency" {
+  description = "Currency of the billing account."
+  type        = string
+  default     = "USD"
+}

@@ -51,4 +51,6 @@ def build_vector_index(settings: Settings, embedder: Embedder) -> VectorIndex:
 
 def build_search_service(settings: Settings, store: Store) -> HybridSearchService:
     embedder = build_embedder(settings)
-    return HybridSearchService(FirestoreChunkStore(store), embedder, build_vector_index(settings, embedder), HybridConfig())
+    return HybridSearchService(
+        FirestoreChunkStore(store), embedder, build_vector_index(settings, embedder), HybridConfig()
+    )

@@ -1,0 +1,64 @@
+"""Keyword leg: BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over English-stemmed tokens without stop words.
+
+One index per organisation, so another organisation's chunks are never candidates. The `doc_type` restriction is a
+weight mask inside bm25s's top-k selection (0 for other types), not a filter applied to results afterwards; only
+results with a positive score (at least one query term matched) are returned.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from retrieval.types import DocType
+
+DOC_TYPES: tuple[DocType, ...] = ("kb", "product", "order")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+class KeywordIndex:
+    """An immutable BM25 index over one organisation's chunks (rebuilt when its corpus changes)."""
+
+    def __init__(
+        self, ids: Sequence[str], doc_types: Sequence[str], texts: Sequence[str], k1: float = 1.5, b: float = 0.75
+    ) -> None:
+        self.ids = list(ids)
+        types = np.asarray(list(doc_types), dtype=object)
+        self._masks = {t: (types == t).astype(np.float32) for t in DOC_TYPES}
+        self._retriever: bm25s.BM25 | None = None
+        self._lock = threading.Lock()  # bm25s keeps per-call state; serialise queries on one index
+        if self.ids:
+            self._retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+            self._retriever.index(tokenize(texts), show_progress=False)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, query: str, k: int, doc_type: str | None = None) -> list[tuple[str, float]]:
+        if self._retriever is None or k <= 0:
+            return []
+        tokens = tokenize([query])
+        if not tokens[0]:
+            return []
+        mask = self._masks.get(doc_type) if doc_type else None
+        if mask is not None and not mask.any():
+            return []
+        top = min(k, len(self.ids))
+        with self._lock:
+            docs, scores = self._retriever.retrieve(
+                tokens, k=top, show_progress=False, weight_mask=mask, n_threads=1, return_as="tuple"
+            )
+        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]

@@ -1,0 +1,43 @@
+"""The composition of the search service from Settings, per mode (no network: adapters connect lazily)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from assistant.wiring_retrieval import build_search_service
+from domain.store import Store
+from retrieval.dense_local import LocalVectorIndex
+from retrieval.embeddings import LocalEmbedder, VertexEmbedder
+from retrieval.vertex_index import VertexVectorIndex
+
+
+def test_local_mode_uses_packaged_model_and_disk_index(tmp_path: Path, store: Store) -> None:
+    service = build_search_service(Settings(data_dir=tmp_path), store)
+    assert isinstance(service.embedder.inner, LocalEmbedder) and service.embedder.dim == 384
+    assert isinstance(service.vectors, LocalVectorIndex)
+    assert service.vectors.root == tmp_path / "index" / "dense" / "all-MiniLM-L6-v2"
+    assert (tmp_path / "cache" / "embeddings.sqlite").exists()
+    assert service.search("bergveld", "anything") == []  # an empty corpus answers without loading the model
+    assert service.ready()
+
+
+def test_gcp_settings_select_vertex_adapters(tmp_path: Path, store: Store) -> None:
+    settings = Settings(
+        mode="gcp",
+        project="fluxori-prod",
+        data_dir=tmp_path,
+        vector_index_id="1",
+        vector_endpoint_id="2",
+        vector_deployed_index_id="kb",
+    )
+    service = build_search_service(settings, store)
+    assert isinstance(service.embedder.inner, VertexEmbedder) and service.embedder.dim == 768
+    assert isinstance(service.vectors, VertexVectorIndex) and service.vectors.location == "europe-west4"
+
+
+def test_unknown_local_model_is_refused(tmp_path: Path, store: Store) -> None:
+    with pytest.raises(ValueError, match="ships only all-MiniLM-L6-v2"):
+        build_search_service(Settings(data_dir=tmp_path, embedding_model="bge-small-en-v1.5"), store)

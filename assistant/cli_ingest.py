@@ -125,8 +125,6 @@ def search_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON")] = False,
 ) -> None:
     """Search the index of one organisation (hybrid dense + keyword)."""
-    from ingestion.chunking import body_of
-
     settings = load_settings()
     with local_firestore(settings):
         services = Services(settings)
@@ -144,7 +142,7 @@ def search_command(
         return
     table = Table("#", "score", "source", "title", "heading", "snippet", title=f"{query} ({org})", show_lines=True)
     for rank, hit in enumerate(hits, 1):
-        snippet = " ".join(body_of(hit.text, hit.metadata).split())
+        snippet = " ".join(hit.text.split())
         table.add_row(
             str(rank),
             f"{hit.score:.4f}",

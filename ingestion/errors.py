@@ -1,0 +1,15 @@
+"""Errors of ingestion. They subclass `DomainError`, so the CLI and the API show them as one clear line."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError
+
+
+class IngestError(DomainError):
+    """A run cannot start: a missing folder, a malformed source or shard, no search index configured."""
+
+    code = "ingest_error"
+
+
+class ParseError(Exception):
+    """One file cannot be turned into text. The run reports it with its path and goes on with the next file."""

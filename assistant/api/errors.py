@@ -167,13 +167,18 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = HTTP_CODES.get(exc.status_code, "error")
-    message = str(exc.detail)
-    if exc.status_code == 404 and message == "Not Found":
+    status, code, message = exc.status_code, HTTP_CODES.get(exc.status_code, "error"), str(exc.detail)
+    if status == 400:  # FastAPI's "error parsing the body" (e.g. bytes that are not UTF-8): malformed input is 422
+        status, code = 422, "validation_error"
+        message = (
+            "the request is invalid: body: it could not be parsed; send UTF-8 JSON with "
+            "`Content-Type: application/json` (multipart/form-data for /v1/ingest)"
+        )
+    elif exc.status_code == 404 and message == "Not Found":
         message = f"there is no route {request.method} {request.url.path}; see /docs"
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}; see /docs"
-    return error_response(exc.status_code, code, message, request_id_of(request), dict(exc.headers or {}))
+    return error_response(status, code, message, request_id_of(request), dict(exc.headers or {}))
 
 
 def install(app: FastAPI) -> None:

@@ -82,5 +82,8 @@ def readyz(request: Request) -> JSONResponse:
         except Exception as exc:
             checks["index"] = f"error: {type(exc).__name__}"
     ok = all(value in ("ok", "not configured") for value in checks.values())
+    demo_index = getattr(request.app.state, "demo_index", None)
+    if demo_index is not None:  # informational: the server answers while the demo data is being indexed
+        checks["demo_index"] = demo_index.status
     body = ReadyStatus(status="ready" if ok else "not ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -1,0 +1,192 @@
+"""GET /v1/credits, POST /v1/admin/credits, GET /v1/search and POST /v1/ingest."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.api.app import create_app
+from assistant.api.config import ApiSettings
+from assistant.wiring import Services
+from domain.orgs import Role
+from retrieval.types import SearchHit
+from tests.api.conftest import auth, make_org
+
+
+def test_credits_show_balance_quota_usage_and_ledger(client: TestClient, services: Services) -> None:
+    for role in ("merchant", "support", "admin"):
+        r = client.get("/v1/credits", params={"limit": 5}, headers=auth("bergveld", role))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["org_id"] == "bergveld"
+        assert body["balance"] == services.credits.account("bergveld").balance_mc / 1000
+        assert body["daily_quota"] == 500
+        assert body["remaining_today"] == pytest.approx(body["daily_quota"] - body["used_today"])
+        assert 1 <= len(body["ledger"]) <= 5
+        assert body["ledger"][-1]["kind"] in ("grant", "reserve", "settle", "refund")
+
+
+def test_admin_grant_is_idempotent_and_stays_in_its_organisation(client: TestClient, services: Services) -> None:
+    org, key = make_org(services, balance=10, role=Role.admin)
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"credits": 2.5, "idempotency_key": "topup-2025-001", "note": "test top-up", "org_id": "bergveld"}
+    bergveld_before = services.credits.account("bergveld").balance_mc
+    first = client.post("/v1/admin/credits", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["balance"] == 12.5
+    assert first.json()["entry"]["amount"] == 2.5 and first.json()["entry"]["note"] == "test top-up"
+    again = client.post("/v1/admin/credits", json=body, headers=headers)
+    assert again.status_code == 200 and again.json()["balance"] == 12.5  # the same key never grants twice
+    conflict = client.post("/v1/admin/credits", json={**body, "credits": 3}, headers=headers)
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "conflict"
+    # `org_id` in the body is ignored: the organisation is the key's.
+    assert services.credits.account("bergveld").balance_mc == bergveld_before
+    assert services.credits.ledger_total(org) == services.credits.account(org).balance_mc == 12_500
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"credits": 0, "idempotency_key": "k1"}, "credits"),
+        ({"credits": -5, "idempotency_key": "k1"}, "credits"),
+        ({"credits": 5}, "idempotency_key"),
+        ({"credits": 5, "idempotency_key": "has/slash"}, "idempotency_key"),
+        ({"credits": "lots", "idempotency_key": "k1"}, "credits"),
+    ],
+)
+def test_invalid_grant_is_422(client: TestClient, body: dict, field: str) -> None:
+    r = client.post("/v1/admin/credits", json=body, headers=auth("bergveld", "admin"))
+    assert r.status_code == 422
+    assert r.json()["error"]["message"].startswith(f"the request is invalid: {field}:")
+
+
+class FakeSearcher:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def search(self, org_id: str, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchHit]:
+        self.calls.append((org_id, query, k, doc_type))
+        hit = SearchHit(
+            chunk_id="c1",
+            doc_type="kb",
+            source="kb/returns.md",
+            title="Returns",
+            text="30 days",
+            score=0.9,
+            heading_path=["Returns", "Window"],
+        )
+        return [hit][:k]
+
+    def ready(self) -> bool:
+        return True
+
+
+def test_search_is_scoped_to_the_key_organisation(client: TestClient, services: Services, monkeypatch) -> None:
+    fake = FakeSearcher()
+    monkeypatch.setitem(vars(services), "searcher", fake)
+    r = client.get(
+        "/v1/search",
+        params={"q": "returns", "k": 3, "type": "kb", "org_id": "bergveld"},
+        headers=auth("fynbos", "support"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["hits"][0]["source"] == "kb/returns.md"
+    assert r.json()["hits"][0]["heading_path"] == ["Returns", "Window"]
+    assert fake.calls == [("fynbos", "returns", 3, "kb")]
+
+
+def test_search_without_an_index_is_503(client: TestClient, services: Services, monkeypatch) -> None:
+    monkeypatch.setitem(vars(services), "searcher", None)
+    r = client.get("/v1/search", params={"q": "returns"}, headers=auth())
+    assert r.status_code == 503
+    assert "no search index" in r.json()["error"]["message"]
+
+
+def test_blank_search_is_422(client: TestClient, services: Services, monkeypatch) -> None:
+    monkeypatch.setitem(vars(services), "searcher", FakeSearcher())
+    assert client.get("/v1/search", params={"q": "   "}, headers=auth()).status_code == 422
+
+
+@pytest.fixture
+def fake_ingestion(monkeypatch) -> list[tuple]:
+    """Stands in for `ingestion.pipeline` so these tests check the API side only (the pipeline has its own)."""
+    calls: list[tuple] = []
+    module = types.ModuleType("ingestion.pipeline")
+
+    def ingest_kb(services, org_id, folder):
+        calls.append((org_id, Path(folder), sorted(p.name for p in Path(folder).iterdir())))
+        return {"org_id": org_id, "added": 1}
+
+    module.ingest_kb = ingest_kb  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ingestion.pipeline", module)
+    return calls
+
+
+def test_ingest_stores_files_per_organisation_and_returns_the_report(
+    client: TestClient, services: Services, fake_ingestion: list
+) -> None:
+    files = [
+        ("files", ("returns.md", b"# Returns\n30 days.", "text/markdown")),
+        ("files", ("../../etc/evil name.txt", b"plain", "text/plain")),
+    ]
+    r = client.post("/v1/ingest", files=files, headers=auth("fynbos", "admin"))
+    assert r.status_code == 200, r.text
+    assert r.json()["files"] == ["returns.md", "evil_name.txt"]
+    assert r.json()["report"] == {"org_id": "fynbos", "added": 1}
+    org, folder, names = fake_ingestion[0]
+    assert org == "fynbos" and folder == services.settings.data_dir / "uploads" / "fynbos"
+    assert {"returns.md", "evil_name.txt"} <= set(names)
+    assert (folder / "returns.md").read_bytes() == b"# Returns\n30 days."
+
+
+def test_ingest_refuses_other_file_types(client: TestClient, fake_ingestion: list) -> None:
+    r = client.post("/v1/ingest", files=[("files", ("tool.exe", b"MZ"))], headers=auth("fynbos", "admin"))
+    assert r.status_code == 422 and ".md" in r.json()["error"]["message"]
+    assert fake_ingestion == []
+    r = client.post("/v1/ingest", data={"x": "1"}, headers=auth("fynbos", "admin"))
+    assert r.status_code == 422 and "files" in r.json()["error"]["message"]
+
+
+def test_ingest_over_the_upload_limit_is_413(client: TestClient, fake_ingestion: list) -> None:
+    big = b"a" * (300 * 1024)  # the test app allows 256 KB
+    r = client.post("/v1/ingest", files=[("files", ("big.txt", big))], headers=auth("fynbos", "admin"))
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+    assert fake_ingestion == []
+
+
+def test_ingest_without_the_pipeline_is_503(client: TestClient, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "ingestion.pipeline", None)  # makes the import fail
+    r = client.post("/v1/ingest", files=[("files", ("a.md", b"# A"))], headers=auth("fynbos", "admin"))
+    assert r.status_code == 503 and "ingestion is not available" in r.json()["error"]["message"]
+
+
+def test_upload_limit_is_configurable(services: Services, fake_ingestion: list) -> None:
+    with TestClient(create_app(services, ApiSettings(max_upload_bytes=2048))) as small:
+        r = small.post("/v1/ingest", files=[("files", ("a.txt", b"a" * 4096))], headers=auth("fynbos", "admin"))
+        assert r.status_code == 413
+        r = small.post("/v1/ingest", files=[("files", ("a.txt", b"a" * 100))], headers=auth("fynbos", "admin"))
+        assert r.status_code == 200, r.text
+
+
+def test_uploaded_article_becomes_searchable(client: TestClient, services: Services) -> None:
+    """The real pipeline and index: what an admin uploads, the organisation's support staff can find."""
+    pytest.importorskip("ingestion.pipeline")
+    if services.searcher is None:
+        pytest.skip("no search index configured")
+    article = b"# Braai grid care\n\n## Cleaning\n\nSoak the potjie grid in warm soapy water overnight, then oil it.\n"
+    r = client.post("/v1/ingest", files=[("files", ("braai-care.md", article))], headers=auth("bergveld", "admin"))
+    assert r.status_code == 200, r.text
+    assert r.json()["report"]["org_id"] == "bergveld"
+    found = client.get(
+        "/v1/search", params={"q": "how to clean the potjie grid", "type": "kb"}, headers=auth("bergveld", "support")
+    )
+    assert found.status_code == 200, found.text
+    assert any("braai-care.md" in hit["source"] for hit in found.json()["hits"])
+    other = client.get(
+        "/v1/search", params={"q": "how to clean the potjie grid", "type": "kb"}, headers=auth("fynbos", "support")
+    )
+    assert all("braai-care.md" not in hit["source"] for hit in other.json()["hits"])

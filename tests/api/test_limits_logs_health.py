@@ -1,0 +1,96 @@
+"""Rate limiting, structured logs with request ids, and the probes."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from assistant.api.app import create_app
+from assistant.api.ratelimit import TokenBucketLimiter
+from assistant.settings import Settings
+from assistant.wiring import Services
+from tests.api.conftest import auth
+
+
+def test_token_bucket_bursts_then_refills() -> None:
+    now = [0.0]
+    limiter = TokenBucketLimiter(per_minute=3, clock=lambda: now[0])
+    assert [limiter.acquire("k") for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = limiter.acquire("k")
+    assert 19.9 < wait <= 20.0  # one token every 20 s
+    assert limiter.acquire("other") == 0.0  # per key
+    now[0] += 20.0
+    assert limiter.acquire("k") == 0.0
+    assert TokenBucketLimiter.retry_after(0.2) == 1
+
+
+def test_rate_limit_is_429_with_retry_after_per_key(services: Services) -> None:
+    limited = Services(
+        Settings(project=services.settings.project, data_dir=services.settings.data_dir, rate_limit_per_minute=3),
+        store=services.store,
+    )
+    with TestClient(create_app(limited)) as client:
+        codes = [client.get("/v1/credits", headers=auth("fynbos")).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        r = client.get("/v1/credits", headers=auth("fynbos"))
+        assert r.status_code == 429
+        assert r.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(r.headers["retry-after"]) <= 20
+        assert r.headers["x-request-id"] == r.json()["error"]["request_id"]
+        assert client.get("/v1/credits", headers=auth("fynbos", "admin")).status_code == 200  # another key
+
+
+def test_access_log_is_json_with_request_id_org_route_status_latency(client: TestClient, json_logs) -> None:
+    r = client.get("/v1/credits", headers={**auth("fynbos", "support"), "X-Request-ID": "trace-logs-0001"})
+    assert r.status_code == 200
+    access = [line for line in json_logs.lines if line["logger"] == "assistant.api.access"]
+    assert access, json_logs.lines
+    line = access[-1]
+    assert line["request_id"] == "trace-logs-0001"
+    assert line["org_id"] == "fynbos" and line["role"] == "support"
+    assert line["route"] == "/v1/credits" and line["method"] == "GET" and line["status"] == 200
+    assert line["latency_ms"] >= 0 and line["level"] == "INFO" and line["ts"]
+
+
+def test_refusals_are_logged_with_their_request_id(client: TestClient, json_logs) -> None:
+    r = client.get("/v1/credits", headers={"Authorization": "Bearer wrong", "X-Request-ID": "trace-logs-0002"})
+    assert r.status_code == 401
+    line = [entry for entry in json_logs.lines if entry["logger"] == "assistant.api.access"][-1]
+    assert line["request_id"] == "trace-logs-0002" and line["status"] == 401 and line.get("org_id") is None
+
+
+def test_healthz(client: TestClient) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_readyz_checks_firestore_assistant_and_index(client: TestClient, services: Services, monkeypatch) -> None:
+    _ = services.assistant  # built by the chat tests; make sure whatever the order
+    r = client.get("/readyz")
+    assert r.status_code == 200, r.text
+    assert r.json()["checks"]["firestore"] == "ok" and r.json()["checks"]["assistant"] == "ok"
+
+    class NotReady:
+        def ready(self) -> bool:
+            return False
+
+    monkeypatch.setitem(vars(services), "searcher", NotReady())
+    r = client.get("/readyz")
+    assert r.status_code == 503 and r.json()["checks"]["index"] == "error: not ready"
+    monkeypatch.setitem(vars(services), "searcher", None)
+    r = client.get("/readyz")
+    assert r.status_code == 200 and r.json()["checks"]["index"] == "not configured"
+
+
+def test_openapi_documents_routes_roles_and_errors(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    chat = schema["paths"]["/v1/chat"]["post"]
+    assert chat["summary"] and "chat" in chat["tags"]
+    assert {"401", "402", "403", "422", "429"} <= set(chat["responses"])
+    assert "text/event-stream" in chat["responses"]["200"]["content"]
+    assert schema["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
+    for path, ops in schema["paths"].items():
+        for op in ops.values():
+            assert op.get("summary"), path
+            if path.startswith("/v1/"):
+                assert "401" in op["responses"] and "403" in op["responses"], path
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,227 @@
+"""The UI's Gradio endpoints as a client sees them: `gradio_client` against a real server (emulator, demo data,
+offline model). Each `Client` is one browser session, so it keeps its own signed-in key on the server."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+from domain.credits import MC_PER_CREDIT
+from domain.orgs import Role
+from tests.ui.conftest import ingest_demo_kb
+from ui.app import UI_PATH
+from ui.session import WRONG_KEY
+
+pytestmark = pytest.mark.slow
+
+MERCHANT = "fx_demo_bergveld_merchant"
+SUPPORT = "fx_demo_bergveld_support"
+ADMIN = "fx_demo_bergveld_admin"
+CHAT_OUTPUTS = ("history", "message", "pending", "credits", "actions")
+
+
+def client(server: Any, key: str | None = None) -> Client:
+    session = Client(server.ui_url, verbose=False)
+    if key:
+        status = session.predict(key, None, api_name="/sign_in")[1]
+        assert status.startswith("Signed in"), status
+    return session
+
+
+def chat(session: Client, message: str) -> dict[str, Any]:
+    return dict(zip(CHAT_OUTPUTS, session.predict(message, api_name="/chat"), strict=True))
+
+
+def confirm(session: Client, approve: bool = True) -> dict[str, Any]:
+    return dict(zip(CHAT_OUTPUTS, session.predict(api_name="/confirm" if approve else "/reject"), strict=True))
+
+
+def text_of(message: dict[str, Any]) -> str:
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+
+
+def last_answer(result: dict[str, Any]) -> str:
+    answers = [m for m in result["history"] if m["role"] == "assistant" and not m.get("metadata")]
+    return text_of(answers[-1])
+
+
+def credits_left(result: dict[str, Any]) -> float:
+    match = re.search(r"([\d,]+\.\d+) credits left", result["credits"])
+    assert match, result["credits"]
+    return float(match.group(1).replace(",", ""))
+
+
+def test_the_ui_is_served_at_ui(ui_server):
+    import httpx
+
+    page = httpx.get(ui_server.base_url + UI_PATH + "/", follow_redirects=True, timeout=30)
+    assert page.status_code == 200
+    assert "<title>Fluxori Assistant</title>" in page.text or "gradio" in page.text.lower()
+
+
+def test_a_wrong_key_gets_a_clear_message_and_no_access(ui_server):
+    session = client(ui_server)
+    status = session.predict("fx_not_a_key", None, api_name="/sign_in")[1]
+    assert WRONG_KEY in status
+    # Not signed in: the chat endpoint (reachable even though its tab is hidden) refuses in words.
+    result = chat(session, "how many BV-TENT-0001 do we have in Cape Town?")
+    assert "Sign in with an API key first" in last_answer(result)
+    assert "Traceback" not in str(result)
+
+
+def test_merchant_gets_the_real_stock_and_pays_credits(ui_server):
+    services = ui_server.services
+    session = client(ui_server, MERCHANT)
+    before = services.credits.account("bergveld").balance_mc / MC_PER_CREDIT
+    level = services.inventory.level("bergveld", "BV-TENT-0001", "CPT")
+
+    first = chat(session, "how many BV-TENT-0001 do we have in Cape Town?")
+    answer = last_answer(first)
+    assert f"{level.available} available" in answer, answer
+    assert "stock_level" in first["actions"]
+    left = credits_left(first)
+    assert left < before
+    assert left == pytest.approx(services.credits.account("bergveld").balance_mc / MC_PER_CREDIT, abs=0.001)
+    sources = [m for m in first["history"] if (m.get("metadata") or {}).get("title", "").startswith("Sources (")]
+    assert sources and "product:BV-TENT-0001" in text_of(sources[-1])  # the answer cites the product
+
+    second = chat(session, "and in Durban?")
+    assert credits_left(second) < left  # every answer is charged, and the UI shows what is left
+
+    ledger = session.predict(api_name="/credits")
+    summary, table, by_model, by_tool = ledger
+    assert "Balance:" in summary and "Daily quota:" in summary
+    kinds = [row[1] for row in table["data"]]
+    assert "settle" in kinds and "grant" in kinds
+    assert "fluxori-offline-1" in by_model and 'class="fx-bar"' in by_model
+    assert "stock_level" in by_tool and 'class="fx-bar"' in by_tool
+
+
+def test_a_transfer_waits_for_confirmation_then_changes_the_stock(ui_server):
+    services = ui_server.services
+    session = client(ui_server, MERCHANT)
+    jhb = services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available
+    dbn = services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available
+
+    proposed = chat(session, "move 5 BV-TENT-0001 from Johannesburg to Durban")
+    assert "Waiting for your confirmation" in proposed["pending"]
+    assert "needs confirmation" in proposed["actions"]
+    assert services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available == jhb  # nothing moved yet
+
+    done = confirm(session)
+    assert done["pending"] == ""
+    assert "executed" in done["actions"]
+    assert services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available == jhb - 5
+    assert services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available == dbn + 5
+
+    again = confirm(session)  # nothing is pending any more: a clear message, no second transfer
+    assert "nothing waiting" in again["actions"]
+    assert services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available == jhb - 5
+
+
+def test_a_rejected_transfer_changes_nothing(ui_server):
+    services = ui_server.services
+    session = client(ui_server, MERCHANT)
+    cpt = services.inventory.level("bergveld", "BV-TENT-0001", "CPT").available
+    chat(session, "move 2 BV-TENT-0001 from Cape Town to Durban")
+    rejected = confirm(session, approve=False)
+    assert "rejected" in rejected["actions"] or "declined" in last_answer(rejected).lower()
+    assert services.inventory.level("bergveld", "BV-TENT-0001", "CPT").available == cpt
+
+
+def test_roles_are_checked_by_every_endpoint(ui_server):
+    support = client(ui_server, SUPPORT)
+    result = chat(support, "how many BV-TENT-0001 do we have in Cape Town?")
+    assert "needs the merchant role" in last_answer(result)
+    assert "needs the admin role" in support.predict(5, "no", api_name="/grant")
+    assert "needs the merchant or admin role" in support.predict(api_name="/credits")[0]
+    merchant = client(ui_server, MERCHANT)
+    assert "needs the admin role" in merchant.predict(5, "no", api_name="/grant")
+
+
+def test_admin_grants_credits_once_per_click(ui_server):
+    services = ui_server.services
+    admin = client(ui_server, ADMIN)
+    before = services.credits.account("bergveld").balance_mc
+    assert "Granted 10 credits" in admin.predict(10, "ui test", api_name="/grant")
+    assert "Granted 10 credits" in admin.predict(10, "ui test again", api_name="/grant")
+    assert services.credits.account("bergveld").balance_mc == before + 20 * MC_PER_CREDIT
+    assert "above 0" in admin.predict(-3, "", api_name="/grant")
+    assert services.credits.ledger_total("bergveld") == services.credits.account("bergveld").balance_mc
+
+
+def test_out_of_credits_and_quota_are_friendly_messages(ui_server):
+    services = ui_server.services
+    services.orgs.create("kalahari-kids", "Kalahari Kids")
+    services.credits.open_account("kalahari-kids")
+    key = services.api_keys.create("kalahari-kids", Role.merchant, label="ui test")
+    broke = chat(client(ui_server, key), "how many KK-TOY-0001 do we have?")
+    assert "Out of AI credits" in last_answer(broke)
+    assert "Traceback" not in str(broke)
+
+    services.credits.set_daily_quota("fynbos", 1)  # 0.001 credits: below one reservation
+    limited = chat(client(ui_server, "fx_demo_fynbos_merchant"), "what is running low?")
+    assert "Daily AI quota reached" in last_answer(limited)
+
+
+def test_oversized_message_says_what_to_fix(ui_server):
+    session = client(ui_server, MERCHANT)
+    limit = ui_server.services.settings.max_message_chars
+    result = chat(session, "x" * (limit + 1))
+    assert "Please change the input" in last_answer(result) and str(limit) in last_answer(result)
+
+
+@pytest.fixture(scope="module")
+def kb_indexed(ui_server):
+    report = ingest_demo_kb(ui_server.services)
+    assert report.added > 0 and report.failed == 0
+    return report
+
+
+def test_search_shows_ranked_results_with_the_terms_in_bold(ui_server, kb_indexed):
+    merchant = client(ui_server, MERCHANT)
+    results, status = merchant.predict("Takealot returns", "kb", 5, api_name="/search")
+    assert status.startswith("5 results"), status
+    assert results.count('class="fx-hit"') == 5
+    assert "<b>Takealot</b>" in results or "<b>takealot</b>" in results.lower()
+    assert "1. <b>" in results  # ranked
+
+
+def test_support_searches_the_help_centre_only(ui_server, kb_indexed):
+    support = client(ui_server, SUPPORT)
+    results, _ = support.predict("return policy", "kb", 10, api_name="/search")
+    assert results.count('class="fx-hit"') > 0
+    assert results.count(" · kb · ") == results.count('class="fx-hit"')  # every hit is a help-centre article
+    # The type filter offers support staff the help centre only; asking for orders is refused by Gradio itself.
+    with pytest.raises(AppError):
+        support.predict("order 1042", "order", 5, api_name="/search")
+
+
+def test_support_gets_an_answer_with_citations(ui_server, kb_indexed):
+    support = client(ui_server, SUPPORT)
+    answer, credits = support.predict("How do I handle a Takealot return?", api_name="/answer")
+    assert "**Sources**" in answer and "<details>" in answer, answer
+    assert "credits left" in credits
+
+
+def test_admin_uploads_a_kb_file_and_it_becomes_searchable(ui_server, tmp_path):
+    article = tmp_path / "braai-safety.md"
+    article.write_text(
+        "# Braai safety at trade shows\n\nKeep a fire extinguisher within three metres of every braai stand and "
+        "never leave a lit potjie pot unattended.\n"
+    )
+    admin = client(ui_server, ADMIN)
+    report = admin.predict([handle_file(str(article))], api_name="/ingest")
+    assert "**added** 1" in report and "**failed** 0" in report, report
+    results, _ = admin.predict("fire extinguisher braai stand", "kb", 3, api_name="/search")
+    assert "braai-safety.md" in results
+    again = admin.predict([handle_file(str(article))], api_name="/ingest")
+    assert "**unchanged** 1" in again  # the same file twice is not indexed twice
+    assert "Choose one or more files" in admin.predict([], api_name="/ingest")

@@ -1,0 +1,145 @@
+"""The Gradio web UI of Fluxori Assistant, mounted at `/ui` of the API server.
+
+Sign in with an API key (in local mode also from a picker of the demo keys); the tabs shown follow the key's
+role, and every handler resolves the key again and checks the role itself, because hidden tabs still have
+endpoints that a Gradio client can call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+from fastapi import FastAPI
+
+from domain.orgs import Principal
+from ui.admin_tab import AdminTab
+from ui.chat_tab import ChatTab
+from ui.credits_tab import CREDITS_ROLES, CreditsTab
+from ui.kb_tab import KbTab
+from ui.session import TAB_IDS, TABS_BY_ROLE, WRONG_KEY, authenticate, demo_key_choices, signed_in_text
+
+UI_PATH = "/ui"
+MAX_UPLOAD = "10mb"
+CSS = """
+.fx-hit { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin: 8px 0; }
+.fx-hit-title { font-size: 1.02em; }
+.fx-hit-meta { color: var(--body-text-color-subdued); font-size: 0.85em; margin: 2px 0 6px; }
+.fx-hit-snippet b { background: var(--color-accent-soft); border-radius: 3px; padding: 0 2px; }
+#signin-status p { margin: 0; }
+"""
+
+
+class Ui:
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        with gr.Blocks(title="Fluxori Assistant", analytics_enabled=False) as self.blocks:
+            self.key_state = gr.State(None)  # the API key; server-side only, never rendered
+            gr.Markdown("# Fluxori Assistant\nStock, orders, imports and the help centre, in one conversation.")
+            self._sign_in_panel()
+            with gr.Tabs(elem_id="tabs") as self.tabs:
+                with gr.Tab("Chat", id="chat", visible=False, elem_id="tab-chat") as chat_tab:
+                    self.chat = ChatTab(services, self.key_state)
+                with gr.Tab("Knowledge base", id="kb", visible=False, elem_id="tab-kb") as kb_tab:
+                    self.kb = KbTab(services, self.key_state)
+                with gr.Tab("Credits & usage", id="credits", visible=False, elem_id="tab-credits") as credits_tab:
+                    self.credits = CreditsTab(services, self.key_state)
+                with gr.Tab("Admin", id="admin", visible=False, elem_id="tab-admin") as admin_tab:
+                    self.admin = AdminTab(services, self.key_state)
+            self.tab_items = {"chat": chat_tab, "kb": kb_tab, "credits": credits_tab, "admin": admin_tab}
+            self._wire()
+
+    def _sign_in_panel(self) -> None:
+        choices = demo_key_choices(self.services)
+        with gr.Row():
+            # The picker only exists in local mode, where the demo keys are documented and harmless.
+            self.demo_key = gr.Dropdown(
+                choices,
+                value=None,
+                label="Demo key (local mode)",
+                visible=bool(choices),
+                elem_id="signin-demo",
+                scale=2,
+            )
+            self.key_text = gr.Textbox(
+                label="API key", type="password", placeholder="fx_...", elem_id="signin-key", scale=3
+            )
+            with gr.Column(scale=1, min_width=140):
+                self.sign_in = gr.Button("Sign in", variant="primary", elem_id="signin-button")
+                self.sign_out = gr.Button("Sign out", visible=False, size="sm", elem_id="signout-button")
+        self.status = gr.Markdown("Sign in with your API key.", elem_id="signin-status")
+
+    def _wire(self) -> None:
+        self.chat.wire()
+        self.kb.wire()
+        self.credits.wire()
+        self.admin.wire()
+        outputs = [
+            self.key_state,
+            self.key_text,
+            self.status,
+            self.sign_out,
+            self.tabs,
+            *self.tab_items.values(),
+            self.kb.doc_type,
+            *self.chat.outputs,
+        ]
+        signed_in = self.sign_in.click(self.do_sign_in, [self.key_text, self.demo_key], outputs, api_name="sign_in")
+        self.key_text.submit(self.do_sign_in, [self.key_text, self.demo_key], outputs, api_visibility="private")
+        # Load the credits tab once signed in, as a separate step so that sign-in answers at once.
+        signed_in.then(self.load_credits, [self.key_state], self.credits.outputs, api_visibility="private")
+        self.sign_out.click(self.do_sign_out, None, outputs, api_name="sign_out")
+
+    def _view(self, key: str | None, principal: Principal | None, status: str) -> tuple:
+        visible = set(TABS_BY_ROLE.get(principal.role, ())) if principal else set()
+        first = next((tab for tab in TABS_BY_ROLE[principal.role]), None) if principal else None
+        return (
+            key,
+            "",  # the key never stays in a visible component
+            status,
+            gr.Button(visible=principal is not None),
+            gr.Tabs(selected=first) if first else gr.skip(),
+            *(gr.Tab(visible=tab in visible) for tab in TAB_IDS),
+            self.kb.type_choices(principal),
+            *self.chat.reset(),  # a new sign-in never shows the previous user's conversation
+        )
+
+    def do_sign_in(self, key_text: str, demo_key: str | None) -> tuple:
+        key = (key_text or "").strip() or (demo_key or "").strip()
+        if not key:
+            return self._view(
+                None, None, "Enter an API key" + (" or pick a demo key." if self.demo_key.visible else ".")
+            )
+        principal = authenticate(self.services, key)
+        if principal is None:
+            return self._view(None, None, f"⚠ {WRONG_KEY}")
+        return self._view(key, principal, signed_in_text(self.services, principal))
+
+    def do_sign_out(self) -> tuple:
+        return self._view(None, None, "Signed out.")
+
+    def load_credits(self, key: str | None) -> tuple:
+        principal = authenticate(self.services, key)
+        if principal is None or principal.role not in CREDITS_ROLES:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return self.credits.load(key)
+
+
+def build_ui(services: Any) -> gr.Blocks:
+    return Ui(services).blocks
+
+
+def mount_ui(app: FastAPI, services: Any) -> FastAPI:
+    """Mount the UI at /ui of the API app (called by `assistant.api.app.create_app`)."""
+    return gr.mount_gradio_app(
+        app,
+        build_ui(services),
+        path=UI_PATH,
+        css=CSS,
+        theme=gr.themes.Soft(),
+        ssr_mode=False,  # no Node server: the UI is served by uvicorn alone
+        show_error=False,  # handlers turn failures into messages; anything else must not leak its text
+        max_file_size=MAX_UPLOAD,
+        footer_links=["api"],
+        mcp_server=False,
+    )

@@ -1,0 +1,106 @@
+"""Sign-in and the checks every UI handler makes before it touches data.
+
+The API key lives only in a `gr.State` (server-side, per browser session) and is resolved to a `Principal` on
+every call, exactly like the HTTP API does with its bearer token: a revoked key stops working at once, and a
+handler reached directly through Gradio's API (hidden tabs still have endpoints) refuses a wrong role.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from domain.errors import DomainError, InsufficientCredits, InvalidInput, NotFound, QuotaExceeded
+from domain.orgs import Principal, Role
+
+log = logging.getLogger(__name__)
+
+# Which tabs each role sees; the handlers behind them check the same roles (see `require`).
+TABS_BY_ROLE: dict[Role, tuple[str, ...]] = {
+    Role.merchant: ("chat", "kb", "credits"),
+    Role.support: ("kb",),
+    Role.admin: ("admin", "credits", "kb"),
+}
+TAB_IDS = ("chat", "kb", "credits", "admin")
+
+WRONG_KEY = "That API key is not valid (unknown or revoked). Check it, or pick a demo key, and sign in again."
+NOT_SIGNED_IN = "Sign in with an API key first."
+
+
+class Refusal(Exception):
+    """A reason to stop a UI action that the user should read as it is (no traceback, no internals)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def new_request_id() -> str:
+    # Each UI action is one request: credits are reserved and settled under this id, so it must be unique.
+    return f"ui-{uuid.uuid4().hex}"
+
+
+def authenticate(services: Any, key: str | None) -> Principal | None:
+    key = (key or "").strip()
+    return services.api_keys.authenticate(key) if key else None
+
+
+def require(services: Any, key: str | None, roles: Iterable[Role]) -> Principal:
+    """The principal of the signed-in key, or a Refusal saying why this action is not allowed."""
+    if not key:
+        raise Refusal(NOT_SIGNED_IN)
+    principal = authenticate(services, key)
+    if principal is None:
+        raise Refusal("Your API key is no longer valid (revoked or unknown); sign in again.")
+    allowed = tuple(roles)
+    if principal.role not in allowed:
+        names = " or ".join(role.value for role in allowed)
+        raise Refusal(f"This needs the {names} role; you are signed in as {principal.role.value}.")
+    return principal
+
+
+def friendly_error(exc: BaseException, request_id: str = "") -> str:
+    """A message for the person at the screen. Domain errors already say what to fix; anything else is ours."""
+    if isinstance(exc, Refusal):
+        return exc.message
+    if isinstance(exc, InsufficientCredits):
+        return f"Out of AI credits: {exc.message}"
+    if isinstance(exc, QuotaExceeded):
+        hours = max(1, round(exc.retry_after_seconds / 3600))
+        return f"Daily AI quota reached: {exc.message} (about {hours} h from now)."
+    if isinstance(exc, InvalidInput):
+        return f"Please change the input: {exc.message}"
+    if isinstance(exc, NotFound):
+        return f"Not found: {exc.message}"
+    if isinstance(exc, DomainError):
+        return exc.message
+    log.error("ui action failed", exc_info=exc, extra={"request_id": request_id})
+    reference = f" (reference {request_id})" if request_id else ""
+    return f"Something went wrong on our side{reference}. Please try again in a moment."
+
+
+def org_name(services: Any, org_id: str) -> str:
+    try:
+        return services.orgs.get(org_id).name
+    except DomainError:
+        return org_id
+
+
+def demo_key_choices(services: Any) -> list[tuple[str, str]]:
+    """(label, key) pairs of the documented demo keys; only offered in local mode."""
+    if services.settings.mode != "local":
+        return []
+    from domain.demo import DEMO_KEYS, DEMO_ORGS
+
+    names = {org.id: org.name for org in DEMO_ORGS}
+    return [(f"{names.get(org_id, org_id)} · {role.value}", key) for key, (org_id, role) in DEMO_KEYS.items()]
+
+
+def signed_in_text(services: Any, principal: Principal) -> str:
+    label = f" ({principal.label})" if principal.label else ""
+    return (
+        f"Signed in to **{org_name(services, principal.org_id)}** (`{principal.org_id}`) "
+        f"as **{principal.role.value}**{label}."
+    )

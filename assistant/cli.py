@@ -12,11 +12,13 @@ from assistant.cli_chat import chat_command, eval_agent_command
 from assistant.cli_common import clean_errors, console, fail, load_settings
 from assistant.cli_eval import eval_app
 from assistant.cli_ingest import ingest_app, search_command
+from assistant.demo_index import DemoIndexer
 from assistant.local_firestore import local_firestore
 from assistant.wiring import Services
 from domain.credits import MC_PER_CREDIT, credits_text
 from domain.demo import DEMO_KEYS, DEMO_ORGS, seed
 from domain.orgs import Role
+from ingestion.models import IngestReport
 
 app = typer.Typer(help="Fluxori Assistant: the AI assistant of the Fluxori e-commerce platform.", no_args_is_help=True)
 admin_app = typer.Typer(help="Organisations, API keys and credits.", no_args_is_help=True)
@@ -68,33 +70,38 @@ def serve_command(
         raise fail(f"port {port} is already in use; stop what runs there or pass --port", 2)
     with local_firestore(settings) as emulator:
         services = Services(settings)
+        indexer = None
         if settings.mode == "local" and demo:
             if any(seed(services.store).values()):
                 console.print("Seeded the demo data.")
-            _index_demo(services)
             if emulator is not None:
                 emulator.export(settings.project)
+            console.print(
+                "Indexing the demo help centre and catalogues in the background (unchanged ones are skipped)."
+            )
+            indexer = DemoIndexer(services, _print_index_report).start()
         base = f"http://{host}:{port}"
         console.print(f"Fluxori Assistant ({settings.mode} mode, model {settings.llm_model})")
         console.print(f"  API   {base}/v1\n  Docs  {base}/docs\n  UI    {base}/ui")
         if settings.mode == "local":
             print_demo_keys()
         console.print("Press Ctrl-C to stop; the data is kept in " + str(settings.data_dir))
-        uvicorn.run(create_app(services), host=host, port=port, log_level=settings.log_level.lower())
+        api = create_app(services)
+        api.state.demo_index = indexer
+        try:
+            uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower())
+        finally:
+            if indexer is not None:
+                indexer.stop()
     console.print("Stopped.")
 
 
-def _index_demo(services: Services) -> None:
-    """The demo help centre and catalogues in the search index; on later starts only fingerprints are compared."""
-    from ingestion.demo import ingest_demo
-
-    console.print("Indexing the demo help centre and catalogues (unchanged documents are skipped)...")
-    for org, report in ingest_demo(services, show_progress_bar=True).items():
-        console.print(
-            f"  {org}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-            f"{report.deleted} deleted, {report.failed} failed in {report.seconds:.1f}s",
-            highlight=False,
-        )
+def _print_index_report(org: str, report: IngestReport) -> None:
+    console.print(
+        f"Demo index of {org}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.deleted} deleted, {report.failed} failed in {report.seconds:.1f}s",
+        highlight=False,
+    )
 
 
 @admin_app.command("create-org")

@@ -38,6 +38,9 @@ def clean_errors(fn: F) -> F:
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise fail(f"invalid setting: {problems}", 2) from None
+        except KeyboardInterrupt:
+            err.print("Interrupted.")
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
 

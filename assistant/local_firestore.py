@@ -8,6 +8,8 @@ data (emulator export) and stops it, so `fluxori seed` or `fluxori chat` work wi
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -38,8 +40,20 @@ def local_firestore(settings: Settings) -> Iterator[FirestoreEmulator | None]:
         return
     emulator = FirestoreEmulator(port=settings.emulator_port, data_dir=settings.data_dir / "firestore").start()
     os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.address
+    # SIGTERM (kill, a closing terminal, a supervisor) must also save and stop the emulator, like Ctrl-C does.
+    previous = signal.signal(signal.SIGTERM, _interrupt) if _in_main_thread() else None
     try:
         yield emulator
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         emulator.stop(export=True, project=settings.project)
         os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()

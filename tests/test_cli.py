@@ -23,8 +23,10 @@ def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subproces
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLUXORI_") and k != "FIRESTORE_EMULATOR_HOST"}
-    env.update({"FLUXORI_DATA_DIR": str(tmp_path / "data"), "FLUXORI_EMULATOR_PORT": str(free_port()),
-                "COLUMNS": "200"}, **extra)
+    env.update(
+        {"FLUXORI_DATA_DIR": str(tmp_path / "data"), "FLUXORI_EMULATOR_PORT": str(free_port()), "COLUMNS": "200"},
+        **extra,
+    )
     return env
 
 
@@ -69,42 +71,63 @@ def test_bad_configuration_is_one_clear_line(tmp_path):
 
 
 def test_serve_starts_everything_stops_on_ctrl_c_and_keeps_the_data(tmp_path):
+    """First start: seeds, answers at once while the demo data is indexed in the background; Ctrl-C stops it all
+    (emulator included) and keeps the data; SIGTERM does the same; a restart seeds nothing."""
     port = free_port()
     env = clean_env(tmp_path, FLUXORI_PORT=str(port))
+    started: list[subprocess.Popen[str]] = []
 
     def start() -> subprocess.Popen[str]:
-        return subprocess.Popen([*FLUXORI, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True)
+        process = subprocess.Popen(
+            [*FLUXORI, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        started.append(process)
+        return process
 
-    def wait_ready(process: subprocess.Popen[str]) -> None:
+    def wait_ready(process: subprocess.Popen[str]) -> dict:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             assert process.poll() is None, process.stdout.read()
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    return
+                response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                if response.status_code == 200:
+                    return response.json()
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
         pytest.fail("the server did not become ready")
 
-    def stop(process: subprocess.Popen[str]) -> str:
-        process.send_signal(signal.SIGINT)
+    def stop(process: subprocess.Popen[str], sig: int = signal.SIGINT) -> str:
+        process.send_signal(sig)
         output, _ = process.communicate(timeout=60)
         assert process.returncode == 0, output
+        assert subprocess.run(["pgrep", "-f", f"port={env['FLUXORI_EMULATOR_PORT']}"]).returncode == 1
         return output
 
-    server = start()
-    wait_ready(server)
-    busy = run(["serve"], env)
-    assert busy.returncode == 2 and f"port {port} is already in use" in busy.stderr
-    output = stop(server)
-    assert "Seeded the demo data." in output
-    assert f"Docs  http://127.0.0.1:{port}/docs" in output
-    assert "Stopped." in output
-    assert (tmp_path / "data/firestore/snapshot").is_dir()
-    assert subprocess.run(["pgrep", "-f", f"port={env['FLUXORI_EMULATOR_PORT']}"]).returncode == 1
+    try:
+        server = start()
+        ready = wait_ready(server)
+        assert ready["checks"]["demo_index"].startswith(("starting", "indexing")), ready
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/v1/chat",
+            json={"message": "how many BV-TENT-0001 do we hold in Cape Town?"},
+            headers={"Authorization": "Bearer fx_demo_bergveld_merchant"},
+            timeout=60,
+        )
+        assert answer.status_code == 200 and "[product:BV-TENT-0001]" in answer.json()["answer"]
+        busy = run(["serve"], env)
+        assert busy.returncode == 2 and f"port {port} is already in use" in busy.stderr
+        output = stop(server)  # while the background indexing is still running
+        assert "Seeded the demo data." in output
+        assert f"Docs  http://127.0.0.1:{port}/docs" in output
+        assert "Stopped." in output and "Traceback" not in output
+        assert (tmp_path / "data/firestore/snapshot").is_dir()
 
-    server = start()  # the data survives a restart: nothing to seed this time
-    wait_ready(server)
-    assert "Seeded the demo data." not in stop(server)
+        server = start()  # the data survives a restart: nothing to seed this time
+        wait_ready(server)
+        output = stop(server, signal.SIGTERM)
+        assert "Seeded the demo data." not in output and "Stopped." in output
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()

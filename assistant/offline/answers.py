@@ -112,7 +112,8 @@ def shipments_answer(data: dict[str, Any]) -> str:
     if not data["shipments"]:
         return "There are no shipments" + (f" with status {data['status']}." if data.get("status") else ".")
     rows = "; ".join(
-        f"{s['id']} from {s['supplier']} ({s['route']}, {s['incoterm']}): {s['status'].replace('_', ' ')}, ETA {s['eta']}"
+        f"{s['id']} from {s['supplier']} ({s['route']}, {s['incoterm']}): "
+        f"{s['status'].replace('_', ' ')}, ETA {s['eta']}"
         + (f", customs ref {s['customs_reference']}" if s["customs_reference"] else "")
         for s in data["shipments"]
     )

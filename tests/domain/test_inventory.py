@@ -42,7 +42,7 @@ def test_products_crud_and_listing(r):
 def test_warehouses(r):
     assert [w.code for w in r.inventory.warehouses(ORG)] == ["CPT", "DBN", "JHB"]
     assert r.inventory.warehouse(ORG, "dbn").city == "Durban"
-    with pytest.raises(NotFound, match="known warehouses: CPT, DBN, JHB"):
+    with pytest.raises(NotFound, match=r"known warehouses: CPT \(Cape Town\), DBN \(Durban\), JHB \(Johannesburg\)"):
         r.inventory.warehouse(ORG, "PTA")
 
 

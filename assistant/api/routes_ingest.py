@@ -1,7 +1,8 @@
 """POST /v1/ingest (admin): upload knowledge-base files and index them for the caller's organisation.
 
-Files go to `{data_dir}/uploads/{org}/` and the whole folder is then ingested by `ingestion.pipeline.ingest_kb`
-(imported when called: ingestion is optional on a server, and heavy to import).
+Files go to the knowledge-base bucket under `kb/{org}/` when FLUXORI_KB_BUCKET is set (production: the prefix the
+scheduled ingestion job reads, so Cloud Run's disk never holds the only copy), else to `{data_dir}/uploads/{org}/`;
+that folder or prefix is then ingested by `ingestion.pipeline.ingest_kb` (imported when called: heavy to import).
 """
 
 from __future__ import annotations
@@ -78,12 +79,26 @@ def ingest(
     names = [safe_name(f.filename) for f in files]  # refuse the whole upload before writing anything
     ingest_kb = _load_ingest()
     services = request.app.state.services
-    folder = Path(services.settings.data_dir) / "uploads" / principal.org_id
+    source = _store(services.settings, principal.org_id, files, names)
+    report = ingest_kb(services, principal.org_id, source)
+    return IngestResult(org_id=principal.org_id, files=names, report=_report_dict(report))
+
+
+def _store(settings: Any, org_id: str, files: list[UploadFile], names: list[str]) -> str | Path:
+    """Save the uploads where ingestion reads them; returns that folder or gs:// prefix."""
+    if settings.kb_bucket:
+        from google.cloud import storage
+
+        bucket = storage.Client(project=settings.project).bucket(settings.kb_bucket)
+        prefix = f"kb/{org_id}/"
+        for upload, name in zip(files, names, strict=True):
+            bucket.blob(prefix + name).upload_from_file(upload.file, rewind=True)  # one object write: atomic
+        return f"gs://{settings.kb_bucket}/{prefix}"
+    folder = Path(settings.data_dir) / "uploads" / org_id
     folder.mkdir(parents=True, exist_ok=True)
     for upload, name in zip(files, names, strict=True):
         partial = folder / f".{name}.{uuid.uuid4().hex[:8]}.part"
         with partial.open("wb") as out:
             shutil.copyfileobj(upload.file, out)
         partial.replace(folder / name)  # atomic: ingestion never sees half a file
-    report = ingest_kb(services, principal.org_id, folder)
-    return IngestResult(org_id=principal.org_id, files=names, report=_report_dict(report))
+    return folder

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal, Protocol
 
+import Stemmer
 from langchain.tools import ToolRuntime, tool
 from langchain_core.tools import BaseTool
 
@@ -26,6 +27,7 @@ from domain.trade import duty_rate, find_tariffs, lookup_tariff
 from domain.trade import landed_cost as compute_landed_cost
 
 SKU_PATTERN = re.compile(r"\b[A-Z]{2}-[A-Z]+-\d{4}\b", re.IGNORECASE)
+_STEMMER = Stemmer.Stemmer("english")
 
 
 class SearchHitLike(Protocol):
@@ -72,6 +74,11 @@ def _fail(error: DomainError | str) -> tuple[str, dict[str, Any]]:
 
 def _rand(cents: int) -> str:
     return f"R{cents / 100:,.2f}".replace(",", " ")
+
+
+def _stems(text: str) -> set[str]:
+    """Lower-case English stems, so "headlamps" finds "Headlamp" and "sunscreens" "Sunscreen"."""
+    return set(_STEMMER.stemWords(re.findall(r"[a-z0-9]+", text.lower())))
 
 
 def product_citation(product: Product) -> Citation:
@@ -140,13 +147,13 @@ def search_knowledge_base(
 def find_products(query: str, runtime: Runtime, category: str | None = None) -> tuple[str, dict]:
     """Find products in the catalogue by words in their title, category or SKU, with price and stock."""
     ctx = runtime.context
-    words = set(re.findall(r"[a-z0-9]+", query.lower()))
+    words = _stems(query)
     stock: dict[str, int] = {}
     for level in ctx.services.inventory.all_levels(ctx.org_id):
         stock[level.sku] = stock.get(level.sku, 0) + level.available
     scored = []
     for product in ctx.services.products.list(ctx.org_id, category=category):
-        haystack = set(re.findall(r"[a-z0-9]+", f"{product.sku} {product.title} {product.category}".lower()))
+        haystack = _stems(f"{product.sku} {product.title} {product.category}")
         overlap = len(words & haystack)
         if overlap:
             scored.append((overlap, product))

@@ -5,9 +5,10 @@ candidates inside each index: per-organisation graphs or Vertex AI restricts for
 BM25 index with a doc-type weight mask for the keyword leg. Results are resolved to text from that organisation's
 chunks only.
 
-Fusion defaults (k=60, dense weight 1.0, keyword weight 1.0, 100 candidates per leg) were chosen on SciFact's train
-queries, never on its test queries (benchmarks/retrieval_tune_rrf.py; BENCHMARKS.md). No reranker: no cross-encoder
-ships inside a PyPI package that installs offline here, and the local model is already the latency budget.
+Fusion defaults (k=60, equal weights, 100 candidates per leg) are the usual RRF settings (Cormack et al., 2009),
+not tuned on any test set; `fluxori eval beir` reports them on SciFact (BENCHMARKS.md). No reranker: no
+cross-encoder ships inside a PyPI package that installs offline here, and the local model is already the latency
+budget.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     "sales_summary": [
         "how are sales this month",
+        "sales for the last 7 days",
         "revenue by channel for the last 30 days",
         "how much did we sell on takealot",
         "sales summary",
@@ -148,6 +149,18 @@ EXAMPLES: dict[str, list[str]] = {
         "please void order 1100",
     ],
 }
+# Requests that are none of the tools' business: matched like a tool, answered with what the assistant can do.
+OUT_OF_SCOPE = "_out_of_scope"
+EXAMPLES[OUT_OF_SCOPE] = [
+    "book me a flight to Johannesburg",
+    "what will the weather be tomorrow",
+    "tell me a joke",
+    "write a poem about the sea",
+    "who won the rugby on Saturday",
+    "recommend a good restaurant",
+    "translate this into Afrikaans",
+    "what is the capital of France",
+]
 WRITE_INTENTS = ("transfer_stock", "adjust_stock", "set_reorder_point", "update_order_status", "cancel_order")
 WRITE_VERBS = {
     "transfer_stock": r"\b(move|transfer|shift|send|relocate|ship stock)\b",
@@ -164,6 +177,13 @@ HOW_TO = re.compile(
     r"is it possible|where do i|when should)\b",
     re.IGNORECASE,
 )
+# Instructions to drop the rules or change everything at once: such a message may be answered, never acted on.
+OVERRIDE = re.compile(
+    r"\b(ignore|disregard|forget|bypass|override)\b.{0,40}\b(rules?|instructions?|guidelines|policy|policies|"
+    r"safeguards?|confirmation)\b|\bwithout (asking|confirm\w*)\b|\b(every|all)( of the| the| our)? "
+    r"(orders?|products?|stock|items?)\b",
+    re.IGNORECASE,
+)
 GREETING = re.compile(
     r"^\s*(hi|hello|hey|howzit|sawubona|good (morning|afternoon|evening)|help|what can you do)\b", re.IGNORECASE
 )
@@ -173,6 +193,7 @@ GREETING = re.compile(
 class Decision:
     tool: str | None
     confidence: float
+    out_of_scope: bool = False
 
 
 class IntentClassifier:
@@ -201,8 +222,10 @@ class IntentClassifier:
     def decide(self, text: str, slots: Slots, allowed: set[str]) -> Decision:
         if GREETING.match(text) and len(text.split()) <= 6:
             return Decision(None, 1.0)
-        scores = {tool: score for tool, score in self.scores(text).items() if tool in allowed}
-        if not scores:
+        if OVERRIDE.search(text) and not (slots.order_number or slots.skus):
+            return Decision(None, 0.0)  # nothing concrete to look up, only an attempt to change the rules
+        scores = {tool: score for tool, score in self.scores(text).items() if tool in allowed or tool == OUT_OF_SCOPE}
+        if len(scores) <= 1:
             return Decision(None, 0.0)
         # Concrete identifiers make the data tools likelier than the help centre.
         if slots.order_number is not None:
@@ -219,11 +242,13 @@ class IntentClassifier:
         for tool in WRITE_INTENTS:
             if tool not in scores:
                 continue
-            if how_to or not re.search(WRITE_VERBS[tool], text, re.IGNORECASE):
+            if how_to or OVERRIDE.search(text) or not re.search(WRITE_VERBS[tool], text, re.IGNORECASE):
                 del scores[tool]  # a write needs an explicit instruction, never a question about it
             else:
                 scores[tool] += 0.1
         tool, confidence = max(scores.items(), key=lambda item: item[1])
+        if tool == OUT_OF_SCOPE:
+            return Decision(None, confidence, out_of_scope=True)
         if how_to and "search_knowledge_base" in scores and confidence < 0.75:
             return Decision("search_knowledge_base", scores["search_knowledge_base"])  # "how do I ...": the help centre
         if confidence < 0.42:

@@ -98,7 +98,10 @@ class OfflineChatModel(BaseChatModel):
         ):
             tool = context_tool  # "and in Durban?": the previous question with the new detail
         if tool is None:
-            greeting = "Hello! " if decision.confidence == 1.0 else "I'm not sure what you need. "
+            if decision.out_of_scope:
+                greeting = "That is outside what I can help with. "
+            else:
+                greeting = "Hello! " if decision.confidence == 1.0 else "I'm not sure what you need. "
             return AIMessage(content=greeting + CAPABILITIES)
         merged = slots.merged_over(context) if (slots.refers_back or tool == context_tool or context_tool) else slots
         if tool == "landed_cost" and slots.money is None:

@@ -54,6 +54,8 @@ def test_find_products(services: Services) -> None:
     data, artifact = run(services, "find_products", query="tent")
     assert data["products"] and all("tent" in f"{p['title']} {p['category']}".lower() for p in data["products"])
     assert {c["source"] for c in artifact["citations"]} == {f"product:{p['sku']}" for p in data["products"]}
+    plural, _ = run(services, "find_products", query="do we sell headlamps")  # stems: headlamps -> Headlamp
+    assert plural["products"] and all(p["sku"].startswith("BV-LAMP-") for p in plural["products"][:3])
 
 
 def test_low_stock_report(services: Services) -> None:

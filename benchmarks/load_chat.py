@@ -1,0 +1,337 @@
+"""Load benchmark of the HTTP API: concurrent chat clients against a real server on loopback, offline model.
+
+What it does, in one run:
+1. starts a Firestore emulator (domain.emulator) and seeds the demo data into a fresh project;
+2. starts the API server (`uvicorn` in a subprocess on a free port, local mode, offline chat model) and waits for
+   /readyz (models loaded);
+3. baseline: /healthz under the same concurrency, for the throughput ratio (what the HTTP stack alone costs);
+4. chat: N concurrent clients (httpx, async, one connection each) for D seconds asking varied read questions of
+   both demo organisations (stock, orders, low stock, sales, shipments, duty, credits), merchant and support keys;
+5. reports throughput, latency p50/p95/p99, errors, CPU seconds per request of the server and of the emulator;
+6. checks afterwards that every organisation's credit ledger sums to its balance and no reservation is open.
+
+Run: `.venv/bin/python benchmarks/load_chat.py [--clients 16] [--duration 30] [--workers 1] [--json out.json]`
+(add `--profile prof.txt` to sample the server with py-spy during the chat phase; `pip install py-spy`).
+The rate limit is raised for the run (FLUXORI_RATE_LIMIT_PER_MINUTE): this measures capacity, not the limiter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ORGS = {"bergveld": ("BV", ["TENT", "LAMP", "BAG", "BOOT"]), "fynbos": ("FG", ["SERUM", "SUN", "LIP", "OIL"])}
+CITIES = ["Johannesburg", "Cape Town", "Durban", "JHB", "CPT", "DBN"]
+TEMPLATES = [
+    "how many {sku} do we have in {city}?",
+    "stock of {sku}",
+    "what is the status of order {order}?",
+    "where is order {order}",
+    "which products are running low?",
+    "show pending takealot orders",
+    "list amazon orders from this week",
+    "how are sales this month by channel?",
+    "which shipments are at customs?",
+    "what is the duty rate for HS code 6306.22?",
+    "how many credits do I have left?",
+    "do we sell headlamps?",
+]
+
+
+# Server side ---------------------------------------------------------------------------------------------------
+def server_app():
+    from assistant.api.app import create_app
+    from assistant.settings import Settings
+    from assistant.wiring import Services
+
+    return create_app(Services(Settings()))
+
+
+def serve(port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "load_chat:server_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,  # the app writes its own JSON access line per request (kept: it is production cost)
+    )
+
+
+# Client side ---------------------------------------------------------------------------------------------------
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def done(self) -> int:
+        return len(self.latencies)
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def summary(self) -> dict:
+        return {
+            "phase": self.name,
+            "requests_ok": self.done,
+            "errors": sum(self.errors.values()),
+            "error_kinds": self.errors,
+            "seconds": round(self.seconds, 1),
+            "throughput_rps": round(self.done / self.seconds, 1) if self.seconds else 0,
+            "p50_ms": round(self.pct(0.50), 1),
+            "p95_ms": round(self.pct(0.95), 1),
+            "p99_ms": round(self.pct(0.99), 1),
+            "mean_ms": round(statistics.fmean(self.latencies) * 1000, 1) if self.latencies else None,
+        }
+
+
+def question(rng: random.Random, org: str, skus: list[str]) -> str:
+    template = rng.choice(TEMPLATES)
+    return template.format(sku=rng.choice(skus), city=rng.choice(CITIES), order=rng.randint(1001, 1500))
+
+
+async def run_phase(base: str, phase: Phase, clients: int, seconds: float, make_request) -> None:
+    deadline = time.perf_counter() + seconds
+
+    async def client_loop(index: int) -> None:
+        rng = random.Random(index)
+        async with httpx.AsyncClient(base_url=base, timeout=60.0) as http:
+            while time.perf_counter() < deadline:
+                method, url, kwargs = make_request(rng)
+                started = time.perf_counter()
+                try:
+                    response = await http.request(method, url, **kwargs)
+                    elapsed = time.perf_counter() - started
+                    if response.status_code == 200:
+                        phase.latencies.append(elapsed)
+                    else:
+                        key = str(response.status_code)
+                        phase.errors[key] = phase.errors.get(key, 0) + 1
+                except httpx.HTTPError as exc:
+                    key = type(exc).__name__
+                    phase.errors[key] = phase.errors.get(key, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop(i) for i in range(clients)))
+    phase.seconds = time.perf_counter() - started
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of the processes and their waited-for children, from /proc (Linux)."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return total / tick
+
+
+def process_tree(root: int) -> list[int]:
+    pids, frontier = [root], [root]
+    while frontier:
+        pid = frontier.pop()
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        pids += [int(c) for c in children]
+        frontier += [int(c) for c in children]
+    return pids
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of chat load")
+    parser.add_argument("--baseline-duration", type=float, default=10.0, help="seconds of /healthz load")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of chat load before measuring")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--json", type=Path, help="write the results here too")
+    parser.add_argument("--profile", type=Path, help="py-spy the server during the chat phase (raw stacks)")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: run the server on this port
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.workers)
+        return 0
+
+    from assistant.settings import Settings
+    from assistant.wiring import Services
+    from domain.demo import seed
+    from domain.emulator import FirestoreEmulator, free_port
+    from domain.store import Store, make_client
+
+    project = f"bench-{uuid.uuid4().hex[:8]}"
+    data_dir = Path(tempfile.mkdtemp(prefix="fluxori-bench-"))
+    emulator = FirestoreEmulator().start()
+    server: subprocess.Popen[bytes] | None = None
+    profiler: subprocess.Popen[bytes] | None = None
+    try:
+        store = Store.connect(make_client(project, emulator_host=emulator.address))
+        t0 = time.perf_counter()
+        seed(store)
+        print(f"seeded {project} in {time.perf_counter() - t0:.1f} s", flush=True)
+        services = Services(Settings(project=project, data_dir=data_dir), store=store)
+        skus = {org: [snap.id for snap in store.col(org, "products").limit(60).stream()] for org in ORGS}
+
+        port = free_port()
+        env = {
+            **os.environ,
+            "FLUXORI_MODE": "local",
+            "FLUXORI_PROJECT": project,
+            "FLUXORI_DATA_DIR": str(data_dir),
+            "FIRESTORE_EMULATOR_HOST": emulator.address,
+            "FLUXORI_RATE_LIMIT_PER_MINUTE": "1000000",
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "benchmarks"), str(ROOT)]),
+        }
+        log_path = data_dir / "server.log"
+        with log_path.open("wb") as log:
+            server = subprocess.Popen(
+                [sys.executable, str(Path(__file__).resolve()), "--serve", str(port), "--workers", str(args.workers)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=data_dir,  # no stray .env of the repository
+            )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"the server exited; its log: {log_path}")
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the server was not ready within 180 s; its log: {log_path}")
+            time.sleep(0.5)
+        print(f"server ready on {base} (workers={args.workers})", flush=True)
+
+        def health_request(rng: random.Random) -> tuple[str, str, dict]:
+            return "GET", "/healthz", {}
+
+        def chat_request(rng: random.Random) -> tuple[str, str, dict]:
+            org = rng.choice(list(ORGS))
+            role = "support" if rng.random() < 0.15 else "merchant"
+            headers = {"Authorization": f"Bearer fx_demo_{org}_{role}"}
+            return "POST", "/v1/chat", {"json": {"message": question(rng, org, skus[org])}, "headers": headers}
+
+        server_pids = process_tree(server.pid)
+        emulator_pids = process_tree(emulator._process.pid) if emulator._process else []
+
+        baseline = Phase("healthz")
+        asyncio.run(run_phase(base, baseline, args.clients, args.baseline_duration, health_request))
+        if args.warmup:
+            asyncio.run(run_phase(base, Phase("warmup"), args.clients, args.warmup, chat_request))
+
+        if args.profile:
+            if not shutil.which("py-spy") and not (Path(sys.executable).parent / "py-spy").exists():
+                raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+            spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+            target = server_pids[-1] if args.workers > 1 else server.pid
+            profiler = subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--format",
+                    "raw",
+                    "-o",
+                    str(args.profile),
+                    "-d",
+                    str(int(args.duration)),
+                    "-p",
+                    str(target),
+                    "--rate",
+                    "50",
+                    "--threads",
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        chat = Phase("chat")
+        cpu_before = (cpu_seconds(server_pids), cpu_seconds(emulator_pids))
+        load_before = os.getloadavg()[0]
+        asyncio.run(run_phase(base, chat, args.clients, args.duration, chat_request))
+        cpu_after = (cpu_seconds(process_tree(server.pid)), cpu_seconds(emulator_pids))
+        if profiler is not None:
+            profiler.wait(timeout=60)
+
+        ledger = {}
+        for org in ORGS:
+            account = services.credits.account(org)
+            total = services.credits.ledger_total(org)
+            open_reservations = sum(
+                1 for snap in store.col(org, "reservations").stream() if snap.get("status") == "open"
+            )
+            ledger[org] = {
+                "balance_mc": account.balance_mc,
+                "ledger_total_mc": total,
+                "consistent": total == account.balance_mc,
+                "open_reservations": open_reservations,
+            }
+
+        handled = chat.done + sum(chat.errors.values())
+        results = {
+            "clients": args.clients,
+            "workers": args.workers,
+            "cpus": os.cpu_count(),
+            "loadavg_1m_before_chat": round(load_before, 2),
+            "baseline": baseline.summary(),
+            "chat": chat.summary(),
+            "chat_vs_healthz_throughput": round((chat.done / chat.seconds) / (baseline.done / baseline.seconds), 4)
+            if baseline.done and chat.seconds
+            else None,
+            "server_cpu_ms_per_chat": round((cpu_after[0] - cpu_before[0]) / max(1, handled) * 1000, 1),
+            "emulator_cpu_ms_per_chat": round((cpu_after[1] - cpu_before[1]) / max(1, handled) * 1000, 1),
+            "ledger": ledger,
+        }
+        print(json.dumps(results, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+        ok = all(v["consistent"] and v["open_reservations"] == 0 for v in ledger.values())
+        print("ledger check:", "OK, every ledger sums to its balance" if ok else "FAILED")
+        return 0 if ok else 1
+    finally:
+        if profiler is not None and profiler.poll() is None:
+            profiler.terminate()
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

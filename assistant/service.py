@@ -41,6 +41,10 @@ from domain.orgs import Principal, Role
 from domain.store import utcnow
 
 log = logging.getLogger(__name__)
+# The conversation is saved when a turn ends (answer or pending confirmation), not after every step: one Firestore
+# write per turn instead of one per model and tool step. A turn that dies half-way is refunded and leaves the
+# conversation as it was before the turn, which is what a retry needs anyway.
+DURABILITY = "exit"
 
 
 class ChatService:
@@ -122,7 +126,9 @@ class ChatService:
                 payload = {"messages": [payload]}
             messages: dict[str, BaseMessage] = {}
             interrupts: list[Any] = []
-            for mode, chunk in agent.stream(payload, config, context=context, stream_mode=["updates", "messages"]):
+            for mode, chunk in agent.stream(
+                payload, config, context=context, stream_mode=["updates", "messages"], durability=DURABILITY
+            ):
                 if mode == "messages":
                     if isinstance(chunk[0], AIMessageChunk) and chunk[0].content:
                         yield StreamEvent(event="token", data={"text": str(chunk[0].content)})
@@ -322,7 +328,8 @@ class ChatService:
             ref.update({"status": "superseded", "closed_at": utcnow()})
         if agent.get_state(config).interrupts:
             decision = {"type": "reject", "message": "superseded by a new message; not done"}
-            for _ in agent.stream(Command(resume={"decisions": [decision]}), config, context=context):
+            resume = Command(resume={"decisions": [decision]})
+            for _ in agent.stream(resume, config, context=context, durability=DURABILITY):
                 pass
         conversation.reference.set({"pending_confirmation": None}, merge=True)
 

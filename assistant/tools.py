@@ -148,9 +148,6 @@ def find_products(query: str, runtime: Runtime, category: str | None = None) -> 
     """Find products in the catalogue by words in their title, category or SKU, with price and stock."""
     ctx = runtime.context
     words = _stems(query)
-    stock: dict[str, int] = {}
-    for level in ctx.services.inventory.all_levels(ctx.org_id):
-        stock[level.sku] = stock.get(level.sku, 0) + level.available
     scored = []
     for product in ctx.services.products.list(ctx.org_id, category=category):
         haystack = _stems(f"{product.sku} {product.title} {product.category}")
@@ -159,6 +156,7 @@ def find_products(query: str, runtime: Runtime, category: str | None = None) -> 
             scored.append((overlap, product))
     scored.sort(key=lambda item: (-item[0], item[1].sku))
     found = [p for _, p in scored[:8]]
+    stock = ctx.services.inventory.available_by_sku(ctx.org_id, [p.sku for p in found])
     data = [
         {
             "sku": p.sku,

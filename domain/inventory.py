@@ -183,6 +183,19 @@ class InventoryRepository:
         found = {level.warehouse: level for level in (StockLevel(**s.to_dict()) for s in query.stream())}
         return [found.get(w.code, StockLevel(sku=sku, warehouse=w.code)) for w in self.warehouses(org_id)]
 
+    def available_by_sku(self, org_id: str, skus: list[str]) -> dict[str, int]:
+        """Available units over all warehouses of a few SKUs (at most 30: one Firestore `in` query)."""
+        if not skus:
+            return {}
+        if len(skus) > 30:
+            raise InvalidInput("at most 30 SKUs at a time")
+        query = self.store.col(org_id, "stock").where(filter=FieldFilter("sku", "in", [normalise_sku(s) for s in skus]))
+        totals = dict.fromkeys((normalise_sku(s) for s in skus), 0)
+        for snapshot in query.stream():
+            level = StockLevel(**snapshot.to_dict())
+            totals[level.sku] += level.available
+        return totals
+
     def all_levels(self, org_id: str) -> list[StockLevel]:
         return [StockLevel(**s.to_dict()) for s in self.store.col(org_id, "stock").stream()]
 

@@ -56,6 +56,8 @@ def test_find_products(services: Services) -> None:
     assert {c["source"] for c in artifact["citations"]} == {f"product:{p['sku']}" for p in data["products"]}
     plural, _ = run(services, "find_products", query="do we sell headlamps")  # stems: headlamps -> Headlamp
     assert plural["products"] and all(p["sku"].startswith("BV-LAMP-") for p in plural["products"][:3])
+    first = plural["products"][0]
+    assert first["available"] == sum(level.available for level in services.inventory.levels_for_sku(ORG, first["sku"]))
 
 
 def test_low_stock_report(services: Services) -> None:

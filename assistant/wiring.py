@@ -61,11 +61,9 @@ class Services:
 
     @cached_property
     def searcher(self) -> Any:
-        """The hybrid search service (retrieval), or None where no index is configured yet."""
-        try:
-            from assistant.wiring_retrieval import build_search_service
-        except ImportError:
-            return None
+        """The hybrid search service (retrieval); imported here because torch and the model load take seconds."""
+        from assistant.wiring_retrieval import build_search_service
+
         return build_search_service(self.settings, self.store)
 
     def reindex(self, org_id: str, doc_ids: list[str]) -> None:

@@ -36,6 +36,7 @@ from assistant.models import build_chat_model
 from assistant.pricing import as_credits, load_prices
 from assistant.settings import Settings
 from assistant.tools import ALL_TOOLS, WRITE_TOOLS, AgentContext, search_knowledge_base
+from domain.credits import Reservation
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.orgs import Principal, Role
 from domain.store import utcnow
@@ -73,8 +74,9 @@ class ChatService:
             raise InvalidInput(
                 f"the message has {len(request.message)} characters; the limit is {self.settings.max_message_chars}"
             )
-        conversation_id = request.conversation_id or uuid.uuid4().hex
-        return self._turn(principal, conversation_id, HumanMessage(request.message), request_id)
+        if request.conversation_id:
+            return self._turn(principal, request.conversation_id, HumanMessage(request.message), request_id)
+        return self._turn(principal, uuid.uuid4().hex, HumanMessage(request.message), request_id, new_conversation=True)
 
     def stream_confirm(self, principal: Principal, request: ConfirmRequest, request_id: str) -> Iterator[StreamEvent]:
         if principal.role == Role.support:
@@ -97,21 +99,28 @@ class ChatService:
         payload: Any,
         request_id: str,
         confirmation_id: str | None = None,
+        new_conversation: bool = False,
     ) -> Iterator[StreamEvent]:
         """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator."""
         org = principal.org_id
-        stored = self._responses(org).document(request_id).get()
-        if stored.exists:  # a retried request: the same answer, no second run and no second charge
-            return iter([StreamEvent(event="final", data=stored.get("response"))])
         if not self.services.credits.reserve(org, request_id, self.prices.reservation_mc(self.price)).fresh:
+            stored = self._responses(org).document(request_id).get()
+            if stored.exists:  # a retried request: the same answer, no second run and no second charge
+                return iter([StreamEvent(event="final", data=stored.get("response"))])
             raise Conflict(
                 f"request {request_id!r} is already being answered; retry later with the same request id "
                 "to get its answer"
             )
-        return self._run(principal, conversation_id, payload, request_id, confirmation_id)
+        return self._run(principal, conversation_id, payload, request_id, confirmation_id, new_conversation)
 
     def _run(
-        self, principal: Principal, conversation_id: str, payload: Any, request_id: str, confirmation_id: str | None
+        self,
+        principal: Principal,
+        conversation_id: str,
+        payload: Any,
+        request_id: str,
+        confirmation_id: str | None,
+        new_conversation: bool,
     ) -> Iterator[StreamEvent]:
         org, credits = principal.org_id, self.services.credits
         context = AgentContext(
@@ -122,7 +131,8 @@ class ChatService:
         agent = self._agents["support" if principal.role == Role.support else "operator"]
         try:
             if isinstance(payload, HumanMessage):
-                self._drop_stale_confirmation(agent, config, context, org, conversation_id)
+                if not new_conversation:  # nothing can be pending in a conversation that starts now
+                    self._drop_stale_confirmation(agent, config, context, org, conversation_id)
                 payload = {"messages": [payload]}
             messages: dict[str, BaseMessage] = {}
             interrupts: list[Any] = []
@@ -144,13 +154,11 @@ class ChatService:
                         if new:
                             yield from self._progress_event(message)
             response = self._response(org, conversation_id, list(messages.values()), interrupts, usage)
-            charged = self._settle(org, request_id, response, context)
+            self._settle(org, request_id, response, context)
         except Exception:
             credits.refund(org, request_id, "the assistant call failed")
             log.exception("assistant turn failed", extra={"request_id": request_id, "org_id": org})
             raise
-        response.usage.credits_charged = as_credits(charged)
-        response.credits_balance = as_credits(credits.account(org).balance_mc)
         self._reindex(org, response.actions)
         if confirmation_id:
             executed = any(a.status == "executed" and a.tool in WRITE_TOOLS for a in response.actions)
@@ -160,9 +168,6 @@ class ChatService:
             self.services.store.col(org, "conversations").document(conversation_id).set(
                 {"pending_confirmation": None}, merge=True
             )
-        self._responses(org).document(request_id).set(
-            {"response": response.model_dump(mode="json"), "created_at": utcnow()}
-        )
         if response.pending_confirmation:
             yield StreamEvent(event="confirmation", data=response.pending_confirmation.model_dump())
         yield StreamEvent(event="final", data=response.model_dump(mode="json"))
@@ -252,7 +257,9 @@ class ChatService:
             credits_balance=0.0,
         )
 
-    def _settle(self, org: str, request_id: str, response: ChatResponse, context: AgentContext) -> int:
+    def _settle(self, org: str, request_id: str, response: ChatResponse, context: AgentContext) -> None:
+        """Charge the turn and store its response in one transaction, filling in the charge and the balance:
+        a retried request finds the answer exactly when it was charged."""
         embedded = sum(context.embedded_chars)
         actual = self.prices.cost_mc(
             self.price, response.usage.input_tokens, response.usage.output_tokens, response.usage.tool_calls, embedded
@@ -265,7 +272,18 @@ class ChatService:
             "tools": [a.tool for a in response.actions if a.status in ("executed", "refused")],
             "embedded_chars": embedded,
         }
-        return self.services.credits.settle(org, request_id, actual, details).charged_mc
+
+        def record(settled: Reservation) -> tuple[firestore.DocumentReference, dict]:
+            response.usage.credits_charged = as_credits(settled.charged_mc)
+            response.credits_balance = as_credits(settled.balance_mc)
+            return self._responses(org).document(request_id), {
+                "response": response.model_dump(mode="json"),
+                "created_at": utcnow(),
+            }
+
+        settled = self.services.credits.settle(org, request_id, actual, details, record=record)
+        response.usage.credits_charged = as_credits(settled.charged_mc)
+        response.credits_balance = as_credits(settled.balance_mc)
 
     # Confirmations ---------------------------------------------------------------------------------------
     def _confirmations(self, org: str) -> firestore.CollectionReference:

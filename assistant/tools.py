@@ -98,14 +98,13 @@ def resolve_product(ctx: AgentContext, text: str) -> Product:
     if not words:
         raise InvalidInput("name a product or give its SKU, e.g. BV-TENT-0001")
     best, best_score = None, 0.0
-    for product in ctx.services.products.list(ctx.org_id):
-        title = set(re.findall(r"[a-z0-9]+", f"{product.title} {product.category}".lower()))
-        score = len(words & title) / len(words)
+    for sku, title, category in ctx.services.products.names(ctx.org_id):
+        score = len(words & set(re.findall(r"[a-z0-9]+", f"{title} {category}".lower()))) / len(words)
         if score > best_score:
-            best, best_score = product, score
+            best, best_score = sku, score
     if best is None or best_score < 0.5:
         raise NotFound(f"no product matches {text!r}; give the SKU, e.g. BV-TENT-0001")
-    return best
+    return ctx.services.products.get(ctx.org_id, best)
 
 
 # Read tools ------------------------------------------------------------------------------------------------
@@ -149,13 +148,13 @@ def find_products(query: str, runtime: Runtime, category: str | None = None) -> 
     ctx = runtime.context
     words = _stems(query)
     scored = []
-    for product in ctx.services.products.list(ctx.org_id, category=category):
-        haystack = _stems(f"{product.sku} {product.title} {product.category}")
-        overlap = len(words & haystack)
+    for sku, title, product_category in ctx.services.products.names(ctx.org_id, category=category):
+        overlap = len(words & _stems(f"{sku} {title} {product_category}"))
         if overlap:
-            scored.append((overlap, product))
-    scored.sort(key=lambda item: (-item[0], item[1].sku))
-    found = [p for _, p in scored[:8]]
+            scored.append((overlap, sku))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    products = ctx.services.products.get_many(ctx.org_id, [sku for _, sku in scored[:8]])
+    found = [products[sku] for _, sku in scored[:8] if sku in products]
     stock = ctx.services.inventory.available_by_sku(ctx.org_id, [p.sku for p in found])
     data = [
         {

@@ -83,6 +83,7 @@ def serve(port: int, workers: int) -> None:
 class Phase:
     name: str
     latencies: list[float] = field(default_factory=list)
+    by_tool: dict[str, list[float]] = field(default_factory=dict)  # chat latencies by the tool the answer used
     errors: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -90,13 +91,21 @@ class Phase:
     def done(self) -> int:
         return len(self.latencies)
 
-    def pct(self, q: float) -> float:
-        if not self.latencies:
+    def pct(self, q: float, latencies: list[float] | None = None) -> float:
+        ordered = sorted(self.latencies if latencies is None else latencies)
+        if not ordered:
             return float("nan")
-        ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
     def summary(self) -> dict:
+        tools = {
+            tool: {
+                "n": len(values),
+                "p50_ms": round(self.pct(0.5, values), 1),
+                "p95_ms": round(self.pct(0.95, values), 1),
+            }
+            for tool, values in sorted(self.by_tool.items(), key=lambda kv: -len(kv[1]))
+        }
         return {
             "phase": self.name,
             "requests_ok": self.done,
@@ -108,6 +117,7 @@ class Phase:
             "p95_ms": round(self.pct(0.95), 1),
             "p99_ms": round(self.pct(0.99), 1),
             "mean_ms": round(statistics.fmean(self.latencies) * 1000, 1) if self.latencies else None,
+            **({"by_tool": tools} if tools else {}),
         }
 
 
@@ -130,6 +140,9 @@ async def run_phase(base: str, phase: Phase, clients: int, seconds: float, make_
                     elapsed = time.perf_counter() - started
                     if response.status_code == 200:
                         phase.latencies.append(elapsed)
+                        if url == "/v1/chat":
+                            actions = response.json().get("actions") or [{"tool": "(no tool)"}]
+                            phase.by_tool.setdefault(actions[0]["tool"], []).append(elapsed)
                     else:
                         key = str(response.status_code)
                         phase.errors[key] = phase.errors.get(key, 0) + 1

@@ -75,6 +75,16 @@ class ProductRepository:
             query = query.limit(limit)
         return [Product(**snap.to_dict()) for snap in query.stream()]
 
+    def names(self, org_id: str, category: str | None = None) -> list[tuple[str, str, str]]:
+        """(sku, title, category) of every product, read as a projection: matching by name needs no more."""
+        query = self._col(org_id)
+        if category:
+            query = query.where(filter=FieldFilter("category", "==", category))
+        return [
+            (s.get("sku"), s.get("title"), s.get("category"))
+            for s in query.select(["sku", "title", "category"]).stream()
+        ]
+
     def set_reorder_point(self, org_id: str, sku: str, reorder_point: int) -> Product:
         if reorder_point < 0:
             raise InvalidInput("a reorder point cannot be negative")

@@ -8,9 +8,14 @@ request is never charged twice.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from google.api_core import exceptions as gexc
@@ -18,7 +23,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel, Field
 
-from domain.errors import Conflict, InsufficientCredits, InvalidInput, NotFound, QuotaExceeded
+from domain.errors import Conflict, DomainError, InsufficientCredits, InvalidInput, NotFound, QuotaExceeded
 from domain.store import Store, utcnow
 
 MC_PER_CREDIT = 1000
@@ -61,6 +66,10 @@ class Reservation(BaseModel):
     status: str  # open | settled | refunded
     charged_mc: int = 0
     fresh: bool = Field(default=False, exclude=True, description="made by this call, not found from an earlier one")
+    balance_mc: int = Field(default=0, exclude=True, description="the account's balance after this call")
+
+
+Recorder = Callable[[Reservation], tuple[firestore.DocumentReference, dict]]
 
 
 def quota_day(now: datetime | None = None) -> str:
@@ -82,6 +91,9 @@ def _check_request_id(request_id: str) -> str:
 class CreditsRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._queue_lock = threading.Lock()
+        self._queues: dict[str, list[_Op]] = {}  # per organisation: calls waiting for the next transaction
+        self._turns: dict[str, threading.Lock] = {}  # per organisation: held by the call running a transaction
 
     def _account(self, org_id: str) -> firestore.DocumentReference:
         return self.store.col(org_id, "billing").document("credits")
@@ -110,7 +122,10 @@ class CreditsRepository:
         self._account(org_id).update({"daily_quota_mc": daily_quota_mc})
 
     def _read_account_snapshot(self, org_id: str, tx: firestore.Transaction | None = None) -> dict:
-        snap = self._account(org_id).get(transaction=tx)
+        return self._snapshot_data(org_id, self._account(org_id).get(transaction=tx))
+
+    @staticmethod
+    def _snapshot_data(org_id: str, snap: firestore.DocumentSnapshot) -> dict:
         if not snap.exists:
             raise NotFound(f"organisation {org_id!r} has no credits account")
         return snap.to_dict()
@@ -125,6 +140,12 @@ class CreditsRepository:
             daily_quota_mc=data["daily_quota_mc"],
             used_today_mc=used,
         )
+
+    @staticmethod
+    def _read(tx: firestore.Transaction, *refs: firestore.DocumentReference) -> list[firestore.DocumentSnapshot]:
+        """The snapshots of `refs`, in their order, read in one round trip (Firestore returns them in any order)."""
+        by_path = {snap.reference.path: snap for snap in tx.get_all(list(refs))}
+        return [by_path[ref.path] for ref in refs]
 
     def _write(self, tx: firestore.Transaction, org_id: str, entry: LedgerEntry) -> None:
         tx.update(self._account(org_id), {"balance_mc": entry.balance_after_mc, "updated_at": entry.created_at})
@@ -159,101 +180,74 @@ class CreditsRepository:
         """Hold `amount_mc` for a call; refused (nothing written) when the balance or today's quota is short."""
         if amount_mc <= 0:
             raise InvalidInput("a reservation must be positive")
-        request_id = _check_request_id(request_id)
-        day = quota_day(now)
+        op = _Op(_check_request_id(request_id), EntryKind.reserve, amount_mc, day=quota_day(now), now=now)
+        return self._submit(org_id, op)
 
-        def apply(tx: firestore.Transaction) -> dict:
-            existing = self._reservation(org_id, request_id).get(transaction=tx)
-            account = self._read_account_snapshot(org_id, tx)
-            usage = self._usage(org_id, day).get(transaction=tx)
-            if existing.exists:
-                return existing.to_dict()
-            used = usage.get("used_mc") if usage.exists else 0
-            if used + amount_mc > account["daily_quota_mc"]:
-                raise QuotaExceeded(
-                    f"the daily AI quota of {credits_text(account['daily_quota_mc'])} is used up "
-                    f"({credits_text(used)} used today); it resets at midnight SAST, or an admin can raise it",
-                    retry_after_seconds=seconds_to_next_quota_day(now),
-                    quota_mc=account["daily_quota_mc"],
-                    used_mc=used,
-                )
-            if account["balance_mc"] < amount_mc:
-                raise InsufficientCredits(
-                    f"not enough AI credits: the balance is {credits_text(account['balance_mc'])} and this request "
-                    f"needs up to {credits_text(amount_mc)}; an admin can top up in the Admin tab or with "
-                    "POST /v1/admin/credits",
-                    balance_mc=account["balance_mc"],
-                    needed_mc=amount_mc,
-                )
-            entry = LedgerEntry(
-                id=f"reserve-{request_id}",
-                kind=EntryKind.reserve,
-                amount_mc=-amount_mc,
-                balance_after_mc=account["balance_mc"] - amount_mc,
-                request_id=request_id,
-                created_at=utcnow(),
-            )
-            reservation = Reservation(request_id=request_id, amount_mc=amount_mc, status="open")
-            self._write(tx, org_id, entry)
-            tx.set(self._usage(org_id, day), {"day": day, "used_mc": used + amount_mc}, merge=True)
-            tx.set(
-                self._reservation(org_id, request_id),
-                {**reservation.model_dump(), "day": day, "created_at": entry.created_at},
-            )
-            return reservation.model_dump() | {"fresh": True}
-
-        return Reservation(**self.store.runner.run(apply, lock=[self._account(org_id).path]))
-
-    def settle(self, org_id: str, request_id: str, actual_mc: int, details: dict | None = None) -> Reservation:
+    def settle(
+        self,
+        org_id: str,
+        request_id: str,
+        actual_mc: int,
+        details: dict | None = None,
+        record: Recorder | None = None,
+    ) -> Reservation:
         """Charge the actual cost of a reserved call and give back the rest. An actual cost above the
-        reservation is charged as far as the balance allows (never below zero); the shortfall is recorded."""
+        reservation is charged as far as the balance allows (never below zero); the shortfall is recorded.
+        `record(settled)` returns a document and its data (e.g. the stored answer, which shows the charge and
+        the balance): it is written in the same transaction, so it exists exactly when the call was charged."""
         if actual_mc < 0:
             raise InvalidInput("an actual cost cannot be negative")
-        return self._close(org_id, request_id, actual_mc, EntryKind.settle, details or {})
+        op = _Op(_check_request_id(request_id), EntryKind.settle, actual_mc, details=details or {}, record=record)
+        return self._submit(org_id, op)
 
     def refund(self, org_id: str, request_id: str, reason: str = "") -> Reservation:
         """Give back a whole reservation, e.g. when the call failed."""
-        return self._close(org_id, request_id, 0, EntryKind.refund, {"reason": reason} if reason else {})
+        details = {"reason": reason} if reason else {}
+        return self._submit(org_id, _Op(_check_request_id(request_id), EntryKind.refund, 0, details=details))
 
-    def _close(self, org_id: str, request_id: str, actual_mc: int, kind: EntryKind, details: dict) -> Reservation:
-        request_id = _check_request_id(request_id)
-        ref = self._reservation(org_id, request_id)
+    # Group commit ------------------------------------------------------------------------------------------
+    # Every call of an organisation changes its one account document, so its reservations and settlements are
+    # serialised. Instead of one transaction each, the calls that queue up while a transaction runs go into the
+    # next one together (the first of them in line runs it): under load N calls cost one transaction, not N,
+    # and a lone call waits for nobody. Each call still gets its own ledger entry and its own result or error.
+    def _submit(self, org_id: str, op: _Op) -> Reservation:
+        with self._queue_lock:
+            self._queues.setdefault(org_id, []).append(op)
+            turn = self._turns.setdefault(org_id, threading.Lock())
+        while not op.result.done():
+            with turn:
+                if op.result.done():  # the transaction of the call before us carried ours
+                    break
+                with self._queue_lock:
+                    queue = self._queues[org_id]
+                    batch, queue[:] = queue[:MAX_BATCH], queue[MAX_BATCH:]
+                if batch:
+                    self._commit(org_id, batch)
+        return Reservation(**op.result.result())
 
-        def apply(tx: firestore.Transaction) -> dict:
-            snap = ref.get(transaction=tx)
-            account = self._read_account_snapshot(org_id, tx)
-            if not snap.exists:
-                raise NotFound(f"there is no reservation for request {request_id!r}")
-            data = snap.to_dict()
-            usage_ref = self._usage(org_id, data["day"])
-            usage = usage_ref.get(transaction=tx)
-            if data["status"] != "open":
-                return data  # already settled or refunded: a retry changes nothing
-            reserved = data["amount_mc"]
-            charged = min(actual_mc, reserved + account["balance_mc"])
-            delta = reserved - charged
-            entry = LedgerEntry(
-                id=f"{kind.value}-{request_id}",
-                kind=kind,
-                amount_mc=delta,
-                balance_after_mc=account["balance_mc"] + delta,
-                request_id=request_id,
-                details={
-                    **details,
-                    "reserved_mc": reserved,
-                    "charged_mc": charged,
-                    "uncharged_mc": actual_mc - charged,
-                },
-                created_at=utcnow(),
-            )
-            self._write(tx, org_id, entry)
-            used = (usage.get("used_mc") if usage.exists else 0) - delta
-            tx.set(usage_ref, {"used_mc": max(0, used)}, merge=True)
-            status = "settled" if kind == EntryKind.settle else "refunded"
-            tx.update(ref, {"status": status, "charged_mc": charged, "closed_at": entry.created_at})
-            return {**data, "status": status, "charged_mc": charged}
+    def _commit(self, org_id: str, ops: list[_Op]) -> None:
+        def apply(tx: firestore.Transaction) -> list[tuple[bool, Any]]:
+            books = _Books(self, org_id, tx, ops)
+            outcomes: list[tuple[bool, Any]] = []
+            for op in ops:
+                try:
+                    outcomes.append((True, books.reserve(op) if op.kind == EntryKind.reserve else books.close(op)))
+                except DomainError as exc:  # refuses this call only; the others of the batch go on
+                    outcomes.append((False, exc))
+            books.write()
+            return outcomes
 
-        return Reservation(**self.store.runner.run(apply, lock=[self._account(org_id).path]))
+        try:
+            outcomes = self.store.runner.run(apply, lock=[self._account(org_id).path])
+        except Exception as exc:  # the transaction failed as a whole: so did every call in it
+            for op in ops:
+                op.result.set_exception(exc)
+            return
+        for op, (ok, value) in zip(ops, outcomes, strict=True):
+            if ok:
+                op.result.set_result(value)
+            else:
+                op.result.set_exception(value)
 
     def ledger(self, org_id: str, limit: int = 50, kind: EntryKind | None = None) -> list[LedgerEntry]:
         query = self.store.col(org_id, "ledger")
@@ -271,3 +265,132 @@ class CreditsRepository:
         start = quota_day(utcnow() - timedelta(days=days - 1))
         query = self.store.col(org_id, "usage").where(filter=FieldFilter("day", ">=", start))
         return {snap.get("day"): snap.get("used_mc") for snap in query.stream()}
+
+
+MAX_BATCH = 100  # calls per transaction: at most 3 writes each, well under Firestore's 500 per commit
+
+
+@dataclass
+class _Op:
+    """A reserve, settle or refund waiting for its organisation's next transaction."""
+
+    request_id: str
+    kind: EntryKind
+    amount_mc: int  # reserve: the amount to hold; settle: the actual cost; refund: 0
+    day: str = ""  # reserve: the quota day it counts against
+    now: datetime | None = None
+    details: dict = field(default_factory=dict)
+    record: Recorder | None = None
+    result: Future[dict] = field(default_factory=Future)
+
+
+class _Books:
+    """An organisation's account, quota usage and reservations as read by one transaction, changed in memory by
+    each call in turn, then written back together."""
+
+    def __init__(self, repo: CreditsRepository, org_id: str, tx: firestore.Transaction, ops: list[_Op]) -> None:
+        self.repo, self.org_id, self.tx = repo, org_id, tx
+        days = sorted({op.day for op in ops if op.day} | {quota_day()})
+        request_ids = sorted({op.request_id for op in ops})
+        snaps = repo._read(
+            tx,
+            repo._account(org_id),
+            *(repo._usage(org_id, day) for day in days),
+            *(repo._reservation(org_id, rid) for rid in request_ids),
+        )
+        account = repo._snapshot_data(org_id, snaps[0])
+        self.balance, self.quota = account["balance_mc"], account["daily_quota_mc"]
+        usage_snaps, reservation_snaps = snaps[1 : 1 + len(days)], snaps[1 + len(days) :]
+        self.usage = {
+            day: snap.get("used_mc") if snap.exists else 0 for day, snap in zip(days, usage_snaps, strict=True)
+        }
+        self.reservations = {snap.id: snap.to_dict() for snap in reservation_snaps if snap.exists}
+        # A reservation made before midnight and closed after it gives back to its own day's quota.
+        if other_days := sorted({r["day"] for r in self.reservations.values() if r["status"] == "open"} - set(days)):
+            for day, snap in zip(
+                other_days, repo._read(tx, *(repo._usage(org_id, d) for d in other_days)), strict=True
+            ):
+                self.usage[day] = snap.get("used_mc") if snap.exists else 0
+        self.entries: list[LedgerEntry] = []
+        self.changed_days: set[str] = set()
+        self.changed_reservations: set[str] = set()
+        self.records: list[tuple[firestore.DocumentReference, dict]] = []
+
+    def reserve(self, op: _Op) -> dict:
+        if (existing := self.reservations.get(op.request_id)) is not None:
+            return existing | {"balance_mc": self.balance}
+        used = self.usage[op.day]
+        if used + op.amount_mc > self.quota:
+            raise QuotaExceeded(
+                f"the daily AI quota of {credits_text(self.quota)} is used up "
+                f"({credits_text(used)} used today); it resets at midnight SAST, or an admin can raise it",
+                retry_after_seconds=seconds_to_next_quota_day(op.now),
+                quota_mc=self.quota,
+                used_mc=used,
+            )
+        if self.balance < op.amount_mc:
+            raise InsufficientCredits(
+                f"not enough AI credits: the balance is {credits_text(self.balance)} and this request "
+                f"needs up to {credits_text(op.amount_mc)}; an admin can top up in the Admin tab or with "
+                "POST /v1/admin/credits",
+                balance_mc=self.balance,
+                needed_mc=op.amount_mc,
+            )
+        entry = self._enter(op, EntryKind.reserve, -op.amount_mc)
+        self._use(op.day, op.amount_mc)
+        reservation = Reservation(request_id=op.request_id, amount_mc=op.amount_mc, status="open")
+        self._keep(op.request_id, {**reservation.model_dump(), "day": op.day, "created_at": entry.created_at})
+        return reservation.model_dump() | {"fresh": True, "balance_mc": self.balance}
+
+    def close(self, op: _Op) -> dict:
+        data = self.reservations.get(op.request_id)
+        if data is None:
+            raise NotFound(f"there is no reservation for request {op.request_id!r}")
+        if data["status"] != "open":  # already settled or refunded: a retry changes nothing
+            return data | {"balance_mc": self.balance}
+        reserved = data["amount_mc"]
+        charged = min(op.amount_mc, reserved + self.balance)
+        details = {"reserved_mc": reserved, "charged_mc": charged, "uncharged_mc": op.amount_mc - charged}
+        entry = self._enter(op, op.kind, reserved - charged, {**op.details, **details})
+        self._use(data["day"], charged - reserved)
+        status = "settled" if op.kind == EntryKind.settle else "refunded"
+        self._keep(op.request_id, {**data, "status": status, "charged_mc": charged, "closed_at": entry.created_at})
+        closed = self.reservations[op.request_id] | {"balance_mc": self.balance}
+        if op.record is not None:
+            self.records.append(op.record(Reservation(**closed)))
+        return closed
+
+    def _enter(self, op: _Op, kind: EntryKind, amount_mc: int, details: dict | None = None) -> LedgerEntry:
+        self.balance += amount_mc
+        entry = LedgerEntry(
+            id=f"{kind.value}-{op.request_id}",
+            kind=kind,
+            amount_mc=amount_mc,
+            balance_after_mc=self.balance,
+            request_id=op.request_id,
+            details=details or {},
+            created_at=utcnow(),
+        )
+        self.entries.append(entry)
+        return entry
+
+    def _use(self, day: str, amount_mc: int) -> None:
+        self.usage[day] = max(0, self.usage[day] + amount_mc)
+        self.changed_days.add(day)
+
+    def _keep(self, request_id: str, data: dict) -> None:
+        self.reservations[request_id] = data
+        self.changed_reservations.add(request_id)
+
+    def write(self) -> None:
+        repo, org, tx = self.repo, self.org_id, self.tx
+        if self.entries:
+            tx.update(repo._account(org), {"balance_mc": self.balance, "updated_at": self.entries[-1].created_at})
+        for entry in self.entries:
+            tx.create(repo._entry(org, entry.id), entry.model_dump())
+        for day in sorted(self.changed_days):
+            tx.set(repo._usage(org, day), {"day": day, "used_mc": self.usage[day]}, merge=True)
+        for request_id in sorted(self.changed_reservations):
+            tx.set(repo._reservation(org, request_id), self.reservations[request_id])
+        for ref, data in self.records:
+            tx.set(ref, data)

@@ -210,14 +210,19 @@ class InventoryRepository:
 
     def low_stock(self, org_id: str) -> list[tuple[Product, int]]:
         """Products whose available stock over all warehouses is below their reorder point, most urgent first."""
+        # Only the fields the comparison needs are read (a projection); whole products only for the rows found.
         available: dict[str, int] = {}
-        for level in self.all_levels(org_id):
-            available[level.sku] = available.get(level.sku, 0) + level.available
-        rows = [
-            (p, available.get(p.sku, 0))
-            for p in self.products.list(org_id)
-            if p.reorder_point > 0 and available.get(p.sku, 0) < p.reorder_point
+        for snap in self.store.col(org_id, "stock").select(["sku", "on_hand", "reserved"]).stream():
+            level = snap.to_dict()
+            available[level["sku"]] = available.get(level["sku"], 0) + level["on_hand"] - level.get("reserved", 0)
+        watched = self.store.col(org_id, "products").where(filter=FieldFilter("reorder_point", ">", 0))
+        low = [
+            (snap.get("sku"), snap.get("reorder_point"))
+            for snap in watched.select(["sku", "reorder_point"]).stream()
+            if available.get(snap.get("sku"), 0) < snap.get("reorder_point")
         ]
+        products = self.products.get_many(org_id, [sku for sku, _ in low])
+        rows = [(products[sku], available.get(sku, 0)) for sku, _ in low if sku in products]
         return sorted(rows, key=lambda row: (row[1] - row[0].reorder_point, row[0].sku))
 
     # Changing stock ---------------------------------------------------------------------------------------

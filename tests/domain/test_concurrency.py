@@ -98,3 +98,41 @@ def test_two_processes_reserving_never_overspend(store, emulator, project_id):
     account = r.credits.account(ORG)
     assert account.balance_mc == 0
     assert r.credits.ledger_total(ORG) == 0
+
+
+def test_concurrent_calls_share_transactions_and_keep_their_own_outcomes(store):
+    """Calls that queue while a transaction runs go into the next one together (group commit); each still gets
+    its own ledger entry and its own result, and one call's refusal does not fail the others of its batch."""
+    r = repos(store)
+    make_org(r, stock=0)
+    r.credits.grant(ORG, 30 * MC_PER_CREDIT, "opening")
+    transactions = 0
+    run = store.runner.run
+
+    def counting_run(fn, **kwargs):
+        nonlocal transactions
+        transactions += 1
+        return run(fn, **kwargs)
+
+    store.runner.run = counting_run
+
+    def call(i: int) -> str:
+        try:
+            r.credits.reserve(ORG, f"call-{i}", 2 * MC_PER_CREDIT)  # 40 calls of 2 credits against 30 credits
+        except InsufficientCredits:
+            return "refused"
+        settled = r.credits.settle(ORG, f"call-{i}", MC_PER_CREDIT // 2)
+        return "settled" if settled.status == "settled" and settled.charged_mc == MC_PER_CREDIT // 2 else "wrong"
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        outcomes = list(pool.map(call, range(40)))
+    assert "wrong" not in outcomes
+    settled = outcomes.count("settled")
+    assert settled >= 15  # at least 15 reservations of 2 credits fit in 30 at any moment
+    assert transactions < 2 * len(outcomes) - outcomes.count("refused")  # fewer transactions than calls
+    account = r.credits.account(ORG)
+    assert account.balance_mc == 30 * MC_PER_CREDIT - settled * MC_PER_CREDIT // 2
+    assert r.credits.ledger_total(ORG) == account.balance_mc
+    entries = r.credits.ledger(ORG, limit=500)
+    assert sum(1 for e in entries if e.kind == "settle") == settled
+    assert min(e.balance_after_mc for e in entries) >= 0

@@ -31,7 +31,7 @@ class BatchingEncoder:
 
     One caller at a time runs the model; the callers that arrive meanwhile queue their texts, and the next one
     to get the model encodes everything queued. A lone caller waits for nobody; under load the batches grow by
-    themselves, and a batch of 8 short texts costs the CPU about a third of what 8 single passes do.
+    themselves, and a batch of 8 short texts costs the CPU less than half of what 8 single passes do.
     """
 
     def __init__(self, encode_batch: Callable[[list[str]], np.ndarray], max_batch: int = 64) -> None:
@@ -66,14 +66,16 @@ class BatchingEncoder:
             return
         try:
             vectors = self._encode_batch([text for texts, _ in batch for text in texts])
-        except Exception as exc:  # every waiter of this batch gets the error, not only the one who ran it
+            start = 0
+            for texts, future in batch:
+                future.set_result(vectors[start : start + len(texts)])
+                start += len(texts)
+        except BaseException as exc:  # every waiter of this batch gets the error, not only the one who ran it
             for _, future in batch:
-                future.set_exception(exc)
-            return
-        start = 0
-        for texts, future in batch:
-            future.set_result(vectors[start : start + len(texts)])
-            start += len(texts)
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
 
 
 def _encode_batch(texts: list[str]) -> np.ndarray:

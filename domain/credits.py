@@ -237,17 +237,17 @@ class CreditsRepository:
             books.write()
             return outcomes
 
+        outcomes: list[tuple[bool, Any]] = [(False, RuntimeError("the credits transaction was interrupted"))] * len(ops)
         try:
             outcomes = self.store.runner.run(apply, lock=[self._account(org_id).path])
         except Exception as exc:  # the transaction failed as a whole: so did every call in it
-            for op in ops:
-                op.result.set_exception(exc)
-            return
-        for op, (ok, value) in zip(ops, outcomes, strict=True):
-            if ok:
-                op.result.set_result(value)
-            else:
-                op.result.set_exception(value)
+            outcomes = [(False, exc)] * len(ops)
+        finally:  # every waiter gets an outcome, even when this thread is interrupted
+            for op, (ok, value) in zip(ops, outcomes, strict=True):
+                if ok:
+                    op.result.set_result(value)
+                else:
+                    op.result.set_exception(value)
 
     def ledger(self, org_id: str, limit: int = 50, kind: EntryKind | None = None) -> list[LedgerEntry]:
         query = self.store.col(org_id, "ledger")

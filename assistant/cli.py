@@ -17,7 +17,7 @@ from assistant.local_firestore import local_firestore
 from assistant.wiring import Services
 from domain.credits import MC_PER_CREDIT, credits_text
 from domain.demo import DEMO_KEYS, DEMO_ORGS, seed
-from domain.orgs import Role
+from domain.orgs import Role, hash_key
 from ingestion.models import IngestReport
 
 app = typer.Typer(help="Fluxori Assistant: the AI assistant of the Fluxori e-commerce platform.", no_args_is_help=True)
@@ -145,6 +145,48 @@ def grant(
         services = Services(settings)
         entry = services.credits.grant(org, round(credits * MC_PER_CREDIT), key, note)
     console.print(f"Balance of {org}: {credits_text(entry.balance_after_mc)}")
+
+
+@admin_app.command("list-keys")
+@clean_errors
+def list_keys(org: Annotated[str, typer.Option(help="Organisation id")]) -> None:
+    """The organisation's API keys (never the keys themselves: their id, prefix, role and label)."""
+    settings = load_settings()
+    with local_firestore(settings):
+        keys = Services(settings).api_keys.list(org)
+    table = Table("id", "prefix", "role", "label", "created", "revoked")
+    for key in keys:
+        table.add_row(
+            key["id"], key["prefix"], key["role"], key["label"], f"{key['created_at']:%Y-%m-%d}", str(key["revoked"])
+        )
+    console.print(table)
+
+
+@admin_app.command("revoke-key")
+@clean_errors
+def revoke_key(key: Annotated[str, typer.Argument(help="The key itself, or its id from list-keys")]) -> None:
+    """Revoke an API key at once: its next request gets 401."""
+    settings = load_settings()
+    with local_firestore(settings):
+        api_keys = Services(settings).api_keys
+        api_keys.revoke(hash_key(key) if key.startswith("fx_") else key)
+    console.print("Revoked.")
+
+
+@admin_app.command("set-quota")
+@clean_errors
+def set_quota(
+    org: Annotated[str, typer.Option(help="Organisation id")],
+    credits: Annotated[float, typer.Option(help="Credits the organisation may use per day (SAST)", min=0.001)],
+) -> None:
+    """Change an organisation's daily AI quota (it applies from the next call)."""
+    settings = load_settings()
+    with local_firestore(settings):
+        services = Services(settings)
+        services.credits.set_daily_quota(org, round(credits * MC_PER_CREDIT))
+        account = services.credits.account(org)
+    used = credits_text(account.used_today_mc)
+    console.print(f"Daily quota of {org}: {credits_text(account.daily_quota_mc)} ({used} used today)")
 
 
 def main() -> None:  # pragma: no cover - console entry point

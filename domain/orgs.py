@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel, Field
 
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -133,3 +134,8 @@ class ApiKeyRepository:
         if not ref.get().exists:
             raise NotFound("no such API key")
         ref.update({"revoked": True, "revoked_at": firestore.SERVER_TIMESTAMP})
+
+    def list(self, org_id: str) -> list[dict]:
+        """The keys of an organisation without their secrets: id (the hash), prefix, role, label, dates, revoked."""
+        query = self._keys.where(filter=FieldFilter("org_id", "==", org_id))
+        return sorted(({"id": snap.id, **snap.to_dict()} for snap in query.stream()), key=lambda k: k["created_at"])

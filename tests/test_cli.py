@@ -53,6 +53,16 @@ def test_admin_commands(emulator, project_id, tmp_path):
     assert duplicate.returncode == 1
     assert duplicate.stderr.strip() == "error: organisation 'kalahari-kids' already exists"
 
+    quota = run(["admin", "set-quota", "--org", "kalahari-kids", "--credits", "40"], env)
+    assert "Daily quota of kalahari-kids: 40 credits (0 credits used today)" in quota.stdout, quota.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    listed = run(["admin", "list-keys", "--org", "kalahari-kids"], env)
+    assert key[:12] in listed.stdout and key not in listed.stdout and "False" in listed.stdout
+    assert run(["admin", "revoke-key", key], env).returncode == 0
+    assert "True" in run(["admin", "list-keys", "--org", "kalahari-kids"], env).stdout
+    unknown = run(["admin", "revoke-key", "fx_not_a_key"], env)
+    assert (unknown.returncode, unknown.stderr.strip()) == (1, "error: no such API key")
+
 
 def test_missing_emulator_is_one_clear_line(tmp_path):
     env = clean_env(tmp_path, PATH=str(Path(sys.executable).parent))  # no gcloud, no java on this PATH

@@ -46,6 +46,11 @@ log = logging.getLogger(__name__)
 # write per turn instead of one per model and tool step. A turn that dies half-way is refunded and leaves the
 # conversation as it was before the turn, which is what a retry needs anyway.
 DURABILITY = "exit"
+# How long Firestore keeps what only serves for a while: its TTL policy on `delete_after` (terraform
+# modules/firestore) deletes the document after that time. A stored answer serves retries of its request id; a
+# confirmation record shows who approved or rejected which change.
+KEEP_RESPONSES = timedelta(days=7)
+KEEP_CONFIRMATIONS = timedelta(days=90)
 
 
 class ChatService:
@@ -276,9 +281,11 @@ class ChatService:
         def record(settled: Reservation) -> tuple[firestore.DocumentReference, dict]:
             response.usage.credits_charged = as_credits(settled.charged_mc)
             response.credits_balance = as_credits(settled.balance_mc)
+            now = utcnow()
             return self._responses(org).document(request_id), {
                 "response": response.model_dump(mode="json"),
-                "created_at": utcnow(),
+                "created_at": now,
+                "delete_after": now + KEEP_RESPONSES,
             }
 
         settled = self.services.credits.settle(org, request_id, actual, details, record=record)
@@ -304,6 +311,7 @@ class ChatService:
                 "status": "pending",
                 "created_at": now,
                 "expires_at": now + timedelta(seconds=self.settings.confirmation_ttl_seconds),
+                "delete_after": now + KEEP_CONFIRMATIONS,
             }
         )
         self.services.store.col(org, "conversations").document(conversation_id).set(

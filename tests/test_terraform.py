@@ -523,6 +523,17 @@ def test_firestore_native_in_johannesburg_with_backups(tree: dict[Path, TfDir]) 
     assert "POINT_IN_TIME_RECOVERY_ENABLED" in database["point_in_time_recovery_enablement"]
 
 
+def test_short_lived_documents_have_a_ttl_policy_on_the_field_the_code_writes(tree: dict[Path, TfDir]) -> None:
+    ttl = module(tree, "firestore").resource("google_firestore_field")
+    assert "ttl_config" in ttl and ttl["field"] == "delete_after"
+    collections = set(re.findall(r'"(\w+)"', ttl["for_each"]))
+    service = (ROOT / "assistant/service.py").read_text(encoding="utf-8")
+    assert collections == {"responses", "confirmations"}
+    assert service.count('"delete_after":') == len(collections), "each collection's documents carry delete_after"
+    for collection in collections:
+        assert f'"{collection}"' in service
+
+
 def test_buckets_are_private_versioned_and_expire_old_data(tree: dict[Path, TfDir]) -> None:
     bucket = module(tree, "storage").resource("google_storage_bucket")
     assert bucket["uniform_bucket_level_access"] is True

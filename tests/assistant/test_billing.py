@@ -14,8 +14,8 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant.contracts import ChatRequest
-from assistant.pricing import TOOL_CALL_MC, cost_mc, model_price, reservation_mc
-from assistant.service import ChatService
+from assistant.pricing import TOOL_CALL_MC, as_credits, cost_mc, model_price, reservation_mc
+from assistant.service import KEEP_RESPONSES, ChatService
 from assistant.wiring import Services
 from domain.credits import EntryKind
 from domain.emulator import FirestoreEmulator
@@ -78,6 +78,9 @@ def test_retried_request_is_answered_again_without_a_second_charge(services: Ser
     after_first = balance(services, "bergveld")
     again = chat.chat(principal(), ChatRequest(message="where is order 1010?"), rid)
     assert again == first and balance(services, "bergveld") == after_first
+    assert first.credits_balance == as_credits(after_first) and first.usage.credits_charged > 0
+    stored = services.store.col("bergveld", "responses").document(rid).get()
+    assert stored.get("delete_after") - stored.get("created_at") == KEEP_RESPONSES  # Firestore's TTL field
 
 
 class BrokenSearcher:

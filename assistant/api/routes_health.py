@@ -38,11 +38,6 @@ class Warmup:
 
     def _run(self) -> None:
         try:
-            import torch
-
-            # The server runs requests side by side: one core per model call gives more answers per second than
-            # two cores per call fighting over both (measured in benchmarks/load_chat.py, see BENCHMARKS.md).
-            torch.set_num_threads(1)
             _ = self.services.assistant
         except Exception as exc:
             self.error = type(exc).__name__

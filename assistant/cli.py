@@ -189,6 +189,16 @@ def set_quota(
     console.print(f"Daily quota of {org}: {credits_text(account.daily_quota_mc)} ({used} used today)")
 
 
+@admin_app.command("recount-stock")
+@clean_errors
+def recount_stock(org: Annotated[str, typer.Option(help="Organisation id")]) -> None:
+    """Rebuild each product's stock totals (behind the low-stock report) from the stock levels."""
+    settings = load_settings()
+    with local_firestore(settings):
+        changed = Services(settings).inventory.recount(org)
+    console.print(f"Stock totals of {org}: {changed} products corrected.")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="fluxori")
 

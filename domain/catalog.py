@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel, Field, field_validator
 
@@ -44,6 +45,16 @@ class Product(BaseModel):
         return self.price_cents / 100
 
 
+def stock_totals(available: int, reorder_point: int) -> dict[str, int]:
+    """The stock fields a product document carries besides the catalogue data.
+
+    `available_total` is the product's available stock over all warehouses and `shortfall` how far that is below
+    the reorder point (negative when above), both kept by every stock transaction (domain.inventory.StockBook),
+    so that "what is running low?" is one indexed query (`shortfall > 0`) instead of a scan of all stock levels.
+    """
+    return {"available_total": available, "shortfall": reorder_point - available}
+
+
 class ProductRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -51,9 +62,20 @@ class ProductRepository:
     def _col(self, org_id: str):
         return self.store.col(org_id, "products")
 
+    def _available(self, org_id: str, sku: str, tx: firestore.Transaction) -> int:
+        """Counted from the stock levels themselves: exact, and it repairs a total that has drifted."""
+        query = self.store.col(org_id, "stock").where(filter=FieldFilter("sku", "==", sku))
+        return sum(s.get("on_hand") - s.get("reserved") for s in tx.get(query))
+
     def upsert(self, org_id: str, product: Product) -> Product:
         product = product.model_copy(update={"updated_at": utcnow()})
-        self._col(org_id).document(product.sku).set(product.model_dump())
+        ref = self._col(org_id).document(product.sku)
+
+        def apply(tx: firestore.Transaction) -> None:
+            available = self._available(org_id, product.sku, tx)
+            tx.set(ref, product.model_dump() | stock_totals(available, product.reorder_point))
+
+        self.store.runner.run(apply, lock=[ref.path])
         return product
 
     def get(self, org_id: str, sku: str) -> Product:
@@ -89,7 +111,15 @@ class ProductRepository:
         if reorder_point < 0:
             raise InvalidInput("a reorder point cannot be negative")
         product = self.get(org_id, sku)
-        self._col(org_id).document(product.sku).update({"reorder_point": reorder_point, "updated_at": utcnow()})
+        ref = self._col(org_id).document(product.sku)
+
+        def apply(tx: firestore.Transaction) -> None:
+            available = self._available(org_id, product.sku, tx)
+            tx.update(
+                ref, {"reorder_point": reorder_point, "updated_at": utcnow(), **stock_totals(available, reorder_point)}
+            )
+
+        self.store.runner.run(apply, lock=[ref.path])
         return product.model_copy(update={"reorder_point": reorder_point})
 
     def delete(self, org_id: str, sku: str) -> None:

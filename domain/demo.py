@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from google.cloud import firestore
 
-from domain.catalog import Product
+from domain.catalog import Product, stock_totals
 from domain.credits import DEFAULT_DAILY_QUOTA_MC, MC_PER_CREDIT, CreditsRepository
 from domain.inventory import MovementKind, StockLevel, StockMovement, Warehouse, stock_id
 from domain.orders import Channel, Customer, Order, OrderLine, OrderStatus, StatusChange, order_totals
@@ -547,8 +547,12 @@ def seed_org(store: Store, org: DemoOrg, now: datetime | None = None) -> bool:
     writer = _Writer(store.client)
     for warehouse in WAREHOUSES:
         writer.set(store.col(org.id, "warehouses").document(warehouse.code), warehouse.model_dump())
+    available: dict[str, int] = {}
+    for level in levels:
+        available[level.sku] = available.get(level.sku, 0) + level.available
     for product in products:
-        writer.set(store.col(org.id, "products").document(product.sku), product.model_dump())
+        totals = stock_totals(available.get(product.sku, 0), product.reorder_point)
+        writer.set(store.col(org.id, "products").document(product.sku), product.model_dump() | totals)
     for level in levels:
         writer.set(
             store.col(org.id, "stock").document(level.doc_id), level.model_copy(update={"updated_at": now}).model_dump()

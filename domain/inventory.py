@@ -15,7 +15,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel, Field
 
-from domain.catalog import Product, ProductRepository, normalise_sku
+from domain.catalog import Product, ProductRepository, normalise_sku, stock_totals
 from domain.errors import InsufficientStock, InvalidInput, NotFound
 from domain.idempotency import Idempotency
 from domain.store import Store, utcnow
@@ -91,6 +91,7 @@ class StockBook:
             snap = snaps.get(stock_id(sku, warehouse))
             data = snap.to_dict() if snap is not None and snap.exists else {"sku": sku, "warehouse": warehouse}
             self.levels[(sku, warehouse)] = StockLevel(**data)
+        self.opening = dict(self.levels)
         self.movements: list[StockMovement] = []
 
     def change(
@@ -137,6 +138,16 @@ class StockBook:
             self.tx.set(self.store.col(self.org_id, "stock").document(level.doc_id), level.model_dump())
         for movement in self.movements:
             self.tx.set(self.store.col(self.org_id, "stock_movements").document(movement.id), movement.model_dump())
+        # The product's totals (domain.catalog.stock_totals) move with its stock; increments need no read.
+        changes: dict[str, int] = {}
+        for key, level in self.levels.items():
+            changes[key[0]] = changes.get(key[0], 0) + level.available - self.opening[key].available
+        for sku, change in changes.items():
+            if change:
+                self.tx.update(
+                    self.store.col(self.org_id, "products").document(sku),
+                    {"available_total": firestore.Increment(change), "shortfall": firestore.Increment(-change)},
+                )
 
     @staticmethod
     def lock_keys(store: Store, org_id: str, keys: Iterable[tuple[str, str]]) -> list[str]:
@@ -210,20 +221,27 @@ class InventoryRepository:
 
     def low_stock(self, org_id: str) -> list[tuple[Product, int]]:
         """Products whose available stock over all warehouses is below their reorder point, most urgent first."""
-        # Only the fields the comparison needs are read (a projection); whole products only for the rows found.
-        available: dict[str, int] = {}
-        for snap in self.store.col(org_id, "stock").select(["sku", "on_hand", "reserved"]).stream():
-            level = snap.to_dict()
-            available[level["sku"]] = available.get(level["sku"], 0) + level["on_hand"] - level.get("reserved", 0)
-        watched = self.store.col(org_id, "products").where(filter=FieldFilter("reorder_point", ">", 0))
-        low = [
-            (snap.get("sku"), snap.get("reorder_point"))
-            for snap in watched.select(["sku", "reorder_point"]).stream()
-            if available.get(snap.get("sku"), 0) < snap.get("reorder_point")
-        ]
-        products = self.products.get_many(org_id, [sku for sku, _ in low])
-        rows = [(products[sku], available.get(sku, 0)) for sku, _ in low if sku in products]
+        query = self.store.col(org_id, "products").where(filter=FieldFilter("shortfall", ">", 0))
+        rows = [(Product(**snap.to_dict()), snap.get("available_total")) for snap in query.stream()]
         return sorted(rows, key=lambda row: (row[1] - row[0].reorder_point, row[0].sku))
+
+    def recount(self, org_id: str) -> int:
+        """Rebuild every product's stock totals from the stock levels (for data written before the totals
+        existed, or stock loaded from elsewhere); returns how many products changed."""
+        available: dict[str, int] = {}
+        for level in self.all_levels(org_id):
+            available[level.sku] = available.get(level.sku, 0) + level.available
+        batch, changed = self.store.client.batch(), 0
+        for snap in self.store.col(org_id, "products").stream():
+            totals = stock_totals(available.get(snap.id, 0), snap.get("reorder_point") or 0)
+            if {k: snap.to_dict().get(k) for k in totals} != totals:
+                batch.update(snap.reference, totals)
+                changed += 1
+                if changed % 400 == 0:  # Firestore takes at most 500 writes per batch
+                    batch.commit()
+                    batch = self.store.client.batch()
+        batch.commit()
+        return changed
 
     # Changing stock ---------------------------------------------------------------------------------------
     def adjust(

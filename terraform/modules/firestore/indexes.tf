@@ -7,7 +7,8 @@
 # and need no entry: shipments `status ==` (domain/trade.py, sorted in Python), orders `created_at` range
 # (sales_summary), usage `day >=` (credits.daily_usage), ingest records `root ==` (ingestion/records.py),
 # warehouses order by `code`, checkpoints `checkpoint_id <` + order by `checkpoint_id` without a namespace,
-# products `reorder_point >` (low_stock) and `category ==` without a sort (names), api_keys `org_id ==` (list).
+# products `shortfall >` (low_stock) and `category ==` without a sort (names), api_keys `org_id ==` (list),
+# stock `sku ==` without a sort (a product's available total, counted in a transaction).
 # The knowledge-base vectors live in Vertex AI Vector Search (modules/vector_search), not in Firestore: no code
 # calls find_nearest, so there is no Firestore vector index.
 #

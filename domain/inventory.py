@@ -83,15 +83,19 @@ class StockBook:
 
     def __init__(self, store: Store, org_id: str, tx: firestore.Transaction, keys: Iterable[tuple[str, str]]):
         self.store, self.org_id, self.tx = store, org_id, tx
-        col = store.col(org_id, "stock")
+        col, products = store.col(org_id, "stock"), store.col(org_id, "products")
         self.levels: dict[tuple[str, str], StockLevel] = {}
         unique = sorted(set(keys))
-        snaps = {snap.id: snap for snap in tx.get_all([col.document(stock_id(*key)) for key in unique])}
+        skus = sorted({sku for sku, _ in unique})
+        refs = [col.document(stock_id(*key)) for key in unique] + [products.document(sku) for sku in skus]
+        snaps = {snap.reference.path: snap for snap in tx.get_all(refs)}
         for sku, warehouse in unique:
-            snap = snaps.get(stock_id(sku, warehouse))
+            snap = snaps.get(col.document(stock_id(sku, warehouse)).path)
             data = snap.to_dict() if snap is not None and snap.exists else {"sku": sku, "warehouse": warehouse}
             self.levels[(sku, warehouse)] = StockLevel(**data)
         self.opening = dict(self.levels)
+        # Products still in the catalogue (stock of a deleted one can still move, e.g. when its order is cancelled).
+        self.products = {sku for sku in skus if (snap := snaps.get(products.document(sku).path)) and snap.exists}
         self.movements: list[StockMovement] = []
 
     def change(
@@ -143,7 +147,7 @@ class StockBook:
         for key, level in self.levels.items():
             changes[key[0]] = changes.get(key[0], 0) + level.available - self.opening[key].available
         for sku, change in changes.items():
-            if change:
+            if change and sku in self.products:
                 self.tx.update(
                     self.store.col(self.org_id, "products").document(sku),
                     {"available_total": firestore.Increment(change), "shortfall": firestore.Increment(-change)},

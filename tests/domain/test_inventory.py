@@ -160,3 +160,12 @@ def test_recount_rebuilds_totals_that_are_missing(r):
     assert r.inventory.low_stock(ORG) == []
     assert r.inventory.recount(ORG) == 2
     assert [(p.sku, n) for p, n in r.inventory.low_stock(ORG)] == [("AC-TENT-0001", 10)]
+
+
+def test_stock_of_a_deleted_product_still_moves(r):
+    order = r.orders.place(
+        ORG, "takealot", Customer(name="Buyer"), [OrderLineInput(sku="AC-LAMP-0001", quantity=2)], "CPT"
+    )
+    r.products.delete(ORG, "AC-LAMP-0001")
+    assert r.orders.cancel(ORG, order.number).status.value == "cancelled"  # releases the stock, creates no product
+    assert not r.store.col(ORG, "products").document("AC-LAMP-0001").get().exists

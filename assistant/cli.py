@@ -189,14 +189,17 @@ def set_quota(
     console.print(f"Daily quota of {org}: {credits_text(account.daily_quota_mc)} ({used} used today)")
 
 
-@admin_app.command("recount-stock")
+@admin_app.command("recount")
 @clean_errors
-def recount_stock(org: Annotated[str, typer.Option(help="Organisation id")]) -> None:
-    """Rebuild each product's stock totals (behind the low-stock report) from the stock levels."""
+def recount(org: Annotated[str, typer.Option(help="Organisation id")]) -> None:
+    """Rebuild the figures kept for reports from the data itself: each product's stock totals (low-stock report)
+    and each order's units (sales summary). For data written by older versions or loaded from elsewhere."""
     settings = load_settings()
     with local_firestore(settings):
-        changed = Services(settings).inventory.recount(org)
-    console.print(f"Stock totals of {org}: {changed} products corrected.")
+        services = Services(settings)
+        services.orgs.get(org)
+        products, orders = services.inventory.recount(org), services.orders.recount_units(org)
+    console.print(f"Recounted {org}: {products} products and {orders} orders corrected.")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -62,8 +62,12 @@ def test_admin_commands(emulator, project_id, tmp_path):
     assert "True" in run(["admin", "list-keys", "--org", "kalahari-kids"], env).stdout
     unknown = run(["admin", "revoke-key", "fx_not_a_key"], env)
     assert (unknown.returncode, unknown.stderr.strip()) == (1, "error: no such API key")
-    recount = run(["admin", "recount-stock", "--org", "kalahari-kids"], env)
-    assert "Stock totals of kalahari-kids: 0 products corrected." in recount.stdout, recount.stderr
+    recount = run(["admin", "recount", "--org", "kalahari-kids"], env)
+    assert "Recounted kalahari-kids: 0 products and 0 orders corrected." in recount.stdout, recount.stderr
+    assert (
+        run(["admin", "recount", "--org", "nobody"], env).stderr.strip()
+        == "error: organisation 'nobody' does not exist"
+    )
 
 
 def test_missing_emulator_is_one_clear_line(tmp_path):

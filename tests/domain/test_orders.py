@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from google.cloud import firestore
 
 from domain.errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound
 from domain.orders import TRANSITIONS, Channel, Customer, OrderLineInput, OrderStatus
@@ -143,3 +144,12 @@ def test_list_filters_and_sales_summary(r):
     assert summary[Channel.webshop].revenue_cents == third.total_cents
     with pytest.raises(InvalidInput):
         r.orders.sales_summary(ORG, utcnow(), utcnow() - timedelta(days=1))
+    # Orders stored before `units` existed are summed again once recounted.
+    r.store.col(ORG, "orders").document("1002").update({"units": firestore.DELETE_FIELD})
+    assert {row.channel: row for row in r.orders.sales_summary(ORG, utcnow() - timedelta(days=1))}[
+        Channel.amazon
+    ].units == 0
+    assert r.orders.recount_units(ORG) == 1
+    assert {row.channel: row for row in r.orders.sales_summary(ORG, utcnow() - timedelta(days=1))}[
+        Channel.amazon
+    ].units == 2

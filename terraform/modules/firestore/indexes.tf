@@ -4,8 +4,7 @@
 # Every collection lives under orgs/{org_id}/... (conversations/{id}/checkpoints one level deeper), so the
 # collection id is the last path segment and every index has COLLECTION scope. Queries that filter or sort on
 # one field only (equality or range + order on the same field) use Firestore's automatic single-field indexes
-# and need no entry: shipments `status ==` (domain/trade.py, sorted in Python), orders `created_at` range
-# (sales_summary), usage `day >=` (credits.daily_usage), ingest records `root ==` (ingestion/records.py),
+# and need no entry: shipments `status ==` (domain/trade.py, sorted in Python), usage `day >=` (credits.daily_usage), ingest records `root ==` (ingestion/records.py),
 # warehouses order by `code`, checkpoints `checkpoint_id <` + order by `checkpoint_id` without a namespace,
 # products `shortfall >` (low_stock) and `category ==` without a sort (names), api_keys `org_id ==` (list),
 # stock `sku ==` without a sort (a product's available total, counted in a transaction).
@@ -29,10 +28,11 @@ locals {
       query      = "OrderRepository.list: channel == ? order by created_at desc"
     },
     {
-      # domain/orders.py OrderRepository.list(status=..., channel=...): both equalities, order by created_at desc
+      # domain/orders.py OrderRepository.list(status=..., channel=...): both equalities, order by created_at desc;
+      # also sales_summary's aggregation: channel == C, status in [...], created_at range, order by created_at desc
       collection = "orders"
       fields     = ["status ASC", "channel ASC", "created_at DESC"]
-      query      = "OrderRepository.list: status == ? and channel == ? order by created_at desc"
+      query      = "OrderRepository.list: status == ? and channel == ? order by created_at desc; sales_summary"
     },
     {
       # domain/inventory.py levels_for_sku: stock where sku == X order by warehouse

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from google.cloud import firestore
-
 from domain.catalog import Product, stock_totals
 from domain.credits import DEFAULT_DAILY_QUOTA_MC, MC_PER_CREDIT, CreditsRepository
 from domain.inventory import MovementKind, StockLevel, StockMovement, Warehouse, stock_id
 from domain.orders import Channel, Customer, Order, OrderLine, OrderStatus, StatusChange, order_totals
 from domain.orgs import ApiKeyRepository, Organisation, Role, User
-from domain.store import Store, utcnow
+from domain.store import BatchedWriter, Store, utcnow
 from domain.trade import Incoterm, Shipment, ShipmentLine, ShipmentStatus
 
 WAREHOUSES = [
@@ -517,23 +515,6 @@ def build_shipments(org: DemoOrg, products: list[Product], rng: random.Random, n
     return shipments
 
 
-class _Writer:
-    """Batched writes, committed every 400 operations (Firestore allows 500 per batch)."""
-
-    def __init__(self, client: firestore.Client) -> None:
-        self.client, self.batch, self.count = client, client.batch(), 0
-
-    def set(self, ref: firestore.DocumentReference, data: dict) -> None:
-        self.batch.set(ref, data)
-        self.count += 1
-        if self.count % 400 == 0:
-            self.flush()
-
-    def flush(self) -> None:
-        self.batch.commit()
-        self.batch = self.client.batch()
-
-
 def seed_org(store: Store, org: DemoOrg, now: datetime | None = None) -> bool:
     """Create one demo organisation; returns False (and writes nothing) when it exists already."""
     if store.org(org.id).get().exists:
@@ -544,7 +525,7 @@ def seed_org(store: Store, org: DemoOrg, now: datetime | None = None) -> bool:
     orders = build_orders(products, rng, now)
     levels = build_stock(products, orders, rng)
     shipments = build_shipments(org, products, rng, now)
-    writer = _Writer(store.client)
+    writer = BatchedWriter(store.client)
     for warehouse in WAREHOUSES:
         writer.set(store.col(org.id, "warehouses").document(warehouse.code), warehouse.model_dump())
     available: dict[str, int] = {}

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from domain.catalog import Product, ProductRepository, normalise_sku, stock_totals
 from domain.errors import InsufficientStock, InvalidInput, NotFound
 from domain.idempotency import Idempotency
-from domain.store import Store, utcnow
+from domain.store import BatchedWriter, Store, utcnow
 
 
 class Warehouse(BaseModel):
@@ -142,7 +142,8 @@ class StockBook:
             self.tx.set(self.store.col(self.org_id, "stock").document(level.doc_id), level.model_dump())
         for movement in self.movements:
             self.tx.set(self.store.col(self.org_id, "stock_movements").document(movement.id), movement.model_dump())
-        # The product's totals (domain.catalog.stock_totals) move with its stock; increments need no read.
+        # The product's totals (domain.catalog.stock_totals) move with its stock, as increments: concurrent
+        # changes of one product add up instead of overwriting each other.
         changes: dict[str, int] = {}
         for key, level in self.levels.items():
             changes[key[0]] = changes.get(key[0], 0) + level.available - self.opening[key].available
@@ -235,17 +236,12 @@ class InventoryRepository:
         available: dict[str, int] = {}
         for level in self.all_levels(org_id):
             available[level.sku] = available.get(level.sku, 0) + level.available
-        batch, changed = self.store.client.batch(), 0
-        for snap in self.store.col(org_id, "products").stream():
-            totals = stock_totals(available.get(snap.id, 0), snap.get("reorder_point") or 0)
-            if {k: snap.to_dict().get(k) for k in totals} != totals:
-                batch.update(snap.reference, totals)
-                changed += 1
-                if changed % 400 == 0:  # Firestore takes at most 500 writes per batch
-                    batch.commit()
-                    batch = self.store.client.batch()
-        batch.commit()
-        return changed
+        with BatchedWriter(self.store.client) as writer:
+            for snap in self.store.col(org_id, "products").stream():
+                totals = stock_totals(available.get(snap.id, 0), snap.get("reorder_point") or 0)
+                if {k: snap.to_dict().get(k) for k in totals} != totals:
+                    writer.update(snap.reference, totals)
+        return writer.count
 
     # Changing stock ---------------------------------------------------------------------------------------
     def adjust(

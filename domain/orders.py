@@ -18,7 +18,7 @@ from domain.catalog import ProductRepository, normalise_sku
 from domain.errors import IllegalTransition, InvalidInput, NotFound
 from domain.idempotency import Idempotency
 from domain.inventory import InventoryRepository, MovementKind, StockBook
-from domain.store import Store, utcnow
+from domain.store import BatchedWriter, Store, utcnow
 
 VAT_RATE_PERCENT = 15
 
@@ -267,17 +267,12 @@ class OrderRepository:
 
     def recount_units(self, org_id: str) -> int:
         """Store `units` on orders written before it existed (sales_summary sums it); returns how many changed."""
-        batch, changed = self.store.client.batch(), 0
-        for snap in self._col(org_id).select(["lines", "units"]).stream():
-            units = sum(line["quantity"] for line in snap.get("lines"))
-            if snap.to_dict().get("units") != units:
-                batch.update(snap.reference, {"units": units})
-                changed += 1
-                if changed % 400 == 0:  # Firestore takes at most 500 writes per batch
-                    batch.commit()
-                    batch = self.store.client.batch()
-        batch.commit()
-        return changed
+        with BatchedWriter(self.store.client) as writer:
+            for snap in self._col(org_id).select(["lines", "units"]).stream():
+                units = sum(line["quantity"] for line in snap.get("lines"))
+                if snap.to_dict().get("units") != units:
+                    writer.update(snap.reference, {"units": units})
+        return writer.count
 
     # Changing status --------------------------------------------------------------------------------------
     def transition(self, org_id: str, number: int | str, new_status: OrderStatus | str, *, actor: str = "") -> Order:

@@ -36,3 +36,35 @@ class Store:
 
     def col(self, org_id: str, name: str) -> firestore.CollectionReference:
         return self.org(org_id).collection(name)
+
+
+class BatchedWriter:
+    """Many writes without a transaction, committed every 400 (Firestore takes at most 500 per batch); use it as a
+    context manager so that the last batch is committed too. For seeding and maintenance, not for invariants."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self.client, self.batch, self.count = client, client.batch(), 0
+
+    def set(self, ref: firestore.DocumentReference, data: dict) -> None:
+        self.batch.set(ref, data)
+        self._added()
+
+    def update(self, ref: firestore.DocumentReference, data: dict) -> None:
+        self.batch.update(ref, data)
+        self._added()
+
+    def _added(self) -> None:
+        self.count += 1
+        if self.count % 400 == 0:
+            self.flush()
+
+    def flush(self) -> None:
+        self.batch.commit()
+        self.batch = self.client.batch()
+
+    def __enter__(self) -> BatchedWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is None:
+            self.flush()

@@ -153,7 +153,9 @@ def list_keys(org: Annotated[str, typer.Option(help="Organisation id")]) -> None
     """The organisation's API keys (never the keys themselves: their id, prefix, role and label)."""
     settings = load_settings()
     with local_firestore(settings):
-        keys = Services(settings).api_keys.list(org)
+        services = Services(settings)
+        services.orgs.get(org)
+        keys = services.api_keys.list(org)
     table = Table("id", "prefix", "role", "label", "created", "revoked")
     for key in keys:
         table.add_row(

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from domain.catalog import Product, stock_totals
 from domain.credits import DEFAULT_DAILY_QUOTA_MC, MC_PER_CREDIT, CreditsRepository
-from domain.inventory import MovementKind, StockLevel, StockMovement, Warehouse, stock_id
+from domain.inventory import MovementKind, StockLevel, StockMovement, Warehouse, available_by_product, stock_id
 from domain.orders import Channel, Customer, Order, OrderLine, OrderStatus, StatusChange, order_totals
 from domain.orgs import ApiKeyRepository, Organisation, Role, User
 from domain.store import BatchedWriter, Store, utcnow
@@ -528,9 +528,7 @@ def seed_org(store: Store, org: DemoOrg, now: datetime | None = None) -> bool:
     writer = BatchedWriter(store.client)
     for warehouse in WAREHOUSES:
         writer.set(store.col(org.id, "warehouses").document(warehouse.code), warehouse.model_dump())
-    available: dict[str, int] = {}
-    for level in levels:
-        available[level.sku] = available.get(level.sku, 0) + level.available
+    available = available_by_product(levels)
     for product in products:
         totals = stock_totals(available.get(product.sku, 0), product.reorder_point)
         writer.set(store.col(org.id, "products").document(product.sku), product.model_dump() | totals)

@@ -78,6 +78,14 @@ def stock_id(sku: str, warehouse: str) -> str:
     return f"{sku}__{warehouse}"
 
 
+def available_by_product(levels: Iterable[StockLevel]) -> dict[str, int]:
+    """Available units per SKU over all warehouses."""
+    totals: dict[str, int] = {}
+    for level in levels:
+        totals[level.sku] = totals.get(level.sku, 0) + level.available
+    return totals
+
+
 class StockBook:
     """The stock documents one transaction works on: read all first (Firestore's rule), change, then write."""
 
@@ -233,9 +241,7 @@ class InventoryRepository:
     def recount(self, org_id: str) -> int:
         """Rebuild every product's stock totals from the stock levels (for data written before the totals
         existed, or stock loaded from elsewhere); returns how many products changed."""
-        available: dict[str, int] = {}
-        for level in self.all_levels(org_id):
-            available[level.sku] = available.get(level.sku, 0) + level.available
+        available = available_by_product(self.all_levels(org_id))
         with BatchedWriter(self.store.client) as writer:
             for snap in self.store.col(org_id, "products").stream():
                 totals = stock_totals(available.get(snap.id, 0), snap.get("reorder_point") or 0)

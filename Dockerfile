@@ -47,6 +47,7 @@ RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))
     && pip install -c requirements.lock -r /tmp/runtime.txt
 
 # 3. The app itself, without touching the dependencies installed above; then prove the venv is consistent.
+COPY app ./app
 COPY assistant ./assistant
 COPY domain ./domain
 COPY ingestion ./ingestion

@@ -51,7 +51,7 @@ class AgentContext:
 
     org_id: str
     actor: str
-    services: Any  # assistant.wiring.Services (typed loosely to keep this module free of the wiring)
+    services: Any  # app.wiring.Services (typed loosely to keep this module free of the wiring)
     searcher: Any = None  # a Searcher; typed loosely because tool schemas are built from these annotations
     embedded_chars: list[int] = field(default_factory=list)
 

@@ -57,9 +57,9 @@ TEMPLATES = [
 
 # Server side ---------------------------------------------------------------------------------------------------
 def server_app():
-    from assistant.api.app import create_app
+    from app.api.app import create_app
+    from app.wiring import Services
     from assistant.settings import Settings
-    from assistant.wiring import Services
 
     return create_app(Services(Settings()))
 
@@ -196,8 +196,8 @@ def main() -> int:
         serve(args.serve, args.workers)
         return 0
 
+    from app.wiring import Services
     from assistant.settings import Settings
-    from assistant.wiring import Services
     from domain.demo import seed
     from domain.emulator import FirestoreEmulator, free_port
     from domain.store import Store, make_client

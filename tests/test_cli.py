@@ -14,7 +14,7 @@ import pytest
 
 from domain.emulator import free_port
 
-FLUXORI = [sys.executable, "-m", "assistant.cli"]
+FLUXORI = [sys.executable, "-m", "app.cli"]
 
 
 def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -47,14 +47,9 @@ PREFIX = "FLUXORI_"
 
 def _settings_classes() -> list[type[BaseSettings]]:
     """Every settings class of the app that reads FLUXORI_* variables (the HTTP layer has its own limits)."""
-    classes: list[type[BaseSettings]] = [Settings]
-    try:
-        from assistant.api.config import ApiSettings
-    except ImportError:  # pragma: no cover - the API package is optional for these checks
-        pass
-    else:
-        classes.append(ApiSettings)
-    return classes
+    from app.api.config import ApiSettings
+
+    return [Settings, ApiSettings]
 
 
 def _env_names(cls: type[BaseSettings]) -> set[str]:

@@ -130,7 +130,7 @@ def build_ui(services: Any) -> gr.Blocks:
 
 
 def mount_ui(app: FastAPI, services: Any) -> FastAPI:
-    """Mount the UI at /ui of the API app (called by `assistant.api.app.create_app`)."""
+    """Mount the UI at /ui of the API app (called by `app.api.app.create_app`)."""
     return gr.mount_gradio_app(
         app,
         build_ui(services),

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
-from assistant.api.config import ApiSettings
-from assistant.api.logging import JsonFormatter, configure_logging
+from app.api.app import create_app
+from app.api.config import ApiSettings
+from app.api.logging import JsonFormatter, configure_logging
+from app.wiring import Services
 from assistant.settings import Settings
-from assistant.wiring import Services
 from domain.credits import MC_PER_CREDIT
 from domain.demo import seed
 from domain.emulator import FirestoreEmulator
@@ -81,17 +81,17 @@ class LogCapture(logging.Handler):
 
 @pytest.fixture
 def json_logs() -> Iterator[LogCapture]:
-    from assistant.api.logging import ContextFilter
+    from app.api.logging import ContextFilter
 
     configure_logging()
     capture = LogCapture()
     capture.addFilter(ContextFilter())
-    for name in ("assistant", "domain"):
+    for name in ("app", "assistant", "domain"):
         logging.getLogger(name).addHandler(capture)
     try:
         yield capture
     finally:
-        for name in ("assistant", "domain"):
+        for name in ("app", "assistant", "domain"):
             logging.getLogger(name).removeHandler(capture)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.wiring import Services
+from app.wiring import Services
 from tests.api.conftest import auth
 
 # route -> (method, a valid request body or query, roles allowed)

@@ -7,8 +7,8 @@ import uuid
 
 from fastapi.testclient import TestClient
 
+from app.wiring import Services
 from assistant.contracts import StreamEvent
-from assistant.wiring import Services
 from domain.errors import Conflict
 from tests.api.conftest import auth, make_org, sse_events
 

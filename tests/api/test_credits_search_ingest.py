@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
-from assistant.api.config import ApiSettings
-from assistant.wiring import Services
+from app.api.app import create_app
+from app.api.config import ApiSettings
+from app.wiring import Services
 from domain.emulator import free_port
 from domain.orgs import Role
 from retrieval.types import SearchHit

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
-from assistant.api.ratelimit import TokenBucketLimiter
+from app.api.app import create_app
+from app.api.ratelimit import TokenBucketLimiter
+from app.wiring import Services
 from assistant.settings import Settings
-from assistant.wiring import Services
 from tests.api.conftest import auth
 
 
@@ -42,7 +42,7 @@ def test_rate_limit_is_429_with_retry_after_per_key(services: Services) -> None:
 def test_access_log_is_json_with_request_id_org_route_status_latency(client: TestClient, json_logs) -> None:
     r = client.get("/v1/credits", headers={**auth("fynbos", "support"), "X-Request-ID": "trace-logs-0001"})
     assert r.status_code == 200
-    access = [line for line in json_logs.lines if line["logger"] == "assistant.api.access"]
+    access = [line for line in json_logs.lines if line["logger"] == "app.api.access"]
     assert access, json_logs.lines
     line = access[-1]
     assert line["request_id"] == "trace-logs-0001"
@@ -54,7 +54,7 @@ def test_access_log_is_json_with_request_id_org_route_status_latency(client: Tes
 def test_refusals_are_logged_with_their_request_id(client: TestClient, json_logs) -> None:
     r = client.get("/v1/credits", headers={"Authorization": "Bearer wrong", "X-Request-ID": "trace-logs-0002"})
     assert r.status_code == 401
-    line = [entry for entry in json_logs.lines if entry["logger"] == "assistant.api.access"][-1]
+    line = [entry for entry in json_logs.lines if entry["logger"] == "app.api.access"][-1]
     assert line["request_id"] == "trace-logs-0002" and line["status"] == 401 and line.get("org_id") is None
 
 

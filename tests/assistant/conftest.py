@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from app.wiring import Services
 from assistant.service import ChatService
 from assistant.settings import Settings
-from assistant.wiring import Services
 from domain.demo import seed
 from domain.emulator import FirestoreEmulator
 from domain.orgs import Principal, Role

@@ -13,10 +13,10 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
+from app.wiring import Services
 from assistant.contracts import ChatRequest
 from assistant.pricing import TOOL_CALL_MC, as_credits, cost_mc, model_price, reservation_mc
 from assistant.service import KEEP_RESPONSES, ChatService
-from assistant.wiring import Services
 from domain.credits import EntryKind
 from domain.emulator import FirestoreEmulator
 from domain.errors import InsufficientCredits, QuotaExceeded

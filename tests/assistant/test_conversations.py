@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
+from app.wiring import Services
 from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest
 from assistant.service import ChatService
-from assistant.wiring import Services
 from domain.errors import Conflict, NotFound
 from domain.orders import OrderStatus
 from domain.orgs import Role

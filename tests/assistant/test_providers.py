@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from google.oauth2.credentials import Credentials
 
+from app.wiring import Services
 from assistant.contracts import ChatRequest
 from assistant.models import build_chat_model
 from assistant.pricing import cost_mc, model_price
 from assistant.service import ChatService
-from assistant.wiring import Services
 from domain.credits import EntryKind
 from tests.assistant.conftest import principal
 

@@ -11,8 +11,8 @@ import pytest
 from langchain.tools import ToolRuntime
 from langchain_core.messages import ToolMessage
 
+from app.wiring import Services
 from assistant.tools import ALL_TOOLS, AgentContext, describe_write
-from assistant.wiring import Services
 from domain.credits import credits_text
 from domain.orders import OrderStatus
 from domain.trade import landed_cost

@@ -80,7 +80,7 @@ class InMemorySearchService:
 
 @dataclass
 class IngestTestServices:
-    """The attributes of `assistant.wiring.Services` that ingestion uses, over real repositories."""
+    """The attributes of `app.wiring.Services` that ingestion uses, over real repositories."""
 
     store: Store
     searcher: InMemorySearchService = field(default_factory=InMemorySearchService)

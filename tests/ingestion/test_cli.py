@@ -11,8 +11,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
-from assistant.wiring import Services
+from app.cli import app
+from app.wiring import Services
 from tests.domain.fixtures import ORG
 from tests.ingestion.doubles import InMemorySearchService
 

@@ -1,4 +1,4 @@
-"""Through the real search service (`assistant.wiring_retrieval`: local embedding model, hnswlib index, BM25, chunks
+"""Through the real search service (`app.wiring_retrieval`: local embedding model, hnswlib index, BM25, chunks
 in Firestore): what ingestion writes is found by hybrid search, a re-run embeds nothing, a change replaces the old
 text, a deletion removes it, and another organisation sees none of it."""
 
@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from app.wiring import Services
 from assistant.settings import Settings
-from assistant.wiring import Services
 from ingestion.pipeline import ingest_catalog, ingest_kb
 from tests.domain.fixtures import ORG, OTHER, make_org, repos
 from tests.ingestion.doubles import write_kb
 
-pytest.importorskip("assistant.wiring_retrieval")
+pytest.importorskip("app.wiring_retrieval")
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import assistant.wiring_retrieval as wiring
-from assistant.cli import app
+import app.wiring_retrieval as wiring
+from app.cli import app
 from retrieval.embeddings import CachedEmbedder, EmbeddingCache
 from tests.retrieval.conftest import WordEmbedder
 

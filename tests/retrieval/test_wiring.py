@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from app.wiring_retrieval import build_search_service
 from assistant.settings import Settings
-from assistant.wiring_retrieval import build_search_service
 from domain.store import Store
 from retrieval.dense_local import LocalVectorIndex
 from retrieval.embeddings import LocalEmbedder, VertexEmbedder

@@ -15,8 +15,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from app.wiring import Services
 from assistant.settings import Settings
-from assistant.wiring import Services
 from domain.demo import seed
 from domain.emulator import FirestoreEmulator, free_port
 from domain.store import Store, make_client
@@ -38,7 +38,7 @@ class UiServer:
 def build_app(services: Services) -> FastAPI:
     """The real app when the API already mounts the UI; otherwise a bare FastAPI app with the UI mounted."""
     try:
-        from assistant.api.app import create_app
+        from app.api.app import create_app
 
         app = create_app(services)
     except Exception:  # the API package is built in parallel; the UI must be testable on its own

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.api import context
+from app.api import context
 from domain.errors import (
     Conflict,
     ContentionError,

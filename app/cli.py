@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from assistant.cli_chat import chat_command, eval_agent_command
-from assistant.cli_common import clean_errors, console, fail, load_settings
-from assistant.cli_eval import eval_app
-from assistant.cli_ingest import ingest_app, search_command
-from assistant.demo_index import DemoIndexer
-from assistant.local_firestore import local_firestore
-from assistant.wiring import Services
+from app.cli_chat import chat_command, eval_agent_command
+from app.cli_common import clean_errors, console, fail, load_settings
+from app.cli_eval import eval_app
+from app.cli_ingest import ingest_app, search_command
+from app.demo_index import DemoIndexer
+from app.local_firestore import local_firestore
+from app.wiring import Services
 from domain.credits import MC_PER_CREDIT, credits_text
 from domain.demo import DEMO_KEYS, DEMO_ORGS, seed
 from domain.orgs import Role, hash_key
@@ -61,7 +61,7 @@ def serve_command(
     """Run the API (and the web UI) on embedded defaults in local mode, or against Google Cloud in gcp mode."""
     import uvicorn
 
-    from assistant.api.app import create_app
+    from app.api.app import create_app
     from domain.emulator import port_is_free
 
     settings = load_settings()

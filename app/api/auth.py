@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from assistant.api import context
-from assistant.api.errors import ApiError
-from assistant.api.ratelimit import TokenBucketLimiter
+from app.api import context
+from app.api.errors import ApiError
+from app.api.ratelimit import TokenBucketLimiter
 from domain.orgs import ApiKeyRepository, Principal, Role, hash_key
 
 bearer = HTTPBearer(

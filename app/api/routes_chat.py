@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse
 
-from assistant.api.auth import CHAT_ROLES, CONFIRM_ROLES, require
-from assistant.api.errors import doc, request_id_of
-from assistant.api.sse import SSE_HEADERS, stream_events
+from app.api.auth import CHAT_ROLES, CONFIRM_ROLES, require
+from app.api.errors import doc, request_id_of
+from app.api.sse import SSE_HEADERS, stream_events
 from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest
 from domain.orgs import Principal
 

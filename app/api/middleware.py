@@ -17,9 +17,9 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.api import context
-from assistant.api.errors import error_response
-from assistant.api.logging import ACCESS_LOGGER
+from app.api import context
+from app.api.errors import error_response
+from app.api.logging import ACCESS_LOGGER
 
 log = logging.getLogger(__name__)
 access = logging.getLogger(ACCESS_LOGGER)

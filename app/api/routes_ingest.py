@@ -15,9 +15,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 
-from assistant.api.auth import ADMIN_ROLES, require
-from assistant.api.errors import ApiError, doc
-from assistant.api.schemas import IngestResult
+from app.api.auth import ADMIN_ROLES, require
+from app.api.errors import ApiError, doc
+from app.api.schemas import IngestResult
 from domain.orgs import Principal
 
 router = APIRouter(prefix="/v1", tags=["admin"])

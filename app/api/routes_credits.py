@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from assistant.api.auth import ADMIN_ROLES, CREDITS_READ_ROLES, require
-from assistant.api.errors import doc
-from assistant.api.schemas import CreditsView, GrantRequest, GrantResult, LedgerItem, credits
+from app.api.auth import ADMIN_ROLES, CREDITS_READ_ROLES, require
+from app.api.errors import doc
+from app.api.schemas import CreditsView, GrantRequest, GrantResult, LedgerItem, credits
 from domain.credits import MC_PER_CREDIT
 from domain.orgs import Principal
 

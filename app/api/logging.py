@@ -1,6 +1,6 @@
 """Structured JSON logs: one object per line, with the request id and organisation of the request being served.
 
-`configure_logging` puts a JSON handler on the project's package loggers (`assistant`, `domain`, `retrieval`,
+`configure_logging` puts a JSON handler on the project's package loggers (`app`, `assistant`, `domain`, `retrieval`,
 `ingestion`, `ui`), so a traceback written by the service during a request carries the same request id as the
 access line the middleware writes. Third-party loggers (uvicorn, httpx) keep their own format.
 """
@@ -13,10 +13,10 @@ import sys
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from assistant.api import context
+from app.api import context
 
-ACCESS_LOGGER = "assistant.api.access"
-PACKAGE_LOGGERS = ("assistant", "domain", "retrieval", "ingestion", "ui")
+ACCESS_LOGGER = "app.api.access"
+PACKAGE_LOGGERS = ("app", "assistant", "domain", "retrieval", "ingestion", "ui")
 # Attributes every LogRecord has; anything else on a record came in through `extra=` and is logged as a field.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 

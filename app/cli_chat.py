@@ -1,4 +1,4 @@
-"""`fluxori chat` (the assistant in a terminal) and `fluxori eval agent` (registered in assistant.cli)."""
+"""`fluxori chat` (the assistant in a terminal) and `fluxori eval agent` (registered in app.cli)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from assistant.cli_common import console, err, fail, load_settings
+from app.cli_common import console, err, fail, load_settings
+from app.local_firestore import local_firestore
+from app.wiring import Services
 from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest, StreamEvent
-from assistant.local_firestore import local_firestore
-from assistant.wiring import Services
 from domain.orgs import Principal, Role
 
 

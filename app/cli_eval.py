@@ -1,4 +1,4 @@
-"""`fluxori eval beir|agent` (registered in assistant.cli)."""
+"""`fluxori eval beir|agent` (registered in app.cli)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from assistant.cli_common import clean_errors, console, fail, load_settings
+from app.cli_common import clean_errors, console, fail, load_settings
 
 eval_app = typer.Typer(help="Measure retrieval (BEIR datasets) and the agent (JSONL dev sets).", no_args_is_help=True)
 
@@ -33,7 +33,7 @@ def beir_command(
     """
     from tqdm import tqdm
 
-    from assistant.wiring_retrieval import build_embedder
+    from app.wiring_retrieval import build_embedder
     from retrieval.beir import (
         DatasetError,
         EvalReport,

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from assistant.api.auth import SEARCH_ROLES, require
-from assistant.api.errors import ApiError, doc
-from assistant.api.schemas import SearchHitOut, SearchResults
+from app.api.auth import SEARCH_ROLES, require
+from app.api.errors import ApiError, doc
+from app.api.schemas import SearchHitOut, SearchResults
 from domain.orgs import Principal
 
 router = APIRouter(prefix="/v1", tags=["search"])

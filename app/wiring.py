@@ -62,7 +62,7 @@ class Services:
     @cached_property
     def searcher(self) -> Any:
         """The hybrid search service (retrieval); imported here because torch and the model load take seconds."""
-        from assistant.wiring_retrieval import build_search_service
+        from app.wiring_retrieval import build_search_service
 
         return build_search_service(self.settings, self.store)
 

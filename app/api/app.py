@@ -1,5 +1,5 @@
 """The FastAPI application: the assistant, search, credits and ingestion under /v1, health at the root, the
-Gradio UI at /ui when the `ui` package provides it. `create_app(services)` is used by `fluxori serve` and tests.
+Gradio UI at /ui. `create_app(services)` is used by `fluxori serve` and tests.
 
 Routes  (roles: m = merchant, s = support, a = admin)
   POST /v1/chat            m s     ask; JSON or server-sent events
@@ -13,25 +13,22 @@ Routes  (roles: m = merchant, s = support, a = admin)
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 
-from assistant.api import errors
-from assistant.api.auth import Authenticator
-from assistant.api.config import ApiSettings
-from assistant.api.logging import configure_logging
-from assistant.api.middleware import RequestMiddleware
-from assistant.api.ratelimit import TokenBucketLimiter
-from assistant.api.routes_chat import router as chat_router
-from assistant.api.routes_credits import router as credits_router
-from assistant.api.routes_health import Warmup
-from assistant.api.routes_health import router as health_router
-from assistant.api.routes_ingest import router as ingest_router
-from assistant.api.routes_search import router as search_router
-from assistant.wiring import Services
-
-log = logging.getLogger(__name__)
+from app.api import errors
+from app.api.auth import Authenticator
+from app.api.config import ApiSettings
+from app.api.logging import configure_logging
+from app.api.middleware import RequestMiddleware
+from app.api.ratelimit import TokenBucketLimiter
+from app.api.routes_chat import router as chat_router
+from app.api.routes_credits import router as credits_router
+from app.api.routes_health import Warmup
+from app.api.routes_health import router as health_router
+from app.api.routes_ingest import router as ingest_router
+from app.api.routes_search import router as search_router
+from app.wiring import Services
+from ui.app import mount_ui
 
 DESCRIPTION = """
 Chat with the Fluxori assistant, search the knowledge base and manage AI credits.
@@ -81,13 +78,4 @@ def create_app(services: Services, api_settings: ApiSettings | None = None) -> F
         max_upload_bytes=api_settings.max_upload_bytes,
         upload_paths=("/v1/ingest",),
     )
-    return _mount_ui(app, services)
-
-
-def _mount_ui(app: FastAPI, services: Services) -> FastAPI:
-    try:
-        from ui.app import mount_ui
-    except ImportError as exc:
-        log.info("web UI not mounted: %s", exc)
-        return app
     return mount_ui(app, services)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from assistant.api.schemas import HealthStatus, ReadyStatus
+from app.api.schemas import HealthStatus, ReadyStatus
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])

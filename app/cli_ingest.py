@@ -1,4 +1,4 @@
-"""`fluxori ingest kb|catalog` and `fluxori search` (registered in assistant.cli)."""
+"""`fluxori ingest kb|catalog` and `fluxori search` (registered in app.cli)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from assistant.cli_common import clean_errors, console, fail, load_settings
-from assistant.local_firestore import local_firestore
-from assistant.wiring import Services
+from app.cli_common import clean_errors, console, fail, load_settings
+from app.local_firestore import local_firestore
+from app.wiring import Services
 from ingestion.models import IngestReport
 
 ingest_app = typer.Typer(

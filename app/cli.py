@@ -86,8 +86,7 @@ def serve_command(
         if settings.mode == "local":
             print_demo_keys()
         console.print("Press Ctrl-C to stop; the data is kept in " + str(settings.data_dir))
-        api = create_app(services)
-        api.state.demo_index = indexer
+        api = create_app(services, demo_index=indexer)
         try:
             uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower())
         finally:

@@ -6,7 +6,7 @@ Everything below `assistant` receives its collaborators from here, so each layer
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.settings import Settings
 from domain.catalog import ProductRepository
@@ -16,10 +16,17 @@ from domain.orders import OrderRepository
 from domain.orgs import ApiKeyRepository, OrgRepository
 from domain.store import Store, make_client
 from domain.trade import ShipmentRepository
+from retrieval.types import SearchService
+
+if TYPE_CHECKING:
+    from assistant.service import ChatService
 
 
 class Services:
-    """Lazily built, process-wide adapters. Construct once per process (CLI command, server, test)."""
+    """Lazily built, process-wide adapters. Construct once per process (CLI command, server, test).
+
+    It is what `assistant.ports.AppServices` describes; the layers below see only that Protocol (or a narrower one).
+    """
 
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
@@ -60,7 +67,7 @@ class Services:
         return CreditsRepository(self.store)
 
     @cached_property
-    def searcher(self) -> Any:
+    def searcher(self) -> SearchService:
         """The hybrid search service (retrieval); imported here because torch and the model load take seconds."""
         from app.wiring_retrieval import build_search_service
 
@@ -68,14 +75,12 @@ class Services:
 
     def reindex(self, org_id: str, doc_ids: list[str]) -> None:
         """Bring these product/order documents up to date in the search index (after a confirmed write)."""
-        if self.searcher is None:
-            return
         from ingestion.pipeline import reindex_documents
 
         reindex_documents(self, org_id, doc_ids)
 
     @cached_property
-    def assistant(self) -> Any:
+    def assistant(self) -> ChatService:
         from assistant.service import ChatService
 
         return ChatService(self.settings, self, self.searcher)

@@ -68,8 +68,14 @@ class StreamEvent(BaseModel):
 
 
 class AssistantService(Protocol):
+    """`stream` and `stream_confirm` refuse (credits, quota, roles) before they return the iterator."""
+
     def chat(self, principal: Principal, request: ChatRequest, request_id: str) -> ChatResponse: ...
 
     def stream(self, principal: Principal, request: ChatRequest, request_id: str) -> Iterator[StreamEvent]: ...
 
     def confirm(self, principal: Principal, request: ConfirmRequest, request_id: str) -> ChatResponse: ...
+
+    def stream_confirm(
+        self, principal: Principal, request: ConfirmRequest, request_id: str
+    ) -> Iterator[StreamEvent]: ...

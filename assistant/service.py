@@ -21,6 +21,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langgraph.types import Command
 
 from assistant.agent import build_agent
+from assistant.application.policy import Capability, check, kb_only
 from assistant.checkpointer import FirestoreSaver, thread_id_for
 from assistant.contracts import (
     Action,
@@ -33,13 +34,15 @@ from assistant.contracts import (
     Usage,
 )
 from assistant.models import build_chat_model
+from assistant.ports import ChatServices
 from assistant.pricing import as_credits, load_prices
 from assistant.settings import Settings
 from assistant.tools import ALL_TOOLS, WRITE_TOOLS, AgentContext, search_knowledge_base
 from domain.credits import Reservation
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.orgs import Principal, Role
+from domain.orgs import Principal
 from domain.store import utcnow
+from retrieval.types import SearchService
 
 log = logging.getLogger(__name__)
 # The conversation is saved when a turn ends (answer or pending confirmation), not after every step: one Firestore
@@ -54,7 +57,13 @@ KEEP_CONFIRMATIONS = timedelta(days=90)
 
 
 class ChatService:
-    def __init__(self, settings: Settings, services: Any, searcher: Any = None, model: BaseChatModel | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        services: ChatServices,
+        searcher: SearchService | None = None,
+        model: BaseChatModel | None = None,
+    ) -> None:
         self.settings = settings
         self.services = services
         self.searcher = searcher
@@ -75,6 +84,7 @@ class ChatService:
         return self._final(self.stream_confirm(principal, request, request_id))
 
     def stream(self, principal: Principal, request: ChatRequest, request_id: str) -> Iterator[StreamEvent]:
+        check(principal, Capability.chat)
         if len(request.message) > self.settings.max_message_chars:
             raise InvalidInput(
                 f"the message has {len(request.message)} characters; the limit is {self.settings.max_message_chars}"
@@ -84,8 +94,7 @@ class ChatService:
         return self._turn(principal, uuid.uuid4().hex, HumanMessage(request.message), request_id, new_conversation=True)
 
     def stream_confirm(self, principal: Principal, request: ConfirmRequest, request_id: str) -> Iterator[StreamEvent]:
-        if principal.role == Role.support:
-            raise NotFound(f"there is no confirmation {request.confirmation_id!r}")
+        check(principal, Capability.confirm)
         record = self._claim_confirmation(principal.org_id, request.confirmation_id, request.approve)
         decision = {"type": "approve"} if request.approve else {"type": "reject", "message": "the user declined"}
         return self._turn(
@@ -133,7 +142,7 @@ class ChatService:
         )
         usage = UsageMetadataCallbackHandler()
         config = {"configurable": {"thread_id": thread_id_for(org, conversation_id)}, "callbacks": [usage]}
-        agent = self._agents["support" if principal.role == Role.support else "operator"]
+        agent = self._agents["support" if kb_only(principal.role) else "operator"]
         try:
             if isinstance(payload, HumanMessage):
                 if not new_conversation:  # nothing can be pending in a conversation that starts now

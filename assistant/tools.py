@@ -18,6 +18,7 @@ from langchain.tools import ToolRuntime, tool
 from langchain_core.tools import BaseTool
 
 from assistant.contracts import Citation
+from assistant.ports import Repositories
 from domain.catalog import Product, normalise_sku
 from domain.credits import credits_text
 from domain.errors import DomainError, InvalidInput, NotFound
@@ -51,7 +52,7 @@ class AgentContext:
 
     org_id: str
     actor: str
-    services: Any  # app.wiring.Services (typed loosely to keep this module free of the wiring)
+    services: Repositories
     searcher: Any = None  # a Searcher; typed loosely because tool schemas are built from these annotations
     embedded_chars: list[int] = field(default_factory=list)
 

@@ -2,6 +2,8 @@
 functions and under TYPE_CHECKING), goes down the layers, never up or sideways.
 
     app  >  ui  >  assistant  >  ingestion  >  retrieval  >  domain
+
+A package may use any layer below it (the UI shows retrieval's SearchHit and ingestion's IngestReport as they are).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # What each package may import of the others (itself always).
 ALLOWED: dict[str, frozenset[str]] = {
     "app": frozenset({"ui", "assistant", "ingestion", "retrieval", "domain"}),
-    "ui": frozenset({"assistant", "ingestion", "domain"}),
+    "ui": frozenset({"assistant", "ingestion", "retrieval", "domain"}),
     "assistant": frozenset({"ingestion", "retrieval", "domain"}),
     "ingestion": frozenset({"retrieval", "domain"}),
     "retrieval": frozenset({"domain"}),

@@ -1,24 +1,32 @@
 """The Gradio web UI of Fluxori Assistant, mounted at `/ui` of the API server.
 
 Sign in with an API key (in local mode also from a picker of the demo keys); the tabs shown follow the key's
-role, and every handler resolves the key again and checks the role itself, because hidden tabs still have
-endpoints that a Gradio client can call.
+role as the policy (`assistant.application.policy`) has it, and every handler resolves the key again and checks
+the role itself, because hidden tabs still have endpoints that a Gradio client can call.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import gradio as gr
 from fastapi import FastAPI
 
-from domain.orgs import Principal
+from assistant.application.policy import Capability, can
+from assistant.ports import AppServices
+from domain.orgs import Principal, Role
 from ui.admin_tab import AdminTab
 from ui.chat_tab import ChatTab
 from ui.credits_tab import CREDITS_ROLES, CreditsTab
 from ui.kb_tab import KbTab
-from ui.session import TAB_IDS, TABS_BY_ROLE, WRONG_KEY, authenticate, demo_key_choices, signed_in_text
+from ui.session import TAB_IDS, WRONG_KEY, authenticate, demo_key_choices, signed_in_text
 
+# The capability each tab serves. The Chat tab is where changes are proposed and confirmed; support staff's
+# read-only answers are in the Knowledge base tab.
+TAB_CAPABILITY = {
+    "chat": Capability.confirm,
+    "admin": Capability.ingest,
+    "kb": Capability.search,
+    "credits": Capability.credits_view,
+}
 UI_PATH = "/ui"
 MAX_UPLOAD = "10mb"
 CSS = """
@@ -30,8 +38,13 @@ CSS = """
 """
 
 
+def tabs_for(role: Role) -> tuple[str, ...]:
+    """The tabs a role sees, the one to open first in front."""
+    return tuple(tab for tab, capability in TAB_CAPABILITY.items() if can(role, capability))
+
+
 class Ui:
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: AppServices) -> None:
         self.services = services
         with gr.Blocks(title="Fluxori Assistant", analytics_enabled=False) as self.blocks:
             self.key_state = gr.State(None)  # the API key; server-side only, never rendered
@@ -82,6 +95,7 @@ class Ui:
             self.tabs,
             *self.tab_items.values(),
             self.kb.doc_type,
+            self.kb.answer,
             *self.chat.outputs,
         ]
         signed_in = self.sign_in.click(self.do_sign_in, [self.key_text, self.demo_key], outputs, api_name="sign_in")
@@ -91,16 +105,17 @@ class Ui:
         self.sign_out.click(self.do_sign_out, None, outputs, api_name="sign_out")
 
     def _view(self, key: str | None, principal: Principal | None, status: str) -> tuple:
-        visible = set(TABS_BY_ROLE.get(principal.role, ())) if principal else set()
-        first = next((tab for tab in TABS_BY_ROLE[principal.role]), None) if principal else None
+        tabs = tabs_for(principal.role) if principal else ()
+        first = tabs[0] if tabs else None
         return (
             key,
             "",  # the key never stays in a visible component
             status,
             gr.Button(visible=principal is not None),
             gr.Tabs(selected=first) if first else gr.skip(),
-            *(gr.Tab(visible=tab in visible) for tab in TAB_IDS),
+            *(gr.Tab(visible=tab in tabs) for tab in TAB_IDS),
             self.kb.type_choices(principal),
+            self.kb.answer_button(principal),
             *self.chat.reset(),  # a new sign-in never shows the previous user's conversation
         )
 
@@ -125,11 +140,11 @@ class Ui:
         return self.credits.load(key)
 
 
-def build_ui(services: Any) -> gr.Blocks:
+def build_ui(services: AppServices) -> gr.Blocks:
     return Ui(services).blocks
 
 
-def mount_ui(app: FastAPI, services: Any) -> FastAPI:
+def mount_ui(app: FastAPI, services: AppServices) -> FastAPI:
     """Mount the UI at /ui of the API app (called by `app.api.app.create_app`)."""
     return gr.mount_gradio_app(
         app,

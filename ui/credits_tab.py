@@ -16,14 +16,16 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from assistant.application import credits as app_credits
+from assistant.application.policy import Capability, roles_for
+from assistant.ports import AppServices
 from assistant.pricing import EMBEDDING_PER_1K_CHARS_MC, TOOL_CALL_MC
 from domain.credits import MC_PER_CREDIT, SAST, EntryKind, LedgerEntry, credits_text
-from domain.orgs import Role
 from domain.store import utcnow
 from ui.charts import stacked_bars_svg
 from ui.session import friendly_error, org_name, require
 
-CREDITS_ROLES = (Role.merchant, Role.admin)
+CREDITS_ROLES = roles_for(Capability.credits_view)
 LEDGER_ROWS = 50
 PLOT_DAYS = 30
 PLOT_ENTRIES = 2000  # newest ledger entries read for the plots; far more than 30 days of demo use
@@ -97,7 +99,7 @@ def _frame(sums: dict[tuple[str, str], int], series: str) -> pd.DataFrame:
 
 
 class CreditsTab:
-    def __init__(self, services: Any, key_state: gr.State) -> None:
+    def __init__(self, services: AppServices, key_state: gr.State) -> None:
         self.services = services
         self.key_state = key_state
         with gr.Row():
@@ -121,9 +123,8 @@ class CreditsTab:
     def load(self, key: str) -> tuple:
         try:
             principal = require(self.services, key, CREDITS_ROLES)
-            credits = self.services.credits
-            account = credits.account(principal.org_id)
-            entries = credits.ledger(principal.org_id, limit=PLOT_ENTRIES)
+            view = app_credits.overview(self.services, principal, ledger_limit=PLOT_ENTRIES)
+            account, entries = view.account, view.ledger
         except Exception as exc:  # shown as a message, never a traceback
             return f"⚠ {friendly_error(exc)}", gr.skip(), gr.skip(), gr.skip()
         left_today = max(0, account.daily_quota_mc - account.used_today_mc)

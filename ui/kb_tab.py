@@ -1,26 +1,29 @@
 """Knowledge-base tab: ranked search results with the query terms in bold, and an answer with citations.
 
-Support staff search the help centre only (their role is read-only knowledge work; product and order documents
-carry customer data), merchants and admins may also search products and orders. The answer goes through the
-assistant service with the caller's own principal, so the service's role rules (support: KB tools only) apply.
+Search and answers follow the role policy (`assistant.application.policy`): support staff search the help centre
+only and get knowledge-base answers; merchants and admins may also search products and orders; admins do not chat,
+so they see no answer button. The answer goes through the assistant service with the caller's own principal.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import cast, get_args
 
 import gradio as gr
 
+from assistant.application import search as app_search
+from assistant.application.policy import Capability, can, kb_only, roles_for
 from assistant.contracts import ChatRequest
-from domain.orgs import Principal, Role
+from assistant.ports import AppServices
+from domain.orgs import Principal
+from retrieval.types import DocType, SearchHit
 from ui.chat_tab import citations_markdown, credits_markdown
 from ui.session import Refusal, friendly_error, new_request_id, require
 
 TYPE_CHOICES = [("All", "all"), ("Help centre (KB)", "kb"), ("Products", "product"), ("Orders", "order")]
-KB_ONLY_ROLES = (Role.support,)
-MAX_QUERY_CHARS = 500
+MAX_RESULTS = 20
 SNIPPET_CHARS = 360
 STOPWORDS = frozenset(
     re.findall(
@@ -30,10 +33,6 @@ STOPWORDS = frozenset(
     )
 )
 MARKUP = re.compile(r"\*\*|__|`|^#+ |(?<=\s)#+ ", re.MULTILINE)
-NO_INDEX = (
-    "Knowledge-base search is not available yet: this server has no search index. "
-    "Load the knowledge base with `fluxori ingest` (or the Admin tab) and try again."
-)
 
 
 def query_terms(query: str) -> list[str]:
@@ -73,7 +72,7 @@ def highlight(text: str, terms: list[str]) -> str:
     return "".join(out)
 
 
-def results_html(hits: list[Any], query: str) -> str:
+def results_html(hits: list[SearchHit], query: str) -> str:
     if not hits:
         return f'<p class="fx-empty">No results for <b>{html.escape(query)}</b>.</p>'
     terms = query_terms(query)
@@ -92,15 +91,13 @@ def results_html(hits: list[Any], query: str) -> str:
     return f'<div class="fx-results" data-count="{len(hits)}">' + "".join(cards) + "</div>"
 
 
-def allowed_type(principal: Principal, doc_type: str | None) -> str | None:
-    """The doc type to search: support staff are held to the help centre whatever they ask for."""
-    if principal.role in KB_ONLY_ROLES:
-        return "kb"
-    return None if doc_type in (None, "", "all") else doc_type
+def wanted_type(choice: str | None) -> DocType | None:
+    """The dropdown's value as a document type ("all" is every type the role may see)."""
+    return cast(DocType, choice) if choice in get_args(DocType) else None
 
 
 class KbTab:
-    def __init__(self, services: Any, key_state: gr.State) -> None:
+    def __init__(self, services: AppServices, key_state: gr.State) -> None:
         self.services = services
         self.key_state = key_state
         with gr.Row():
@@ -138,23 +135,22 @@ class KbTab:
 
     def type_choices(self, principal: Principal | None) -> gr.Dropdown:
         """Called at sign-in: support staff see (and get) the help centre only."""
-        if principal is not None and principal.role in KB_ONLY_ROLES:
+        if principal is not None and kb_only(principal.role):
             return gr.Dropdown(choices=TYPE_CHOICES[1:2], value="kb", interactive=False)
         return gr.Dropdown(choices=TYPE_CHOICES, value="kb", interactive=True)
+
+    def answer_button(self, principal: Principal | None) -> gr.Button:
+        """Called at sign-in: the answer is a chat turn, offered to the roles that chat."""
+        return gr.Button(visible=principal is not None and can(principal.role, Capability.chat))
 
     def run_search(self, query: str, doc_type: str, k: float, key: str) -> tuple[str, str]:
         query = (query or "").strip()
         try:
-            principal = require(self.services, key, list(Role))
+            principal = require(self.services, key, roles_for(Capability.search))
             if not query:
                 raise Refusal("Type what you are looking for.")
-            if len(query) > MAX_QUERY_CHARS:
-                raise Refusal(f"Please shorten the search to {MAX_QUERY_CHARS} characters (it has {len(query)}).")
-            searcher = self.services.searcher
-            if searcher is None:
-                raise Refusal(NO_INDEX)
-            k = max(1, min(20, int(k or 5)))
-            hits = searcher.search(principal.org_id, query, k=k, doc_type=allowed_type(principal, doc_type))
+            k = max(1, min(MAX_RESULTS, int(k or 5)))
+            hits = app_search.search(self.services, principal, query, k, wanted_type(doc_type))
         except Exception as exc:  # shown as a message, never a traceback
             return "", f"⚠ {friendly_error(exc)}"
         return results_html(hits, query), f"{len(hits)} result{'s' if len(hits) != 1 else ''} for **{query}**"
@@ -163,7 +159,7 @@ class KbTab:
         query = (query or "").strip()
         request_id = new_request_id()
         try:
-            principal = require(self.services, key, list(Role))
+            principal = require(self.services, key, roles_for(Capability.chat))
             if not query:
                 raise Refusal("Type a question first.")
             response = self.services.assistant.chat(principal, ChatRequest(message=query), request_id)

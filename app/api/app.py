@@ -2,13 +2,14 @@
 Gradio UI at /ui. `create_app(services)` is used by `fluxori serve` and tests.
 
 Routes  (roles: m = merchant, s = support, a = admin)
-  POST /v1/chat            m s     ask; JSON or server-sent events
+  POST /v1/chat            m s     ask; JSON or server-sent events (support: knowledge-base answers)
   POST /v1/chat/confirm    m       approve or reject a proposed change
-  GET  /v1/search          m s a   search the knowledge base, products, orders
-  GET  /v1/credits         m s a   balance, quota, usage, ledger
+  GET  /v1/search          m s a   search the knowledge base, products, orders (support: knowledge base)
+  GET  /v1/credits         m a     balance, quota, usage, ledger
   POST /v1/admin/credits   a       top up credits
   POST /v1/ingest          a       upload knowledge-base files
   GET  /healthz, /readyz   -       probes
+The roles come from `assistant.application.policy`, the one role matrix of the API and the UI.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi import FastAPI
 from app.api import errors
 from app.api.auth import Authenticator
 from app.api.config import ApiSettings
+from app.api.deps import Shell
 from app.api.logging import configure_logging
 from app.api.middleware import RequestMiddleware
 from app.api.ratelimit import TokenBucketLimiter
@@ -27,6 +29,7 @@ from app.api.routes_health import Warmup
 from app.api.routes_health import router as health_router
 from app.api.routes_ingest import router as ingest_router
 from app.api.routes_search import router as search_router
+from app.demo_index import DemoIndexer
 from app.wiring import Services
 from ui.app import mount_ui
 
@@ -34,7 +37,7 @@ DESCRIPTION = """
 Chat with the Fluxori assistant, search the knowledge base and manage AI credits.
 
 **Auth**: every `/v1` route needs `Authorization: Bearer <API key>`. The key decides the organisation and the
-role (merchant: chat, confirm, search, credits; support: knowledge-base answers, search, credits (read);
+role (merchant: chat, confirm, search, credits; support: knowledge-base answers and knowledge-base search only;
 admin: credit top-ups, ingestion, search, credits). Organisation ids never come from a request.
 
 **Errors** share one body: `{"error": {"code", "message", "request_id"}}` (422 adds `details`). 401 missing or
@@ -46,7 +49,9 @@ turn retried with the same id is answered once and charged once.
 """
 
 
-def create_app(services: Services, api_settings: ApiSettings | None = None) -> FastAPI:
+def create_app(
+    services: Services, api_settings: ApiSettings | None = None, demo_index: DemoIndexer | None = None
+) -> FastAPI:
     api_settings = api_settings or ApiSettings()
     configure_logging(services.settings.log_level)
     app = FastAPI(
@@ -61,14 +66,17 @@ def create_app(services: Services, api_settings: ApiSettings | None = None) -> F
             {"name": "health", "description": "Probes"},
         ],
     )
-    app.state.services = services
-    app.state.api_settings = api_settings
-    app.state.authenticator = Authenticator(
-        services,
-        TokenBucketLimiter(services.settings.rate_limit_per_minute),
-        cache_seconds=api_settings.api_key_cache_seconds,
+    app.state.shell = Shell(
+        services=services,
+        api_settings=api_settings,
+        authenticator=Authenticator(
+            services,
+            TokenBucketLimiter(services.settings.rate_limit_per_minute),
+            cache_seconds=api_settings.api_key_cache_seconds,
+        ),
+        warmup=Warmup(services),
+        demo_index=demo_index,
     )
-    app.state.warmup = Warmup(services)
     errors.install(app)
     for router in (chat_router, search_router, credits_router, ingest_router, health_router):
         app.include_router(router)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -14,7 +14,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.api import context
 from app.api.errors import ApiError
 from app.api.ratelimit import TokenBucketLimiter
-from domain.orgs import ApiKeyRepository, Principal, Role, hash_key
+from assistant.application.policy import Capability, roles_for
+from assistant.ports import Repositories
+from domain.orgs import ApiKeyRepository, Principal, hash_key
 
 bearer = HTTPBearer(
     auto_error=False,  # we answer a missing key ourselves, with the standard error body and WWW-Authenticate
@@ -29,7 +31,7 @@ class Authenticator:
 
     def __init__(
         self,
-        services: Any,
+        services: Repositories,
         limiter: TokenBucketLimiter,
         cache_seconds: float = 30.0,
         max_entries: int = 10_000,
@@ -64,6 +66,11 @@ class Authenticator:
         return principal
 
 
+def authenticator_of(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.shell.authenticator  # see app.api.deps.Shell
+    return authenticator
+
+
 def _unauthorized(message: str, error: str | None = None) -> ApiError:
     challenge = 'Bearer realm="fluxori"' + (f', error="{error}"' if error else "")
     return ApiError(401, "unauthorized", message, {"WWW-Authenticate": challenge})
@@ -74,7 +81,7 @@ def authenticate(
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise _unauthorized("an API key is required: send it as the header `Authorization: Bearer <key>`")
-    authenticator: Authenticator = request.app.state.authenticator
+    authenticator = authenticator_of(request)
     principal = authenticator.resolve(credentials.credentials)
     if principal is None:
         raise _unauthorized("this API key is not valid (unknown or revoked); ask an admin for a key", "invalid_token")
@@ -94,10 +101,10 @@ def authenticate(
     return principal
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
-    """A dependency admitting only the given roles (403 for the others)."""
-    allowed = frozenset(roles)
-    names = " or ".join(sorted(r.value for r in allowed))
+def require(capability: Capability) -> Callable[..., Principal]:
+    """A dependency admitting only the roles that the policy gives `capability` (403 for the others)."""
+    allowed = roles_for(capability)
+    names = " or ".join(role.value for role in allowed)
 
     def dependency(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role not in allowed:
@@ -110,11 +117,3 @@ def require(*roles: Role) -> Callable[..., Principal]:
         return principal
 
     return dependency
-
-
-# The role matrix of the API, in one place (docs/README tables quote it).
-CHAT_ROLES = (Role.merchant, Role.support)
-CONFIRM_ROLES = (Role.merchant,)
-SEARCH_ROLES = (Role.merchant, Role.support, Role.admin)
-CREDITS_READ_ROLES = (Role.merchant, Role.support, Role.admin)
-ADMIN_ROLES = (Role.admin,)

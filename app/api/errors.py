@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import context
+from assistant.application.policy import Forbidden
 from domain.errors import (
     Conflict,
     ContentionError,
@@ -62,6 +63,7 @@ class ApiError(Exception):
 # Domain error -> HTTP status; subclasses first where it matters (all are direct subclasses today).
 DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
+    (Forbidden, 403),
     (InvalidInput, 422),
     (InsufficientCredits, 402),
     (QuotaExceeded, 429),

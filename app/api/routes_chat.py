@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse
 
-from app.api.auth import CHAT_ROLES, CONFIRM_ROLES, require
+from app.api.deps import ChatCaller, ConfirmCaller, ServicesDep
 from app.api.errors import doc, request_id_of
 from app.api.sse import SSE_HEADERS, stream_events
-from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest
-from domain.orgs import Principal
+from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest, StreamEvent
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -33,7 +32,7 @@ def wants_stream(request: Request) -> bool:
     return "text/event-stream" in request.headers.get("accept", "").lower()
 
 
-def _stream(events: Any, request_id: str) -> EventSourceResponse:
+def _stream(events: Iterator[StreamEvent], request_id: str) -> EventSourceResponse:
     return EventSourceResponse(stream_events(events, request_id), headers=SSE_HEADERS)
 
 
@@ -48,8 +47,10 @@ def _stream(events: Any, request_id: str) -> EventSourceResponse:
     ),
     responses={200: {"content": _STREAM_CONTENT}, **doc(401, 402, 403, 409, 413, 422, 429)},
 )
-def chat(body: ChatRequest, request: Request, principal: Annotated[Principal, Depends(require(*CHAT_ROLES))]) -> Any:
-    assistant = request.app.state.services.assistant
+def chat(
+    body: ChatRequest, request: Request, principal: ChatCaller, services: ServicesDep
+) -> ChatResponse | EventSourceResponse:
+    assistant = services.assistant
     request_id = request_id_of(request)
     if wants_stream(request):
         # `stream` reserves credits (and raises its refusals) before it returns the iterator: errors stay HTTP.
@@ -70,10 +71,10 @@ def chat(body: ChatRequest, request: Request, principal: Annotated[Principal, De
     responses={200: {"content": _STREAM_CONTENT}, **doc(401, 402, 403, 404, 409, 413, 422, 429)},
 )
 def confirm(
-    body: ConfirmRequest, request: Request, principal: Annotated[Principal, Depends(require(*CONFIRM_ROLES))]
-) -> Any:
-    assistant = request.app.state.services.assistant
+    body: ConfirmRequest, request: Request, principal: ConfirmCaller, services: ServicesDep
+) -> ChatResponse | EventSourceResponse:
+    assistant = services.assistant
     request_id = request_id_of(request)
-    if wants_stream(request) and hasattr(assistant, "stream_confirm"):
+    if wants_stream(request):
         return _stream(assistant.stream_confirm(principal, body, request_id), request_id)
     return assistant.confirm(principal, body, request_id)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
-from app.api.auth import ADMIN_ROLES, CREDITS_READ_ROLES, require
+from app.api.deps import CreditsGranter, CreditsViewer, ServicesDep
 from app.api.errors import doc
 from app.api.schemas import CreditsView, GrantRequest, GrantResult, LedgerItem, credits
-from domain.credits import MC_PER_CREDIT
-from domain.orgs import Principal
+from assistant.application import credits as app_credits
 
 router = APIRouter(prefix="/v1", tags=["credits"])
 
@@ -23,13 +22,12 @@ router = APIRouter(prefix="/v1", tags=["credits"])
     responses=doc(401, 403, 404, 422, 429),
 )
 def get_credits(
-    request: Request,
-    principal: Annotated[Principal, Depends(require(*CREDITS_READ_ROLES))],
+    principal: CreditsViewer,
+    services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=200, description="How many ledger entries")] = 20,
 ) -> CreditsView:
-    repo = request.app.state.services.credits
-    org = principal.org_id
-    return CreditsView.of(repo.account(org), repo.ledger(org, limit=limit), repo.daily_usage(org))
+    view = app_credits.overview(services, principal, ledger_limit=limit)
+    return CreditsView.of(view.account, view.ledger, view.daily_usage)
 
 
 @router.post(
@@ -41,11 +39,6 @@ def get_credits(
     "reusing it with another amount is a conflict (409).",
     responses=doc(401, 403, 404, 409, 413, 422, 429),
 )
-def grant_credits(
-    body: GrantRequest, request: Request, principal: Annotated[Principal, Depends(require(*ADMIN_ROLES))]
-) -> GrantResult:
-    repo = request.app.state.services.credits
-    amount_mc = round(body.credits * MC_PER_CREDIT)
-    entry = repo.grant(principal.org_id, amount_mc, body.idempotency_key, body.note)
-    balance = repo.account(principal.org_id).balance_mc
-    return GrantResult(entry=LedgerItem.of(entry), balance=credits(balance))
+def grant_credits(body: GrantRequest, principal: CreditsGranter, services: ServicesDep) -> GrantResult:
+    granted = app_credits.grant(services, principal, body.credits, body.idempotency_key, body.note)
+    return GrantResult(entry=LedgerItem.of(granted.entry), balance=credits(granted.balance_mc))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from app.api.deps import ShellDep
 from app.api.schemas import HealthStatus, ReadyStatus
+from app.wiring import Services
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -19,7 +20,7 @@ class Warmup:
     """Builds the assistant (chat model, embeddings, search index: seconds) once, in the background, so that a
     readiness probe answers at once and reports `loading` until the first chat would not have to wait."""
 
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
         self.error: str | None = None
         self._started = False
@@ -53,13 +54,12 @@ def healthz() -> HealthStatus:
     "/readyz",
     response_model=ReadyStatus,
     summary="Ready for traffic: Firestore answers, the assistant and the search index are loaded",
-    description="503 with the failing checks otherwise. A server without a configured search index reports "
-    "`index: not configured` and is still ready (the assistant then says it found nothing in the knowledge base).",
+    description="503 with the failing checks otherwise. `demo_index` (local mode) reports the background indexing "
+    "of the demo data and does not decide readiness.",
     responses={503: {"model": ReadyStatus, "description": "Not ready; `checks` says what is missing"}},
 )
-def readyz(request: Request) -> JSONResponse:
-    services = request.app.state.services
-    warmup: Warmup = request.app.state.warmup
+def readyz(shell: ShellDep) -> JSONResponse:
+    services, warmup = shell.services, shell.warmup
     checks: dict[str, str] = {}
     try:
         services.store.client.collection("orgs").limit(1).get(timeout=5)
@@ -73,17 +73,13 @@ def readyz(request: Request) -> JSONResponse:
         checks["assistant"] = f"error: {warmup.error}" if warmup.error else "loading"
     if "searcher" not in vars(services):
         checks["index"] = "loading"  # built together with the assistant
-    elif services.searcher is None:
-        checks["index"] = "not configured"
     else:
         try:
-            ready = services.searcher.ready() if hasattr(services.searcher, "ready") else True
-            checks["index"] = "ok" if ready else "error: not ready"
+            checks["index"] = "ok" if services.searcher.ready() else "error: not ready"
         except Exception as exc:
             checks["index"] = f"error: {type(exc).__name__}"
-    ok = all(value in ("ok", "not configured") for value in checks.values())
-    demo_index = getattr(request.app.state, "demo_index", None)
-    if demo_index is not None:  # informational: the server answers while the demo data is being indexed
-        checks["demo_index"] = demo_index.status
+    ok = all(value == "ok" for value in checks.values())
+    if shell.demo_index is not None:  # informational: the server answers while the demo data is being indexed
+        checks["demo_index"] = shell.demo_index.status
     body = ReadyStatus(status="ready" if ok else "not ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

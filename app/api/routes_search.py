@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
-from app.api.auth import SEARCH_ROLES, require
-from app.api.errors import ApiError, doc
+from app.api.deps import SearchCaller, ServicesDep
+from app.api.errors import doc
 from app.api.schemas import SearchHitOut, SearchResults
-from domain.orgs import Principal
+from assistant.application import search as app_search
+from retrieval.types import DocType
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -18,32 +19,20 @@ router = APIRouter(prefix="/v1", tags=["search"])
     "/search",
     response_model=SearchResults,
     summary="Search the knowledge base, products and orders",
-    description="Ranked passages of the caller's organisation only. Not charged to AI credits.",
-    responses=doc(401, 403, 422, 429, 503),
+    description="Ranked passages of the caller's organisation only. Not charged to AI credits. Support keys "
+    "search the knowledge base only (no type, or `type=kb`; another type is 403).",
+    responses=doc(401, 403, 422, 429),
 )
 def search(
-    request: Request,
-    principal: Annotated[Principal, Depends(require(*SEARCH_ROLES))],
-    q: Annotated[str, Query(min_length=1, max_length=500, description="What to look for")],
-    k: Annotated[int, Query(ge=1, le=50, description="How many results")] = 5,
-    doc_type: Annotated[
-        Literal["kb", "product", "order"] | None, Query(alias="type", description="Only this kind of document")
-    ] = None,
+    principal: SearchCaller,
+    services: ServicesDep,
+    q: Annotated[str, Query(min_length=1, max_length=app_search.MAX_QUERY_CHARS, description="What to look for")],
+    k: Annotated[int, Query(ge=1, le=app_search.MAX_K, description="How many results")] = 5,
+    doc_type: Annotated[DocType | None, Query(alias="type", description="Only this kind of document")] = None,
 ) -> SearchResults:
-    searcher = request.app.state.services.searcher
-    if searcher is None:
-        raise ApiError(
-            503,
-            "unavailable",
-            "search is not available on this server: no search index is configured yet "
-            "(build one with `fluxori ingest kb` and `fluxori ingest catalog`)",
-        )
-    query = q.strip()
-    if not query:
-        raise ApiError(422, "validation_error", "the request is invalid: q (query): must contain a search term")
-    hits = searcher.search(principal.org_id, query, k, doc_type)
+    hits = app_search.search(services, principal, q, k, doc_type)
     return SearchResults(
-        query=query,
-        type=doc_type,
+        query=q.strip(),
+        type=app_search.scope(principal, doc_type),
         hits=[SearchHitOut.model_validate(h, from_attributes=True) for h in hits],
     )

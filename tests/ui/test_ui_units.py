@@ -9,11 +9,12 @@ from assistant.contracts import StreamEvent
 from assistant.pricing import TOOL_CALL_MC
 from domain.credits import EntryKind, LedgerEntry
 from domain.errors import InsufficientCredits, QuotaExceeded
-from domain.orgs import Principal, Role
+from domain.orgs import Role
 from domain.store import utcnow
+from ui.app import tabs_for
 from ui.chat_tab import Turn, actions_markdown, citations_markdown
 from ui.credits_tab import split_charge, usage_frames
-from ui.kb_tab import allowed_type, highlight, query_terms, snippet
+from ui.kb_tab import highlight, query_terms, snippet, wanted_type
 from ui.session import Refusal, friendly_error
 
 
@@ -74,13 +75,17 @@ def test_snippet_centres_on_the_first_term_and_drops_markdown():
     assert "**" not in cut and len(cut) <= 370
 
 
-def test_support_is_held_to_the_help_centre():
-    support = Principal(org_id="bergveld", role=Role.support, key_id="k")
-    merchant = support.model_copy(update={"role": Role.merchant})
-    assert allowed_type(support, "order") == "kb"
-    assert allowed_type(support, "all") == "kb"
-    assert allowed_type(merchant, "all") is None
-    assert allowed_type(merchant, "order") == "order"
+def test_the_type_picker_and_the_tabs_follow_the_policy():
+    assert [wanted_type(choice) for choice in ("all", "kb", "product", "order", "")] == [
+        None,
+        "kb",
+        "product",
+        "order",
+        None,
+    ]
+    assert tabs_for(Role.merchant) == ("chat", "kb", "credits")
+    assert tabs_for(Role.support) == ("kb",)
+    assert tabs_for(Role.admin) == ("admin", "kb", "credits")
 
 
 def test_credit_split_by_tool_follows_the_price_list():

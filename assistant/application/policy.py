@@ -1,0 +1,70 @@
+"""The role policy: which role may do what, in one table that the API, the UI and the services all read.
+
+| capability     | merchant | support         | admin |
+|----------------|----------|-----------------|-------|
+| chat           | yes      | read-only (KB)  | no    |
+| confirm        | yes      | no              | no    |
+| search         | yes      | knowledge base  | yes   |
+| credits_view   | yes      | no              | yes   |
+| credits_grant  | no       | no              | yes   |
+| ingest         | no       | no              | yes   |
+
+Support staff work with the knowledge base only, everywhere: their chat answers from the help centre (no
+product, order or write tools) and their search is held to `kb` documents (products and orders carry customer
+and business data). Admins run the account (credits, ingestion) and do not chat: a proposal to change stock or
+orders is the merchant's to make and confirm.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.errors import DomainError
+from domain.orgs import Principal, Role
+
+
+class Capability(StrEnum):
+    chat = "chat"
+    confirm = "confirm"
+    search = "search"
+    credits_view = "credits_view"
+    credits_grant = "credits_grant"
+    ingest = "ingest"
+
+
+POLICY: dict[Role, frozenset[Capability]] = {
+    Role.merchant: frozenset({Capability.chat, Capability.confirm, Capability.search, Capability.credits_view}),
+    Role.support: frozenset({Capability.chat, Capability.search}),
+    Role.admin: frozenset({Capability.search, Capability.credits_view, Capability.credits_grant, Capability.ingest}),
+}
+# Roles whose chat and search see the knowledge base only.
+KB_ONLY: frozenset[Role] = frozenset({Role.support})
+
+
+class Forbidden(DomainError):
+    """The caller's role may not do this (HTTP 403)."""
+
+    code = "forbidden"
+
+
+def can(role: Role, capability: Capability) -> bool:
+    return capability in POLICY[role]
+
+
+def roles_for(capability: Capability) -> tuple[Role, ...]:
+    """The roles that have `capability`, in the order of `Role`."""
+    return tuple(role for role in Role if can(role, capability))
+
+
+def check(principal: Principal, capability: Capability) -> Principal:
+    """The principal itself when its role has `capability`, else `Forbidden` naming the roles that do."""
+    if not can(principal.role, capability):
+        names = " or ".join(role.value for role in roles_for(capability))
+        raise Forbidden(
+            f"{capability.value.replace('_', ' ')} needs the {names} role; this key's role is {principal.role.value}"
+        )
+    return principal
+
+
+def kb_only(role: Role) -> bool:
+    return role in KB_ONLY

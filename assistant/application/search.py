@@ -1,0 +1,36 @@
+"""Search as the API, the UI and the CLI offer it: the caller's organisation, and the document types its role
+may see (support staff: the knowledge base only)."""
+
+from __future__ import annotations
+
+from assistant.application.policy import Capability, Forbidden, check, kb_only
+from assistant.ports import AppServices
+from domain.errors import InvalidInput
+from domain.orgs import Principal
+from retrieval.types import DocType, SearchHit
+
+MAX_QUERY_CHARS = 500
+MAX_K = 50
+
+
+def scope(principal: Principal, doc_type: DocType | None) -> DocType | None:
+    """The document type to search: None is every type the role may see."""
+    if kb_only(principal.role):
+        if doc_type not in (None, "kb"):
+            raise Forbidden(f"a {principal.role.value} key searches the knowledge base only (type kb), not {doc_type}")
+        return "kb"
+    return doc_type
+
+
+def search(
+    services: AppServices, principal: Principal, query: str, k: int = 5, doc_type: DocType | None = None
+) -> list[SearchHit]:
+    check(principal, Capability.search)
+    query = query.strip()
+    if not query:
+        raise InvalidInput("type what you are looking for: the search is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"shorten the search to {MAX_QUERY_CHARS} characters (it has {len(query)})")
+    if not 1 <= k <= MAX_K:
+        raise InvalidInput(f"ask for 1 to {MAX_K} results (not {k})")
+    return services.searcher.search(principal.org_id, query, k=k, doc_type=scope(principal, doc_type))

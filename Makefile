@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint lock bench clean-data
+.PHONY: install run test typecheck lint lock bench clean-data
 
 install: $(STAMP)
 
@@ -25,7 +25,12 @@ run: install
 test: install
 	@bash scripts/install-browser.sh || echo "note: the browser end-to-end tests will be skipped (no /usr/bin/chromium)"
 	@bash scripts/install-checkov.sh || echo "note: the checkov test will be skipped"
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
+
+# mypy on the product packages ([tool.mypy] in pyproject.toml); `make test` runs it first.
+typecheck: install
+	$(BIN)/python -m mypy
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -11,8 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ingestion.models import IngestProgress, IngestReport
+
+if TYPE_CHECKING:
+    from ingestion.pipeline import IngestServices
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +26,7 @@ class Stopped(Exception):
 
 
 class DemoIndexer:
-    def __init__(self, services: object, report: Callable[[str, IngestReport], None]) -> None:
+    def __init__(self, services: IngestServices, report: Callable[[str, IngestReport], None]) -> None:
         self.services = services
         self.report = report
         self.status = "starting"

@@ -19,7 +19,11 @@ from domain.trade import ShipmentRepository
 from retrieval.types import SearchService
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from sentence_transformers import SentenceTransformer
+
     from assistant.service import ChatService
+    from retrieval.embeddings import LocalEmbedder
 
 
 class Services:
@@ -66,12 +70,32 @@ class Services:
     def credits(self) -> CreditsRepository:
         return CreditsRepository(self.store)
 
+    # Models and search: imported when first used, because torch and the model load take seconds.
+    @cached_property
+    def sentence_model(self) -> SentenceTransformer:
+        """The process's one MiniLM, shared by the offline chat model and local search (tests/api checks it)."""
+        from retrieval.embeddings import get_sentence_model
+
+        return get_sentence_model()
+
+    @cached_property
+    def local_embedder(self) -> LocalEmbedder:
+        from retrieval.embeddings import LocalEmbedder
+
+        return LocalEmbedder()  # it encodes with `sentence_model` (retrieval's process-wide instance)
+
+    @cached_property
+    def chat_model(self) -> BaseChatModel:
+        from assistant.models import SentenceEncoder, build_chat_model
+
+        return build_chat_model(self.settings, lambda: SentenceEncoder(self.local_embedder, self.sentence_model))
+
     @cached_property
     def searcher(self) -> SearchService:
-        """The hybrid search service (retrieval); imported here because torch and the model load take seconds."""
+        """The hybrid search service (retrieval)."""
         from app.wiring_retrieval import build_search_service
 
-        return build_search_service(self.settings, self.store)
+        return build_search_service(self.settings, self.store, local=self.local_embedder)
 
     def reindex(self, org_id: str, doc_ids: list[str]) -> None:
         """Bring these product/order documents up to date in the search index (after a confirmed write)."""
@@ -83,4 +107,4 @@ class Services:
     def assistant(self) -> ChatService:
         from assistant.service import ChatService
 
-        return ChatService(self.settings, self, self.searcher)
+        return ChatService(self.settings, self, model=self.chat_model, searcher=self.searcher)

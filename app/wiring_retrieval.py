@@ -19,7 +19,10 @@ from retrieval.hybrid import HybridConfig, HybridSearchService
 from retrieval.types import Embedder, VectorIndex
 
 
-def build_embedder(settings: Settings, cache_dir: Path | None = None) -> CachedEmbedder:
+def build_embedder(
+    settings: Settings, cache_dir: Path | None = None, local: LocalEmbedder | None = None
+) -> CachedEmbedder:
+    """`local`: the process's local embedder when the composition root already has one (one model per process)."""
     inner: Embedder
     if settings.embedding_provider == "vertex":
         inner = VertexEmbedder(settings.project, settings.vertex_region, model=settings.embedding_model)
@@ -29,7 +32,7 @@ def build_embedder(settings: Settings, cache_dir: Path | None = None) -> CachedE
                 f"the local embedding provider ships only {LOCAL_MODEL_NAME}; "
                 f"FLUXORI_EMBEDDING_MODEL={settings.embedding_model!r} is not available offline"
             )
-        inner = LocalEmbedder()
+        inner = local or LocalEmbedder()
     cache_dir = cache_dir or settings.data_dir / "cache"
     return CachedEmbedder(inner, EmbeddingCache(cache_dir / "embeddings.sqlite"))
 
@@ -49,8 +52,8 @@ def build_vector_index(settings: Settings, embedder: Embedder) -> VectorIndex:
     return LocalVectorIndex(settings.data_dir / "index", dim=embedder.dim, model=embedder.name)
 
 
-def build_search_service(settings: Settings, store: Store) -> HybridSearchService:
-    embedder = build_embedder(settings)
+def build_search_service(settings: Settings, store: Store, local: LocalEmbedder | None = None) -> HybridSearchService:
+    embedder = build_embedder(settings, local=local)
     return HybridSearchService(
         FirestoreChunkStore(store), embedder, build_vector_index(settings, embedder), HybridConfig()
     )

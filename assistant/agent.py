@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from langchain.agents import create_agent
-from langchain.agents.middleware import HumanInTheLoopMiddleware
+from langchain.agents.middleware import AgentState, HumanInTheLoopMiddleware, InterruptOnConfig
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import ToolCall
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.runtime import Runtime
 
 from assistant.tools import WRITE_TOOLS, AgentContext, describe_write
 
@@ -30,13 +32,15 @@ user's confirmation; propose the change with the tool and the system will ask th
 - Be brief and concrete."""
 
 
-def _describe(tool_call: dict[str, Any], state: Any, runtime: Any) -> str:
+def _describe(tool_call: ToolCall, state: AgentState[Any], runtime: Runtime[Any]) -> str:
     return describe_write(tool_call["name"], tool_call["args"], runtime.context)
 
 
 def build_agent(model: BaseChatModel, tools: list[BaseTool], checkpointer: BaseCheckpointSaver) -> Any:
     writes = {t.name for t in tools} & set(WRITE_TOOLS)
-    interrupt_on = {name: {"allowed_decisions": ["approve", "reject"], "description": _describe} for name in writes}
+    interrupt_on: dict[str, bool | InterruptOnConfig] = {
+        name: InterruptOnConfig(allowed_decisions=["approve", "reject"], description=_describe) for name in writes
+    }
     middleware = [HumanInTheLoopMiddleware(interrupt_on=interrupt_on)] if interrupt_on else []
     return create_agent(
         model,

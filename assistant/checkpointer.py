@@ -54,10 +54,10 @@ class FirestoreSaver(BaseCheckpointSaver[str]):
         return f"{checkpoint_ns or '_'}~{checkpoint_id}"
 
     def _tuple(self, thread_id: str, snap: firestore.DocumentSnapshot) -> CheckpointTuple:
-        data = snap.to_dict()
+        data = snap.to_dict() or {}  # a snapshot read from a query exists
         ns, checkpoint_id = data["ns"], data["checkpoint_id"]
         writes = sorted(
-            (w.to_dict() for w in snap.reference.collection("writes").stream()),
+            (w.to_dict() or {} for w in snap.reference.collection("writes").stream()),
             key=lambda w: (w["task_path"], w["task_id"], w["idx"]),
         )
         parent = data.get("parent_id")

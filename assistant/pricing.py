@@ -36,7 +36,7 @@ class PriceList(BaseModel):
     reservation: Reservation
     models: dict[str, ModelPrice]
 
-    def model_price(self, provider: str, model: str) -> ModelPrice:
+    def model_price(self, provider: str | None, model: str) -> ModelPrice:
         if model in self.models:
             return self.models[model]
         if provider == "openai-compatible" and provider in self.models:

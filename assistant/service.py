@@ -11,10 +11,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
-from google.cloud import firestore
 from langchain_core.callbacks import UsageMetadataCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
@@ -23,6 +21,7 @@ from langgraph.types import Command
 from assistant.agent import build_agent
 from assistant.application.policy import Capability, check, kb_only
 from assistant.checkpointer import FirestoreSaver, thread_id_for
+from assistant.confirmations import Answers, Confirmation, Confirmations, ProposedAction
 from assistant.contracts import (
     Action,
     ChatRequest,
@@ -33,15 +32,13 @@ from assistant.contracts import (
     StreamEvent,
     Usage,
 )
-from assistant.models import build_chat_model
 from assistant.ports import ChatServices
 from assistant.pricing import as_credits, load_prices
 from assistant.settings import Settings
 from assistant.tools import ALL_TOOLS, WRITE_TOOLS, AgentContext, search_knowledge_base
 from domain.credits import Reservation
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput
 from domain.orgs import Principal
-from domain.store import utcnow
 from retrieval.types import SearchService
 
 log = logging.getLogger(__name__)
@@ -49,11 +46,6 @@ log = logging.getLogger(__name__)
 # write per turn instead of one per model and tool step. A turn that dies half-way is refunded and leaves the
 # conversation as it was before the turn, which is what a retry needs anyway.
 DURABILITY = "exit"
-# How long Firestore keeps what only serves for a while: its TTL policy on `delete_after` (terraform
-# modules/firestore) deletes the document after that time. A stored answer serves retries of its request id; a
-# confirmation record shows who approved or rejected which change.
-KEEP_RESPONSES = timedelta(days=7)
-KEEP_CONFIRMATIONS = timedelta(days=90)
 
 
 class ChatService:
@@ -61,15 +53,18 @@ class ChatService:
         self,
         settings: Settings,
         services: ChatServices,
+        *,
+        model: BaseChatModel,
         searcher: SearchService | None = None,
-        model: BaseChatModel | None = None,
     ) -> None:
         self.settings = settings
         self.services = services
         self.searcher = searcher
-        self.model = model or build_chat_model(settings)
+        self.model = model
         self.prices = load_prices(settings.prices_file)
         self.price = self.prices.model_price(settings.llm_provider, settings.llm_model)
+        self.confirmations = Confirmations(services.store, settings.confirmation_ttl_seconds)
+        self.answers = Answers(services.store)
         saver = FirestoreSaver(services.store)
         self._agents = {
             "operator": build_agent(self.model, ALL_TOOLS, saver),
@@ -95,14 +90,16 @@ class ChatService:
 
     def stream_confirm(self, principal: Principal, request: ConfirmRequest, request_id: str) -> Iterator[StreamEvent]:
         check(principal, Capability.confirm)
-        record = self._claim_confirmation(principal.org_id, request.confirmation_id, request.approve)
+        record = self.confirmations.claim(
+            principal.org_id, request.confirmation_id, "approve" if request.approve else "reject"
+        )
         decision = {"type": "approve"} if request.approve else {"type": "reject", "message": "the user declined"}
         return self._turn(
             principal,
-            record["conversation_id"],
+            record.conversation_id,
             Command(resume={"decisions": [decision]}),
             request_id,
-            confirmation_id=request.confirmation_id,
+            confirmation=(request.confirmation_id, record),
         )
 
     # One turn ---------------------------------------------------------------------------------------------
@@ -112,20 +109,20 @@ class ChatService:
         conversation_id: str,
         payload: Any,
         request_id: str,
-        confirmation_id: str | None = None,
+        confirmation: tuple[str, Confirmation] | None = None,
         new_conversation: bool = False,
     ) -> Iterator[StreamEvent]:
         """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator."""
         org = principal.org_id
         if not self.services.credits.reserve(org, request_id, self.prices.reservation_mc(self.price)).fresh:
-            stored = self._responses(org).document(request_id).get()
-            if stored.exists:  # a retried request: the same answer, no second run and no second charge
-                return iter([StreamEvent(event="final", data=stored.get("response"))])
+            stored = self.answers.get(org, request_id)
+            if stored is not None:  # a retried request: the same answer, no second run and no second charge
+                return iter([StreamEvent(event="final", data=stored.model_dump(mode="json"))])
             raise Conflict(
                 f"request {request_id!r} is already being answered; retry later with the same request id "
                 "to get its answer"
             )
-        return self._run(principal, conversation_id, payload, request_id, confirmation_id, new_conversation)
+        return self._run(principal, conversation_id, payload, request_id, confirmation, new_conversation)
 
     def _run(
         self,
@@ -133,7 +130,7 @@ class ChatService:
         conversation_id: str,
         payload: Any,
         request_id: str,
-        confirmation_id: str | None,
+        confirmation: tuple[str, Confirmation] | None,
         new_conversation: bool,
     ) -> Iterator[StreamEvent]:
         org, credits = principal.org_id, self.services.credits
@@ -167,21 +164,21 @@ class ChatService:
                         messages[key] = message  # the review step may rewrite a message: keep its last form
                         if new:
                             yield from self._progress_event(message)
-            response = self._response(org, conversation_id, list(messages.values()), interrupts, usage)
+            # The tools of a rejected proposal are "rejected" because that was the decision (not by their message).
+            rejected = (
+                {a.tool for a in confirmation[1].actions}
+                if confirmation and confirmation[1].decision == "reject"
+                else set()
+            )
+            response = self._response(org, conversation_id, list(messages.values()), interrupts, usage, rejected)
             self._settle(org, request_id, response, context)
         except Exception:
             credits.refund(org, request_id, "the assistant call failed")
             log.exception("assistant turn failed", extra={"request_id": request_id, "org_id": org})
             raise
         self._reindex(org, response.actions)
-        if confirmation_id:
-            executed = any(a.status == "executed" and a.tool in WRITE_TOOLS for a in response.actions)
-            self._confirmations(org).document(confirmation_id).update(
-                {"status": "approved" if executed else "rejected", "closed_at": utcnow()}
-            )
-            self.services.store.col(org, "conversations").document(conversation_id).set(
-                {"pending_confirmation": None}, merge=True
-            )
+        if confirmation:
+            self.confirmations.close(org, *confirmation)
         if response.pending_confirmation:
             yield StreamEvent(event="confirmation", data=response.pending_confirmation.model_dump())
         yield StreamEvent(event="final", data=response.model_dump(mode="json"))
@@ -219,6 +216,7 @@ class ChatService:
         messages: list[BaseMessage],
         interrupts: list[Any],
         usage: UsageMetadataCallbackHandler,
+        rejected: set[str],
     ) -> ChatResponse:
         citations: dict[str, Citation] = {}
         results: dict[str, ToolMessage] = {}
@@ -236,18 +234,19 @@ class ChatService:
             summary = " ".join(action["description"] for action in request["action_requests"])
             pending = PendingConfirmation(id=interrupts[0].id, summary=summary)
             pending_calls = {action["name"] for action in request["action_requests"]}
-            self._store_confirmation(org, conversation_id, pending, request["action_requests"])
+            proposed = [ProposedAction(tool=a["name"], args=a["args"]) for a in request["action_requests"]]
+            self.confirmations.propose(org, conversation_id, pending, proposed)
         actions = []
         for message in messages:
             if not isinstance(message, AIMessage):
                 continue
             for call in message.tool_calls:
-                result = results.get(call["id"])
+                result = results.get(call["id"] or "")
                 artifact = result.artifact if result is not None and isinstance(result.artifact, dict) else {}
                 if result is None:
                     status = "needs_confirmation" if call["name"] in pending_calls else "refused"
                     value: Any = None
-                elif str(result.content).startswith("User rejected"):
+                elif call["name"] in rejected:
                     status, value = "rejected", None
                 elif "error" in artifact:
                     status, value = "refused", artifact["error"]
@@ -287,86 +286,28 @@ class ChatService:
             "embedded_chars": embedded,
         }
 
-        def record(settled: Reservation) -> tuple[firestore.DocumentReference, dict]:
+        def record(settled: Reservation) -> tuple[Any, dict]:
             response.usage.credits_charged = as_credits(settled.charged_mc)
             response.credits_balance = as_credits(settled.balance_mc)
-            now = utcnow()
-            return self._responses(org).document(request_id), {
-                "response": response.model_dump(mode="json"),
-                "created_at": now,
-                "delete_after": now + KEEP_RESPONSES,
-            }
+            return self.answers.record(org, request_id, response)
 
         settled = self.services.credits.settle(org, request_id, actual, details, record=record)
         response.usage.credits_charged = as_credits(settled.charged_mc)
         response.credits_balance = as_credits(settled.balance_mc)
 
     # Confirmations ---------------------------------------------------------------------------------------
-    def _confirmations(self, org: str) -> firestore.CollectionReference:
-        return self.services.store.col(org, "confirmations")
-
-    def _responses(self, org: str) -> firestore.CollectionReference:
-        return self.services.store.col(org, "responses")
-
-    def _store_confirmation(
-        self, org: str, conversation_id: str, pending: PendingConfirmation, action_requests: list[dict]
-    ) -> None:
-        now = utcnow()
-        self._confirmations(org).document(pending.id).set(
-            {
-                "conversation_id": conversation_id,
-                "summary": pending.summary,
-                "actions": [{"tool": a["name"], "args": a["args"]} for a in action_requests],
-                "status": "pending",
-                "created_at": now,
-                "expires_at": now + timedelta(seconds=self.settings.confirmation_ttl_seconds),
-                "delete_after": now + KEEP_CONFIRMATIONS,
-            }
-        )
-        self.services.store.col(org, "conversations").document(conversation_id).set(
-            {"pending_confirmation": pending.id}, merge=True
-        )
-
-    def _claim_confirmation(self, org: str, confirmation_id: str, approve: bool) -> dict:
-        """Move a pending confirmation to `processing` in a transaction, so that it runs at most once."""
-        ref = self._confirmations(org).document(confirmation_id)
-
-        def claim(tx: firestore.Transaction) -> dict:
-            snap = ref.get(transaction=tx)
-            if not snap.exists:
-                raise NotFound(f"there is no confirmation {confirmation_id!r}")
-            data = snap.to_dict()
-            if data["status"] != "pending":
-                raise Conflict(f"this confirmation is already {data['status']}; nothing more was changed")
-            if data["expires_at"] < utcnow():
-                tx.update(ref, {"status": "expired"})
-                return data | {"status": "expired"}
-            tx.update(ref, {"status": "processing", "decision": "approve" if approve else "reject"})
-            return data
-
-        record = self.services.store.runner.run(claim, lock=[ref.path])
-        if record["status"] == "expired":
-            raise Conflict("this confirmation expired, so nothing was changed; ask the assistant again")
-        return record
-
     def _drop_stale_confirmation(
         self, agent: Any, config: dict, context: AgentContext, org: str, conversation_id: str
     ) -> None:
         """A new message while a change awaits confirmation: the proposal lapses (rejected), nothing changes."""
-        conversation = self.services.store.col(org, "conversations").document(conversation_id).get()
-        pending_id = (conversation.to_dict() or {}).get("pending_confirmation") if conversation.exists else None
-        if not pending_id:
+        if not self.confirmations.supersede(org, conversation_id):
             return
-        ref = self._confirmations(org).document(pending_id)
-        snap = ref.get()
-        if snap.exists and snap.get("status") in ("pending", "expired"):
-            ref.update({"status": "superseded", "closed_at": utcnow()})
         if agent.get_state(config).interrupts:
             decision = {"type": "reject", "message": "superseded by a new message; not done"}
-            resume = Command(resume={"decisions": [decision]})
+            resume: Command = Command(resume={"decisions": [decision]})
             for _ in agent.stream(resume, config, context=context, durability=DURABILITY):
                 pass
-        conversation.reference.set({"pending_confirmation": None}, merge=True)
+        self.confirmations.clear_pending(org, conversation_id)
 
     @staticmethod
     def _final(events: Iterator[StreamEvent]) -> ChatResponse:

@@ -490,8 +490,11 @@ def build_shipments(org: DemoOrg, products: list[Product], rng: random.Random, n
         eta = (now + timedelta(days=rng.randint(-20, 45) + 10 * (2 - statuses.index(status)))).date()
         lines = [ShipmentLine(sku=p.sku, quantity=rng.choice((100, 200, 300, 500)), hs_code=p.hs_code) for p in items]
         fob = sum(
-            Decimal(line.quantity) * Decimal(p.price_cents) / 100 / Decimal("18.2") / 3
-            for line, p in zip(lines, items, strict=True)
+            (
+                Decimal(line.quantity) * Decimal(p.price_cents) / 100 / Decimal("18.2") / 3
+                for line, p in zip(lines, items, strict=True)
+            ),
+            Decimal(0),
         )
         shipments.append(
             Shipment(

@@ -40,7 +40,7 @@ def stacked_bars_svg(frame: pd.DataFrame, series: str, title: str) -> str:
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{value:.3g}</text>')
     for i, day in enumerate(days):
         x = LEFT + slot * i + (slot - bar_w) / 2
-        base = TOP + plot_h
+        base: float = TOP + plot_h
         rows = frame[frame["day"] == day].sort_values(series)
         for _, row in rows.iterrows():
             h = plot_h * float(row["credits"]) / top

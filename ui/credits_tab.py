@@ -120,7 +120,7 @@ class CreditsTab:
     def wire(self) -> None:
         self.refresh.click(self.load, [self.key_state], self.outputs, api_name="credits")
 
-    def load(self, key: str) -> tuple:
+    def load(self, key: str | None) -> tuple:
         try:
             principal = require(self.services, key, CREDITS_ROLES)
             view = app_credits.overview(self.services, principal, ledger_limit=PLOT_ENTRIES)

@@ -57,7 +57,7 @@ class _StreamHandler(logging.StreamHandler):
         super().__init__(stream)
         self._fixed = stream
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> IO[str]:
         return self._fixed or sys.stderr
 

@@ -39,7 +39,7 @@ def grant(
     """Top up the caller's organisation. The same idempotency key never grants twice."""
     check(principal, Capability.credits_grant)
     if not 0 < credits <= MAX_GRANT_CREDITS:
-        raise InvalidInput(f"grant more than 0 and at most {MAX_GRANT_CREDITS:,} credits (not {credits:g})")
+        raise InvalidInput(f"grant above 0 and at most {MAX_GRANT_CREDITS:,} credits (not {credits:g})")
     amount_mc = round(credits * MC_PER_CREDIT)
     if amount_mc <= 0:
         raise InvalidInput("grant at least 0.001 credits")

@@ -62,9 +62,9 @@ def upload_root(settings: Settings, org_id: str) -> str:
 def _store(settings: Settings, org_id: str, uploads: Sequence[Upload], names: list[str]) -> str:
     root = upload_root(settings, org_id)
     if settings.kb_bucket:
-        from google.cloud import storage
+        from google.cloud.storage import Client
 
-        bucket = storage.Client(project=settings.project).bucket(settings.kb_bucket)
+        bucket = Client(project=settings.project).bucket(settings.kb_bucket)
         for upload, name in zip(uploads, names, strict=True):
             bucket.blob(f"kb/{org_id}/{name}").upload_from_file(upload.content, rewind=True)  # one write: atomic
         return root

@@ -91,3 +91,18 @@ def test_openapi_documents_routes_roles_and_errors(client: TestClient) -> None:
             if path.startswith("/v1/"):
                 assert "401" in op["responses"] and "403" in op["responses"], path
     assert client.get("/docs").status_code == 200
+
+
+def test_the_server_process_holds_one_embedding_model(client: TestClient, services: Services) -> None:
+    """The offline chat model and search share one MiniLM (two copies once cost ~90 MB and a second load)."""
+    import gc
+    import warnings
+
+    from sentence_transformers import SentenceTransformer
+
+    assert client.post("/v1/chat", json={"message": "how many BV-TENT-0001 do we have?"}, headers=auth()).is_success
+    assert client.get("/v1/search", params={"q": "returns policy"}, headers=auth()).is_success
+    with warnings.catch_warnings():  # isinstance() on every object touches torch's deprecated aliases
+        warnings.simplefilter("ignore", FutureWarning)
+        models = [o for o in gc.get_objects() if isinstance(o, SentenceTransformer)]
+    assert models == [services.sentence_model]

@@ -45,7 +45,7 @@ def demo_kb(services: Services) -> None:
 
 @pytest.fixture(scope="module")
 def chat(services: Services) -> ChatService:
-    return ChatService(services.settings, services, searcher=None)
+    return ChatService(services.settings, services, model=services.chat_model)
 
 
 def principal(org: str = "bergveld", role: Role = Role.merchant) -> Principal:

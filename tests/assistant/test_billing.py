@@ -14,9 +14,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from app.wiring import Services
+from assistant.confirmations import KEEP_RESPONSES
 from assistant.contracts import ChatRequest
 from assistant.pricing import TOOL_CALL_MC, as_credits, cost_mc, model_price, reservation_mc
-from assistant.service import KEEP_RESPONSES, ChatService
+from assistant.service import ChatService
 from domain.credits import EntryKind
 from domain.emulator import FirestoreEmulator
 from domain.errors import InsufficientCredits, QuotaExceeded
@@ -89,7 +90,7 @@ class BrokenSearcher:
 
 
 def test_failed_call_is_refunded(services: Services, request_id: RequestId) -> None:
-    chat = ChatService(services.settings, services, searcher=BrokenSearcher())
+    chat = ChatService(services.settings, services, model=services.chat_model, searcher=BrokenSearcher())
     before = balance(services, "bergveld")
     with pytest.raises(RuntimeError):
         chat.chat(principal(), ChatRequest(message="how do I connect my Takealot seller account?"), rid := request_id())

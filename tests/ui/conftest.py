@@ -15,12 +15,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from app.api.app import create_app
 from app.wiring import Services
 from assistant.settings import Settings
 from domain.demo import seed
 from domain.emulator import FirestoreEmulator, free_port
 from domain.store import Store, make_client
-from ui.app import UI_PATH, mount_ui
+from ui.app import UI_PATH
 
 DEMO_KB = Path(__file__).resolve().parents[2] / "ingestion" / "demo_kb"
 
@@ -36,16 +37,8 @@ class UiServer:
 
 
 def build_app(services: Services) -> FastAPI:
-    """The real app when the API already mounts the UI; otherwise a bare FastAPI app with the UI mounted."""
-    try:
-        from app.api.app import create_app
-
-        app = create_app(services)
-    except Exception:  # the API package is built in parallel; the UI must be testable on its own
-        app = FastAPI()
-    if not any(getattr(route, "path", None) == UI_PATH for route in app.routes):
-        mount_ui(app, services)
-    return app
+    """The real app: the API with the UI mounted at /ui."""
+    return create_app(services)
 
 
 @pytest.fixture(scope="session")

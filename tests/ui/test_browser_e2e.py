@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
 from tests.conftest import ARTIFACTS
 from tests.ui.conftest import ingest_demo_kb
@@ -35,7 +36,6 @@ if not CHROMIUM.exists():
         f"{CHROMIUM} is missing: run scripts/install-browser.sh (Debian packages chromium and chromium-driver)",
         allow_module_level=True,
     )
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 
 
 @pytest.fixture(scope="module")

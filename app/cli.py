@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import sys
+import os
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from app.cli_chat import chat_command, eval_agent_command
-from app.cli_common import clean_errors, console, fail, load_settings
+from app.cli_common import KeyOption, clean_errors, console, fail, load_settings
 from app.cli_eval import eval_app
 from app.cli_ingest import ingest_app, search_command
-from app.demo_index import DemoIndexer
+from app.cli_remote import remote
 from app.local_firestore import local_firestore
 from app.wiring import Services
 from domain.credits import MC_PER_CREDIT, credits_text
-from domain.demo import DEMO_KEYS, DEMO_ORGS, seed
 from domain.orgs import Role, hash_key
 from ingestion.models import IngestReport
+
+# Progress bars of the model libraries (weights loading) never belong in an answer or a server log.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 app = typer.Typer(help="Fluxori Assistant: the AI assistant of the Fluxori e-commerce platform.", no_args_is_help=True)
 admin_app = typer.Typer(help="Organisations, API keys and credits.", no_args_is_help=True)
@@ -31,6 +34,8 @@ eval_app.command("agent")(clean_errors(eval_agent_command))
 
 
 def print_demo_keys() -> None:
+    from domain.demo import DEMO_KEYS
+
     table = Table("API key", "organisation", "role", title="Demo API keys (local mode)")
     for key, (org_id, role) in DEMO_KEYS.items():
         table.add_row(key, org_id, role.value)
@@ -41,6 +46,8 @@ def print_demo_keys() -> None:
 @clean_errors
 def seed_command() -> None:
     """Create the demo organisations, catalogues, orders, shipments, credits and API keys (idempotent)."""
+    from domain.demo import DEMO_ORGS, seed
+
     settings = load_settings()
     with local_firestore(settings):
         services = Services(settings)
@@ -62,6 +69,8 @@ def serve_command(
     import uvicorn
 
     from app.api.app import create_app
+    from app.demo_index import DemoIndexer
+    from domain.demo import seed
     from domain.emulator import port_is_free
 
     settings = load_settings()
@@ -101,6 +110,49 @@ def _print_index_report(org: str, report: IngestReport) -> None:
         f"{report.deleted} deleted, {report.failed} failed in {report.seconds:.1f}s",
         highlight=False,
     )
+
+
+@app.command("credits")
+@clean_errors
+def credits_command(
+    org: Annotated[str | None, typer.Option(help="Organisation id; a --key decides it itself")] = None,
+    limit: Annotated[int, typer.Option(help="How many ledger entries", min=1, max=200)] = 10,
+    key: KeyOption = None,
+) -> None:
+    """The organisation's AI credits: balance, daily quota, today's use and the latest ledger entries."""
+    from app.api.schemas import CreditsView
+
+    settings = load_settings()
+    server = remote(settings, key, org)
+    if server is not None:
+        view = CreditsView.model_validate(server.get("/v1/credits", limit=limit))
+    else:
+        if not org:
+            raise fail("give --org (no server with an API key to ask: start `fluxori serve` or pass --key)", 2)
+        from assistant.application.credits import overview
+        from domain.orgs import Principal
+
+        with local_firestore(settings):
+            services = Services(settings)
+            services.orgs.get(org)
+            principal = Principal(org_id=org, role=Role.merchant, key_id="cli", label="terminal")
+            found = overview(services, principal, ledger_limit=limit)
+        view = CreditsView.of(found.account, found.ledger, found.daily_usage)
+    console.print(
+        f"[bold]{view.org_id}[/bold]: {view.balance:g} credits; daily quota {view.daily_quota:g}, "
+        f"{view.used_today:g} used today, {view.remaining_today:g} left today",
+        highlight=False,
+    )
+    table = Table("time (UTC)", "kind", "credits", "balance after", "note / request", title="Latest ledger entries")
+    for item in view.ledger:
+        table.add_row(
+            f"{item.created_at:%Y-%m-%d %H:%M}",
+            item.kind,
+            f"{item.amount:+g}",
+            f"{item.balance_after:g}",
+            item.note or item.request_id,
+        )
+    console.print(table)
 
 
 @admin_app.command("create-org")
@@ -208,4 +260,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

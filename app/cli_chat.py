@@ -6,24 +6,25 @@ import os
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from app.cli_common import console, err, fail, load_settings
-from app.local_firestore import local_firestore
-from app.wiring import Services
-from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest, StreamEvent
-from domain.orgs import Principal, Role
+from app.cli_common import KeyOption, console, err, fail, load_settings
+from app.cli_remote import remote
+from assistant.contracts import ChatResponse, PendingConfirmation, StreamEvent
+
+if TYPE_CHECKING:
+    from app.wiring import Services
 
 
-def _print_stream(events: object) -> ChatResponse:
+def _print_stream(events: Iterable[StreamEvent]) -> ChatResponse:
     """Tokens as they come, then the actions, sources and the pending confirmation."""
     final = None
-    for event in events:  # type: ignore[attr-defined]
-        assert isinstance(event, StreamEvent)
+    for event in events:
         if event.event == "token":
             console.print(event.data["text"], end="", highlight=False, markup=False)
         elif event.event == "tool_call":
@@ -44,16 +45,47 @@ def _print_stream(events: object) -> ChatResponse:
     return final
 
 
+def _approve(pending: PendingConfirmation, yes: bool) -> bool | None:
+    """The decision on a proposed change: --yes, the prompt, or None (not asked: stdin is not a terminal)."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        console.print("Not confirmed: run again with --yes to approve the change.")
+        return None
+    return typer.confirm(f"{pending.summary} Go ahead?", default=False)
+
+
 def chat_command(
     message: Annotated[str, typer.Argument(help="What to ask or tell the assistant")],
-    org: Annotated[str, typer.Option(help="Organisation id (you act as its merchant user)")],
+    org: Annotated[
+        str | None, typer.Option(help="Organisation id (you act as its merchant user); a --key decides it itself")
+    ] = None,
     conversation: Annotated[
         str | None, typer.Option(help="Continue this conversation (printed after each answer)")
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve a proposed change without asking")] = False,
+    key: KeyOption = None,
 ) -> None:
-    """Ask the assistant from the terminal; changes it proposes run only after you confirm."""
+    """Ask the assistant from the terminal; changes it proposes run only after you confirm.
+
+    With `fluxori serve` running, the question goes to the server (fast: its models are loaded); otherwise this
+    process loads the assistant itself.
+    """
     settings = load_settings()
+    server = remote(settings, key, org)
+    if server is not None:
+        response = _print_stream(server.stream("/v1/chat", {"message": message, "conversation_id": conversation}))
+        if response.pending_confirmation and (approve := _approve(response.pending_confirmation, yes)) is not None:
+            decision = {"confirmation_id": response.pending_confirmation.id, "approve": approve}
+            _print_stream(server.stream("/v1/chat/confirm", decision))
+        return
+    if not org:
+        raise fail("give --org (no server with an API key to ask: start `fluxori serve` or pass --key)", 2)
+    from app.local_firestore import local_firestore
+    from app.wiring import Services
+    from assistant.contracts import ChatRequest, ConfirmRequest
+    from domain.orgs import Principal, Role
+
     with local_firestore(settings):
         services = Services(settings)
         services.orgs.get(org)  # an unknown organisation is one clear line, before any model loads
@@ -61,15 +93,9 @@ def chat_command(
         assistant = services.assistant
         request = ChatRequest(message=message, conversation_id=conversation)
         response = _print_stream(assistant.stream(principal, request, uuid.uuid4().hex))
-        pending = response.pending_confirmation
-        if pending is None:
-            return
-        if not yes and not sys.stdin.isatty():
-            console.print("Not confirmed: run again with --yes to approve the change.")
-            return
-        approve = yes or typer.confirm(f"{pending.summary} Go ahead?", default=False)
-        decision = ConfirmRequest(confirmation_id=pending.id, approve=approve)
-        _print_stream(assistant.stream_confirm(principal, decision, uuid.uuid4().hex))
+        if response.pending_confirmation and (approve := _approve(response.pending_confirmation, yes)) is not None:
+            confirm = ConfirmRequest(confirmation_id=response.pending_confirmation.id, approve=approve)
+            _print_stream(assistant.stream_confirm(principal, confirm, uuid.uuid4().hex))
 
 
 def eval_agent_command(
@@ -84,6 +110,8 @@ def eval_agent_command(
     """
     from tqdm import tqdm
 
+    from app.local_firestore import local_firestore
+    from app.wiring import Services
     from assistant.evaluation import as_json as report_json
     from assistant.evaluation import dump_failures, evaluate, load_cases
     from domain.demo import seed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -17,6 +17,15 @@ from domain.errors import DomainError
 console = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., object])
+
+KeyOption = Annotated[
+    str | None,
+    typer.Option(
+        help="API key for a running `fluxori serve` (default FLUXORI_API_KEY; in local mode the demo merchant key "
+        "of a demo organisation)",
+        show_default=False,
+    ),
+]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

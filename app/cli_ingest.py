@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from app.cli_common import clean_errors, console, fail, load_settings
+from app.cli_common import KeyOption, clean_errors, console, fail, load_settings
+from app.cli_remote import remote
 from app.local_firestore import local_firestore
-from app.wiring import Services
 from ingestion.models import IngestReport
 
 ingest_app = typer.Typer(
@@ -98,6 +98,8 @@ def ingest_kb_command(
             raise fail(f"{source} is not a folder: give the folder that holds the knowledge-base files")
     parsed = _parse_shard(shard)
     settings = load_settings()
+    from app.wiring import Services
+
     with local_firestore(settings):
         report = ingest_kb(Services(settings), org, source, shard=parsed, show_progress_bar=True)
     _finish(report, strict)
@@ -111,6 +113,8 @@ def ingest_catalog_command(org: OrgOption, shard: ShardOption = None) -> None:
 
     parsed = _parse_shard(shard)
     settings = load_settings()
+    from app.wiring import Services
+
     with local_firestore(settings):
         report = ingest_catalog(Services(settings), org, shard=parsed, show_progress_bar=True)
     _finish(report, strict=False)
@@ -119,20 +123,34 @@ def ingest_catalog_command(org: OrgOption, shard: ShardOption = None) -> None:
 @clean_errors
 def search_command(
     query: Annotated[str, typer.Argument(help="What to look for, in plain words")],
-    org: OrgOption,
-    k: Annotated[int, typer.Option(help="How many results", min=1, max=100)] = 5,
+    org: Annotated[str | None, typer.Option(help="Organisation id, e.g. bergveld; a --key decides it itself")] = None,
+    k: Annotated[int, typer.Option(help="How many results", min=1, max=50)] = 5,
     doc_type: Annotated[DocTypeChoice | None, typer.Option("--type", help="Only kb, product or order")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON")] = False,
+    key: KeyOption = None,
 ) -> None:
-    """Search the index of one organisation (hybrid dense + keyword)."""
+    """Search the index of one organisation (hybrid dense + keyword).
+
+    With `fluxori serve` running, the search goes to the server (fast: its index and model are loaded).
+    """
+    from retrieval.types import SearchHit
+
     settings = load_settings()
-    with local_firestore(settings):
-        services = Services(settings)
-        services.orgs.get(org)  # an unknown organisation is one clear line, not an empty result
-        searcher = services.searcher
-        if searcher is None:
-            raise fail("search is not available: no search index is configured", 2)
-        hits = searcher.search(org, query, k=k, doc_type=doc_type.value if doc_type else None)
+    kind = doc_type.value if doc_type else None
+    server = remote(settings, key, org)
+    if server is not None:
+        found = server.get("/v1/search", q=query, k=k, type=kind)
+        hits = [SearchHit.model_validate(hit) for hit in found["hits"]]
+        org = org or "your organisation"
+    else:
+        if not org:
+            raise fail("give --org (no server with an API key to ask: start `fluxori serve` or pass --key)", 2)
+        from app.wiring import Services
+
+        with local_firestore(settings):
+            services = Services(settings)
+            services.orgs.get(org)  # an unknown organisation is one clear line, not an empty result
+            hits = services.searcher.search(org, query, k=k, doc_type=kind)
     if as_json:
         rows = [{"rank": rank, **hit.model_dump(mode="json")} for rank, hit in enumerate(hits, 1)]
         print(json.dumps(rows, ensure_ascii=False, indent=2))

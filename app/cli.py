@@ -97,7 +97,8 @@ def serve_command(
         console.print("Press Ctrl-C to stop; the data is kept in " + str(settings.data_dir))
         api = create_app(services, demo_index=indexer)
         try:
-            uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower())
+            # The app writes one JSON line per request itself (app.api.middleware): uvicorn's access log is off.
+            uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
         finally:
             if indexer is not None:
                 indexer.stop()

@@ -131,12 +131,22 @@ def test_serve_starts_everything_stops_on_ctrl_c_and_keeps_the_data(tmp_path):
             timeout=60,
         )
         assert answer.status_code == 200 and "[product:BV-TENT-0001]" in answer.json()["answer"]
+        # chat, search and credits ask the running server (a demo org's merchant key in local mode)
+        fast = run(["chat", "how many BV-TENT-0001 do we hold in Cape Town?", "--org", "bergveld"], env)
+        assert fast.returncode == 0 and "[product:BV-TENT-0001]" in fast.stdout, fast.stderr
+        credits = run(["credits", "--org", "bergveld", "--limit", "3"], env)
+        assert credits.returncode == 0 and "bergveld" in credits.stdout and "daily quota" in credits.stdout
+        support = run(["search", "returns", "--type", "order", "--key", "fx_demo_bergveld_support"], env)
+        assert support.returncode == 1 and "knowledge base only" in support.stderr, support.stderr
+        assert wait_ready(server)["checks"]["demo_index"].startswith(("indexing bergveld", "indexing fynbos"))
         busy = run(["serve"], env)
         assert busy.returncode == 2 and f"port {port} is already in use" in busy.stderr
         output = stop(server)  # while the background indexing is still running
         assert "Seeded the demo data." in output
         assert f"Docs  http://127.0.0.1:{port}/docs" in output
         assert "Stopped." in output and "Traceback" not in output
+        # Quiet logs: one JSON line per request (no uvicorn access lines), no progress bars
+        assert '"path": "/v1/credits"' in output and "HTTP/1.1" not in output and "it/s]" not in output, output
         assert (tmp_path / "data/firestore/snapshot").is_dir()
 
         server = start()  # the data survives a restart: nothing to seed this time

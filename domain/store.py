@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from google.cloud import firestore
 
 from domain.transactions import TransactionRunner
+
+T = TypeVar("T")
 
 # Bounds on every Firestore call. google-api-core's defaults retry for up to 300 s (60 s for some calls), so in an
 # outage a request hung for minutes before failing. Now a call that cannot reach Firestore retries for at most
@@ -84,6 +89,21 @@ def on_write(client: firestore.Client, callback: Callable[[], None]) -> None:
         transport._wrapped_methods[method] = call
 
 
+def in_background(fn: Callable[[], T]) -> Future[T]:
+    """Run `fn` in a daemon thread: wait for its result with `.result(timeout=...)` and give up when it takes
+    too long (a health probe must answer whatever the backend does; a daemon thread never holds the exit)."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn())
+        except BaseException as exc:  # handed to the waiter, if it still waits
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="probe", daemon=True).start()
+    return future
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -102,6 +122,10 @@ class Store:
 
     def col(self, org_id: str, name: str) -> firestore.CollectionReference:
         return self.org(org_id).collection(name)
+
+    def ping(self, seconds: float) -> None:
+        """One cheap read that gives up after `seconds` without retrying (readiness probes)."""
+        self.client.collection("orgs").limit(1).get(timeout=seconds, retry=None)
 
 
 class BatchedWriter:

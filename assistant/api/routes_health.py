@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from concurrent.futures import Future
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from assistant.api.schemas import HealthStatus, ReadyStatus
+from domain.store import in_background
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
+PROBE_SECONDS = 1.5  # /readyz answers within this (plus a little) whatever Firestore does
 
 
 class Warmup:
@@ -44,6 +48,15 @@ class Warmup:
             log.exception("the assistant could not be built")
 
 
+def _outcome(probe: Future, describe: Any) -> str:
+    """What a probe found, or `error: timeout` when it has not finished (readiness reports, it never raises)."""
+    if not probe.done():
+        return "error: timeout"
+    if (exc := probe.exception()) is not None:
+        return f"error: {type(exc).__name__}"
+    return describe(probe.result())
+
+
 @router.get("/healthz", response_model=HealthStatus, summary="The process is up (liveness)")
 def healthz() -> HealthStatus:
     return HealthStatus(status="ok")
@@ -57,15 +70,20 @@ def healthz() -> HealthStatus:
     "`index: not configured` and is still ready (the assistant then says it found nothing in the knowledge base).",
     responses={503: {"model": ReadyStatus, "description": "Not ready; `checks` says what is missing"}},
 )
-def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request) -> JSONResponse:
+    # Async on purpose: it must answer even when every worker thread waits for a Firestore that does not answer.
     services = request.app.state.services
     warmup: Warmup = request.app.state.warmup
     checks: dict[str, str] = {}
-    try:
-        services.store.client.collection("orgs").limit(1).get(timeout=5)
-        checks["firestore"] = "ok"
-    except Exception as exc:  # readiness reports, it never raises
-        checks["firestore"] = f"error: {type(exc).__name__}"
+    # The backend probes run in background threads, together, and are waited for at most PROBE_SECONDS.
+    firestore_probe = in_background(lambda: services.store.ping(PROBE_SECONDS))
+    index_probe = None
+    if "searcher" in vars(services) and services.searcher is not None:
+        searcher = services.searcher
+        index_probe = in_background(lambda: searcher.ready() if hasattr(searcher, "ready") else True)
+    probes = [asyncio.wrap_future(p) for p in (firestore_probe, index_probe) if p is not None]
+    await asyncio.wait(probes, timeout=PROBE_SECONDS)
+    checks["firestore"] = _outcome(firestore_probe, lambda _: "ok")
     if warmup.done:
         checks["assistant"] = "ok"
     else:
@@ -75,12 +93,8 @@ def readyz(request: Request) -> JSONResponse:
         checks["index"] = "loading"  # built together with the assistant
     elif services.searcher is None:
         checks["index"] = "not configured"
-    else:
-        try:
-            ready = services.searcher.ready() if hasattr(services.searcher, "ready") else True
-            checks["index"] = "ok" if ready else "error: not ready"
-        except Exception as exc:
-            checks["index"] = f"error: {type(exc).__name__}"
+    elif index_probe is not None:
+        checks["index"] = _outcome(index_probe, lambda ready: "ok" if ready else "error: not ready")
     ok = all(value in ("ok", "not configured") for value in checks.values())
     demo_index = getattr(request.app.state, "demo_index", None)
     if demo_index is not None:  # informational: the server answers while the demo data is being indexed

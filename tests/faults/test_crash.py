@@ -63,11 +63,8 @@ def test_an_orphan_emulator_is_adopted_before_use(tmp_path: Path):
     try:
         _wait_ready(writer)
         acks = _acks_for(writer, 2.0)
-        guard_pids = [
-            int(p.name)
-            for p in Path("/proc").iterdir()
-            if p.name.isdigit() and _cmdline(p).count("domain.emulator_guard") and f"--parent\0{writer.pid}\0" in _cmdline(p)
-        ]
+        watching = f"domain.emulator_guard\0--parent\0{writer.pid}\0"
+        guard_pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and watching in _cmdline(p)]
         assert guard_pids, "a guard watches the writer"
         for pid in guard_pids:
             os.kill(pid, signal.SIGKILL)

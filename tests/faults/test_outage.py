@@ -32,9 +32,9 @@ def _services(emulator: FirestoreEmulator, data_dir: Path) -> tuple[Services, st
     return services, services.api_keys.create("outage-org", Role.merchant)
 
 
-def _timed(call):
+def _timed(client: TestClient, method: str, path: str, **kwargs: object):
     started = time.monotonic()
-    response = call()
+    response = client.request(method, path, **kwargs)
     return response, time.monotonic() - started
 
 
@@ -48,12 +48,12 @@ def test_outage_answers_503_fast_and_readiness_within_2s(own_emulator: Firestore
 
         kill_emulator(own_emulator.pid)
 
-        ready, ready_seconds = _timed(lambda: client.get("/readyz"))
+        ready, ready_seconds = _timed(client, "GET", "/readyz")
         assert ready.status_code == 503 and ready.json()["checks"]["firestore"].startswith("error")
         assert ready_seconds < 2.0
 
         for method, path, body in (("GET", "/v1/credits", None), ("POST", "/v1/chat", {"message": "hello"})):
-            response, seconds = _timed(lambda: client.request(method, path, headers=headers, json=body))
+            response, seconds = _timed(client, method, path, headers=headers, json=body)
             assert response.status_code == 503, response.text
             assert response.json()["error"]["code"] == "unavailable"
             assert int(response.headers["Retry-After"]) > 0

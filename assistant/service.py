@@ -38,7 +38,9 @@ from assistant.settings import Settings
 from assistant.tools import ALL_TOOLS, WRITE_TOOLS, AgentContext, search_knowledge_base
 from domain.credits import Reservation
 from domain.errors import Conflict, InvalidInput, NotFound
+from domain.idempotency import check_replay, fingerprint
 from domain.orgs import Principal, Role
+from domain.recovery import Recovery, release_confirmation
 from domain.store import utcnow
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ class ChatService:
             "operator": build_agent(self.model, ALL_TOOLS, saver),
             "support": build_agent(self.model, [search_knowledge_base], saver),  # read-only knowledge answers
         }
+        # Refunds reservations and releases confirmations left open by a crash (lead: move to the app lifespan).
+        self.recovery = Recovery(services.store, services.credits).start()
 
     # Public API (assistant.contracts.AssistantService) ---------------------------------------------------
     def chat(self, principal: Principal, request: ChatRequest, request_id: str) -> ChatResponse:
@@ -79,22 +83,41 @@ class ChatService:
             raise InvalidInput(
                 f"the message has {len(request.message)} characters; the limit is {self.settings.max_message_chars}"
             )
+        body = fingerprint({"route": "chat", **request.model_dump()})
         if request.conversation_id:
-            return self._turn(principal, request.conversation_id, HumanMessage(request.message), request_id)
-        return self._turn(principal, uuid.uuid4().hex, HumanMessage(request.message), request_id, new_conversation=True)
+            return self._turn(principal, request.conversation_id, HumanMessage(request.message), request_id, body)
+        return self._turn(
+            principal, uuid.uuid4().hex, HumanMessage(request.message), request_id, body, new_conversation=True
+        )
 
     def stream_confirm(self, principal: Principal, request: ConfirmRequest, request_id: str) -> Iterator[StreamEvent]:
         if principal.role == Role.support:
             raise NotFound(f"there is no confirmation {request.confirmation_id!r}")
-        record = self._claim_confirmation(principal.org_id, request.confirmation_id, request.approve)
+        body = fingerprint({"route": "confirm", **request.model_dump()})
+        if (stored := self._stored_answer(principal, request_id, body)) is not None:  # a retry: the first answer
+            return iter([StreamEvent(event="final", data=stored)])
+        record = self._claim_confirmation(principal.org_id, request.confirmation_id, request.approve, request_id)
         decision = {"type": "approve"} if request.approve else {"type": "reject", "message": "the user declined"}
-        return self._turn(
-            principal,
-            record["conversation_id"],
-            Command(resume={"decisions": [decision]}),
-            request_id,
-            confirmation_id=request.confirmation_id,
-        )
+        try:
+            return self._turn(
+                principal,
+                record["conversation_id"],
+                Command(resume={"decisions": [decision]}),
+                request_id,
+                body,
+                confirmation_id=request.confirmation_id,
+            )
+        except Exception:  # refused before the run (credits, quota): nothing ran, so it can be decided again
+            release_confirmation(self.services.store, principal.org_id, request.confirmation_id)
+            raise
+
+    def _stored_answer(self, principal: Principal, request_id: str, body: str) -> dict | None:
+        """The answer stored for `request_id`, when this key asked for it with this body (else 409)."""
+        stored = self._responses(principal.org_id).document(request_id).get()
+        if not stored.exists:
+            return None
+        check_replay(stored.to_dict(), principal.key_id, body)
+        return stored.get("response")
 
     # One turn ---------------------------------------------------------------------------------------------
     def _turn(
@@ -103,20 +126,22 @@ class ChatService:
         conversation_id: str,
         payload: Any,
         request_id: str,
+        body: str,
         confirmation_id: str | None = None,
         new_conversation: bool = False,
     ) -> Iterator[StreamEvent]:
-        """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator."""
+        """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator.
+        `body` is the request's fingerprint: a stored answer is bound to it and to the key."""
         org = principal.org_id
         if not self.services.credits.reserve(org, request_id, self.prices.reservation_mc(self.price)).fresh:
-            stored = self._responses(org).document(request_id).get()
-            if stored.exists:  # a retried request: the same answer, no second run and no second charge
-                return iter([StreamEvent(event="final", data=stored.get("response"))])
+            if (stored := self._stored_answer(principal, request_id, body)) is not None:
+                # a retried request: the same answer, no second run and no second charge
+                return iter([StreamEvent(event="final", data=stored)])
             raise Conflict(
                 f"request {request_id!r} is already being answered; retry later with the same request id "
                 "to get its answer"
             )
-        return self._run(principal, conversation_id, payload, request_id, confirmation_id, new_conversation)
+        return self._run(principal, conversation_id, payload, request_id, body, confirmation_id, new_conversation)
 
     def _run(
         self,
@@ -124,6 +149,7 @@ class ChatService:
         conversation_id: str,
         payload: Any,
         request_id: str,
+        body: str,
         confirmation_id: str | None,
         new_conversation: bool,
     ) -> Iterator[StreamEvent]:
@@ -159,9 +185,11 @@ class ChatService:
                         if new:
                             yield from self._progress_event(message)
             response = self._response(org, conversation_id, list(messages.values()), interrupts, usage)
-            self._settle(org, request_id, response, context)
+            self._settle(principal, request_id, body, response, context)
         except Exception:
             credits.refund(org, request_id, "the assistant call failed")
+            if confirmation_id:  # the run failed: the change can be approved or rejected again
+                release_confirmation(self.services.store, org, confirmation_id)
             log.exception("assistant turn failed", extra={"request_id": request_id, "org_id": org})
             raise
         self._reindex(org, response.actions)
@@ -262,9 +290,12 @@ class ChatService:
             credits_balance=0.0,
         )
 
-    def _settle(self, org: str, request_id: str, response: ChatResponse, context: AgentContext) -> None:
+    def _settle(
+        self, principal: Principal, request_id: str, body: str, response: ChatResponse, context: AgentContext
+    ) -> None:
         """Charge the turn and store its response in one transaction, filling in the charge and the balance:
-        a retried request finds the answer exactly when it was charged."""
+        a retried request finds the answer exactly when it was charged (bound to the key and the body)."""
+        org = principal.org_id
         embedded = sum(context.embedded_chars)
         actual = self.prices.cost_mc(
             self.price, response.usage.input_tokens, response.usage.output_tokens, response.usage.tool_calls, embedded
@@ -284,6 +315,8 @@ class ChatService:
             now = utcnow()
             return self._responses(org).document(request_id), {
                 "response": response.model_dump(mode="json"),
+                "key_id": principal.key_id,
+                "fingerprint": body,
                 "created_at": now,
                 "delete_after": now + KEEP_RESPONSES,
             }
@@ -318,7 +351,7 @@ class ChatService:
             {"pending_confirmation": pending.id}, merge=True
         )
 
-    def _claim_confirmation(self, org: str, confirmation_id: str, approve: bool) -> dict:
+    def _claim_confirmation(self, org: str, confirmation_id: str, approve: bool, request_id: str) -> dict:
         """Move a pending confirmation to `processing` in a transaction, so that it runs at most once."""
         ref = self._confirmations(org).document(confirmation_id)
 
@@ -332,7 +365,11 @@ class ChatService:
             if data["expires_at"] < utcnow():
                 tx.update(ref, {"status": "expired"})
                 return data | {"status": "expired"}
-            tx.update(ref, {"status": "processing", "decision": "approve" if approve else "reject"})
+            decision = "approve" if approve else "reject"
+            # claimed_at and request_id let domain.recovery settle a claim whose process died
+            tx.update(
+                ref, {"status": "processing", "decision": decision, "claimed_at": utcnow(), "request_id": request_id}
+            )
             return data
 
         record = self.services.store.runner.run(claim, lock=[ref.path])

@@ -48,6 +48,14 @@ class Warmup:
             log.exception("the assistant could not be built")
 
 
+async def _settled(probes: list[Future], seconds: float) -> None:
+    """Wait until every probe is done or `seconds` passed, without holding a thread."""
+    for _ in range(int(seconds / 0.02)):
+        if all(probe.done() for probe in probes):
+            return
+        await asyncio.sleep(0.02)
+
+
 def _outcome(probe: Future, describe: Any) -> str:
     """What a probe found, or `error: timeout` when it has not finished (readiness reports, it never raises)."""
     if not probe.done():
@@ -81,8 +89,7 @@ async def readyz(request: Request) -> JSONResponse:
     if "searcher" in vars(services) and services.searcher is not None:
         searcher = services.searcher
         index_probe = in_background(lambda: searcher.ready() if hasattr(searcher, "ready") else True)
-    probes = [asyncio.wrap_future(p) for p in (firestore_probe, index_probe) if p is not None]
-    await asyncio.wait(probes, timeout=PROBE_SECONDS)
+    await _settled([p for p in (firestore_probe, index_probe) if p is not None], PROBE_SECONDS)
     checks["firestore"] = _outcome(firestore_probe, lambda _: "ok")
     if warmup.done:
         checks["assistant"] = "ok"

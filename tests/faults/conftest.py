@@ -19,12 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def own_emulator() -> Iterator[FirestoreEmulator]:
+def own_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[FirestoreEmulator]:
     instance = FirestoreEmulator()
     try:
         instance.start()
     except EmulatorError as exc:
         pytest.fail(f"cannot start an emulator: {exc}")
+    # make_client points FIRESTORE_EMULATOR_HOST at it: put back the session's afterwards (this one gets killed)
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", instance.address)
     try:
         yield instance
     finally:

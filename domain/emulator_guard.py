@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--every", type=float, default=5.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="emulator guard: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per export request is noise
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops us cleanly
     run(args.parent, args.pgid, args.url, args.data_dir, args.project, args.every)

@@ -23,6 +23,7 @@ T = TypeVar("T")
 # answers with 503 and Retry-After.
 RETRY_BUDGET_SECONDS = 5.0
 CALL_DEADLINE_SECONDS = 8.0
+BULK_DEADLINE_SECONDS = 60.0
 
 
 def make_client(
@@ -149,7 +150,8 @@ class BatchedWriter:
             self.flush()
 
     def flush(self) -> None:
-        self.batch.commit()
+        # Seeding and maintenance, not a request: a batch of 400 on a busy emulator may take longer than a call.
+        self.batch.commit(timeout=BULK_DEADLINE_SECONDS)
         self.batch = self.client.batch()
 
     def __enter__(self) -> BatchedWriter:

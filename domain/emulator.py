@@ -271,6 +271,8 @@ def _group_alive(pgid: int) -> bool:
         return False
     except PermissionError:
         return True
+    if _alive(pgid):  # the leader (gcloud's wrapper) runs: no need to look at the others
+        return True
     # A process group of zombies only (waiting for their parent to reap them) is dead for our purpose.
     return any(_alive(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit() and _pgid_of(p) == pgid)
 

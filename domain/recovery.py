@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from datetime import datetime, timedelta
@@ -93,10 +94,14 @@ class Recovery:
     def start(self) -> Recovery:
         self._thread = threading.Thread(target=self._loop, name="recovery", daemon=True)
         self._thread.start()
+        # Stopped before the interpreter tears down: a daemon thread cut off inside a gRPC call aborts the process.
+        atexit.register(self.stop)
         return self
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=15)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -72,6 +72,7 @@ def serve_command(
     from app.demo_index import DemoIndexer
     from domain.demo import seed
     from domain.emulator import port_is_free
+    from domain.recovery import Recovery
 
     settings = load_settings()
     host, port = host or settings.host, port or settings.port
@@ -96,10 +97,13 @@ def serve_command(
             print_demo_keys()
         console.print("Press Ctrl-C to stop; the data is kept in " + str(settings.data_dir))
         api = create_app(services, demo_index=indexer)
+        # Refunds reservations and releases confirmations that a crash left open: at start, then every minute.
+        recovery = Recovery(services.store, services.credits).start()
         try:
             # The app writes one JSON line per request itself (app.api.middleware): uvicorn's access log is off.
             uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
         finally:
+            recovery.stop()
             if indexer is not None:
                 indexer.stop()
     console.print("Stopped.")

@@ -3,6 +3,9 @@
 An emulator named by FIRESTORE_EMULATOR_HOST, or one that `fluxori serve` runs already on the configured port,
 is used as it is. Otherwise the command starts its own on the data directory and, when it is done, saves the
 data (emulator export) and stops it, so `fluxori seed` or `fluxori chat` work with or without a running server.
+An emulator that answers on the port with no live owner is an orphan of a crash: it is exported, then replaced.
+While it runs, each write marks the data directory changed, and the emulator's guard exports it within 5 s
+(domain.emulator: a crash of this process loses nothing, one of the emulator at most the last 5-10 s).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from contextlib import contextmanager
 import httpx
 
 from assistant.settings import Settings
-from domain.emulator import FirestoreEmulator
+from domain import store
+from domain.emulator import FirestoreEmulator, adopt_orphan, mark_changed, owner_alive
 
 
 def _answers(address: str) -> bool:
@@ -34,12 +38,23 @@ def local_firestore(settings: Settings) -> Iterator[FirestoreEmulator | None]:
         return
     external = os.environ.get("FIRESTORE_EMULATOR_HOST")
     shared = f"127.0.0.1:{settings.emulator_port}"
-    if external or _answers(shared):
-        os.environ["FIRESTORE_EMULATOR_HOST"] = external or shared
+    data_dir = settings.data_dir / "firestore"
+    if external:
         yield None
         return
-    emulator = FirestoreEmulator(port=settings.emulator_port, data_dir=settings.data_dir / "firestore").start()
+    if _answers(shared):
+        if owner_alive(data_dir, settings.emulator_port):  # e.g. `fluxori serve` runs: its guard exports
+            os.environ["FIRESTORE_EMULATOR_HOST"] = shared
+            store.listen_to_writes(lambda: mark_changed(data_dir))
+            try:
+                yield None
+            finally:
+                store.listen_to_writes(None)
+            return
+        adopt_orphan("127.0.0.1", settings.emulator_port, data_dir, settings.project)
+    emulator = FirestoreEmulator(port=settings.emulator_port, data_dir=data_dir, project=settings.project).start()
     os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.address
+    store.listen_to_writes(lambda: mark_changed(data_dir))
     # SIGTERM (kill, a closing terminal, a supervisor) must also save and stop the emulator, like Ctrl-C does.
     previous = signal.signal(signal.SIGTERM, _interrupt) if _in_main_thread() else None
     try:
@@ -47,7 +62,8 @@ def local_firestore(settings: Settings) -> Iterator[FirestoreEmulator | None]:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        emulator.stop(export=True, project=settings.project)
+        store.listen_to_writes(None)
+        emulator.stop(export=True)
         os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
 
 

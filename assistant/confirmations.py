@@ -17,6 +17,8 @@ from pydantic import BaseModel, Field
 
 from assistant.contracts import ChatResponse, PendingConfirmation
 from domain.errors import Conflict, NotFound
+from domain.idempotency import check_replay
+from domain.recovery import release_confirmation
 from domain.store import Store, utcnow
 
 # A stored answer serves retries of its request id; a confirmation record shows who approved or rejected what.
@@ -50,10 +52,15 @@ class Confirmation(BaseModel):
     expires_at: datetime
     delete_after: datetime
     closed_at: datetime | None = None
+    # set by the claim, so that domain.recovery can settle a claim whose process died
+    claimed_at: datetime | None = None
+    request_id: str | None = None
 
 
 class StoredAnswer(BaseModel):
     response: ChatResponse
+    key_id: str | None = None  # the key that asked and the fingerprint of its body: a replay must match both
+    fingerprint: str | None = None
     created_at: datetime
     delete_after: datetime
 
@@ -87,7 +94,7 @@ class Confirmations:
         self._conversation(org, conversation_id).set({"pending_confirmation": pending.id}, merge=True)
         return record
 
-    def claim(self, org: str, confirmation_id: str, decision: Decision) -> Confirmation:
+    def claim(self, org: str, confirmation_id: str, decision: Decision, request_id: str) -> Confirmation:
         """Move a pending confirmation to `processing` in a transaction, so that it runs at most once."""
         ref = self._ref(org, confirmation_id)
 
@@ -101,8 +108,9 @@ class Confirmations:
             if record.expires_at < utcnow():
                 tx.update(ref, {"status": ConfirmationStatus.expired.value})
                 return record.model_copy(update={"status": ConfirmationStatus.expired})
-            tx.update(ref, {"status": ConfirmationStatus.processing.value, "decision": decision})
-            return record.model_copy(update={"status": ConfirmationStatus.processing, "decision": decision})
+            claimed = {"decision": decision, "claimed_at": utcnow(), "request_id": request_id}
+            tx.update(ref, {"status": ConfirmationStatus.processing.value, **claimed})
+            return record.model_copy(update={"status": ConfirmationStatus.processing, **claimed})
 
         record = self.store.runner.run(claim, lock=[ref.path])
         if record.status == ConfirmationStatus.expired:
@@ -114,6 +122,10 @@ class Confirmations:
         status = ConfirmationStatus.approved if record.decision == "approve" else ConfirmationStatus.rejected
         self._ref(org, confirmation_id).update({"status": status.value, "closed_at": utcnow()})
         self.clear_pending(org, record.conversation_id)
+
+    def release(self, org: str, confirmation_id: str) -> None:
+        """Its run was refused or failed, so nothing changed: back to `pending`, to be decided again."""
+        release_confirmation(self.store, org, confirmation_id)
 
     def clear_pending(self, org: str, conversation_id: str) -> None:
         self._conversation(org, conversation_id).set({"pending_confirmation": None}, merge=True)
@@ -141,12 +153,25 @@ class Answers:
     def ref(self, org: str, request_id: str) -> firestore.DocumentReference:
         return self.store.col(org, "responses").document(request_id)
 
-    def get(self, org: str, request_id: str) -> ChatResponse | None:
+    def get(self, org: str, request_id: str, key_id: str, body: str) -> ChatResponse | None:
+        """The answer stored for `request_id` when this key asked for it with this body fingerprint (else 409)."""
         snap = self.ref(org, request_id).get()
-        return StoredAnswer.model_validate(snap.to_dict()).response if snap.exists else None
+        if not snap.exists:
+            return None
+        data = snap.to_dict() or {}
+        check_replay(data, key_id, body)
+        return StoredAnswer.model_validate(data).response
 
-    def record(self, org: str, request_id: str, response: ChatResponse) -> tuple[firestore.DocumentReference, dict]:
+    def record(
+        self, org: str, request_id: str, response: ChatResponse, key_id: str, body: str
+    ) -> tuple[firestore.DocumentReference, dict]:
         """The document and data to write; the caller writes them inside its own transaction."""
         now = utcnow()
-        data = {"response": response.model_dump(mode="json"), "created_at": now, "delete_after": now + KEEP_RESPONSES}
+        data = {
+            "response": response.model_dump(mode="json"),
+            "key_id": key_id,
+            "fingerprint": body,
+            "created_at": now,
+            "delete_after": now + KEEP_RESPONSES,
+        }
         return self.ref(org, request_id), data

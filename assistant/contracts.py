@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from domain.orgs import Principal
 
@@ -19,7 +19,7 @@ class ChatRequest(BaseModel):
 
 class ConfirmRequest(BaseModel):
     confirmation_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    approve: bool
+    approve: StrictBool = Field(description="true runs the change, false drops it (a JSON boolean, nothing else)")
 
 
 class Citation(BaseModel):

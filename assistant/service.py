@@ -38,6 +38,7 @@ from assistant.settings import Settings
 from assistant.tools import ALL_TOOLS, WRITE_TOOLS, AgentContext, search_knowledge_base
 from domain.credits import Reservation
 from domain.errors import Conflict, InvalidInput
+from domain.idempotency import fingerprint
 from domain.orgs import Principal
 from retrieval.types import SearchService
 
@@ -84,23 +85,35 @@ class ChatService:
             raise InvalidInput(
                 f"the message has {len(request.message)} characters; the limit is {self.settings.max_message_chars}"
             )
+        body = fingerprint({"route": "chat", **request.model_dump()})
         if request.conversation_id:
-            return self._turn(principal, request.conversation_id, HumanMessage(request.message), request_id)
-        return self._turn(principal, uuid.uuid4().hex, HumanMessage(request.message), request_id, new_conversation=True)
+            return self._turn(principal, request.conversation_id, HumanMessage(request.message), request_id, body)
+        return self._turn(
+            principal, uuid.uuid4().hex, HumanMessage(request.message), request_id, body, new_conversation=True
+        )
 
     def stream_confirm(self, principal: Principal, request: ConfirmRequest, request_id: str) -> Iterator[StreamEvent]:
         check(principal, Capability.confirm)
+        body = fingerprint({"route": "confirm", **request.model_dump()})
+        stored = self.answers.get(principal.org_id, request_id, principal.key_id, body)
+        if stored is not None:  # a retry of a confirmation that ran: its first answer
+            return iter([StreamEvent(event="final", data=stored.model_dump(mode="json"))])
         record = self.confirmations.claim(
-            principal.org_id, request.confirmation_id, "approve" if request.approve else "reject"
+            principal.org_id, request.confirmation_id, "approve" if request.approve else "reject", request_id
         )
         decision = {"type": "approve"} if request.approve else {"type": "reject", "message": "the user declined"}
-        return self._turn(
-            principal,
-            record.conversation_id,
-            Command(resume={"decisions": [decision]}),
-            request_id,
-            confirmation=(request.confirmation_id, record),
-        )
+        try:
+            return self._turn(
+                principal,
+                record.conversation_id,
+                Command(resume={"decisions": [decision]}),
+                request_id,
+                body,
+                confirmation=(request.confirmation_id, record),
+            )
+        except Exception:  # refused before the run (credits, quota): nothing ran, so it can be decided again
+            self.confirmations.release(principal.org_id, request.confirmation_id)
+            raise
 
     # One turn ---------------------------------------------------------------------------------------------
     def _turn(
@@ -109,20 +122,22 @@ class ChatService:
         conversation_id: str,
         payload: Any,
         request_id: str,
+        body: str,
         confirmation: tuple[str, Confirmation] | None = None,
         new_conversation: bool = False,
     ) -> Iterator[StreamEvent]:
-        """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator."""
+        """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator.
+        `body` is the request's fingerprint: a stored answer is bound to it and to the key."""
         org = principal.org_id
         if not self.services.credits.reserve(org, request_id, self.prices.reservation_mc(self.price)).fresh:
-            stored = self.answers.get(org, request_id)
+            stored = self.answers.get(org, request_id, principal.key_id, body)
             if stored is not None:  # a retried request: the same answer, no second run and no second charge
                 return iter([StreamEvent(event="final", data=stored.model_dump(mode="json"))])
             raise Conflict(
                 f"request {request_id!r} is already being answered; retry later with the same request id "
                 "to get its answer"
             )
-        return self._run(principal, conversation_id, payload, request_id, confirmation, new_conversation)
+        return self._run(principal, conversation_id, payload, request_id, body, confirmation, new_conversation)
 
     def _run(
         self,
@@ -130,6 +145,7 @@ class ChatService:
         conversation_id: str,
         payload: Any,
         request_id: str,
+        body: str,
         confirmation: tuple[str, Confirmation] | None,
         new_conversation: bool,
     ) -> Iterator[StreamEvent]:
@@ -171,9 +187,11 @@ class ChatService:
                 else set()
             )
             response = self._response(org, conversation_id, list(messages.values()), interrupts, usage, rejected)
-            self._settle(org, request_id, response, context)
+            self._settle(principal, request_id, body, response, context)
         except Exception:
             credits.refund(org, request_id, "the assistant call failed")
+            if confirmation:  # the run failed: the change can be approved or rejected again
+                self.confirmations.release(org, confirmation[0])
             log.exception("assistant turn failed", extra={"request_id": request_id, "org_id": org})
             raise
         self._reindex(org, response.actions)
@@ -270,9 +288,12 @@ class ChatService:
             credits_balance=0.0,
         )
 
-    def _settle(self, org: str, request_id: str, response: ChatResponse, context: AgentContext) -> None:
+    def _settle(
+        self, principal: Principal, request_id: str, body: str, response: ChatResponse, context: AgentContext
+    ) -> None:
         """Charge the turn and store its response in one transaction, filling in the charge and the balance:
-        a retried request finds the answer exactly when it was charged."""
+        a retried request finds the answer exactly when it was charged (bound to the key and the body)."""
+        org = principal.org_id
         embedded = sum(context.embedded_chars)
         actual = self.prices.cost_mc(
             self.price, response.usage.input_tokens, response.usage.output_tokens, response.usage.tool_calls, embedded
@@ -289,7 +310,7 @@ class ChatService:
         def record(settled: Reservation) -> tuple[Any, dict]:
             response.usage.credits_charged = as_credits(settled.charged_mc)
             response.credits_balance = as_credits(settled.balance_mc)
-            return self.answers.record(org, request_id, response)
+            return self.answers.record(org, request_id, response, principal.key_id, body)
 
         settled = self.services.credits.settle(org, request_id, actual, details, record=record)
         response.usage.credits_charged = as_credits(settled.charged_mc)

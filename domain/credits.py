@@ -3,7 +3,8 @@
 Amounts are integers in millicredits (1 credit = 1000 mc) so that sums are exact. Every change writes the
 balance and its ledger entry in one transaction, so the ledger always sums to the balance. A reservation is
 taken before an assistant call and settled (or refunded) after it, each under an idempotency key: a retried
-request is never charged twice.
+request is never charged twice. A refunded reservation (the call failed, or was swept as stale by
+`domain.recovery`) can be taken again by the same request id: its retry runs, with ledger entries of its own.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Reservation(BaseModel):
     amount_mc: int
     status: str  # open | settled | refunded
     charged_mc: int = 0
+    attempt: int = Field(default=1, description="1, then 2, 3... each time a refunded reservation is taken again")
     fresh: bool = Field(default=False, exclude=True, description="made by this call, not found from an earlier one")
     balance_mc: int = Field(default=0, exclude=True, description="the account's balance after this call")
 
@@ -249,6 +251,11 @@ class CreditsRepository:
                 else:
                     op.result.set_exception(value)
 
+    def open_reservations(self, org_id: str, older_than: datetime) -> list[str]:
+        """Request ids of the reservations still open that were taken before `older_than`."""
+        query = self.store.col(org_id, "reservations").where(filter=FieldFilter("status", "==", "open"))
+        return sorted(snap.id for snap in query.stream() if snap.get("created_at") < older_than)
+
     def ledger(self, org_id: str, limit: int = 50, kind: EntryKind | None = None) -> list[LedgerEntry]:
         query = self.store.col(org_id, "ledger")
         if kind:
@@ -317,8 +324,11 @@ class _Books:
         self.records: list[tuple[firestore.DocumentReference, dict]] = []
 
     def reserve(self, op: _Op) -> dict:
+        attempt = 1
         if (existing := self.reservations.get(op.request_id)) is not None:
-            return existing | {"balance_mc": self.balance}
+            if existing["status"] != "refunded":  # open (being answered) or settled (answered): not again
+                return existing | {"balance_mc": self.balance}
+            attempt = existing.get("attempt", 1) + 1  # failed or swept before: this retry runs again
         used = self.usage[op.day]
         if used + op.amount_mc > self.quota:
             raise QuotaExceeded(
@@ -336,9 +346,9 @@ class _Books:
                 balance_mc=self.balance,
                 needed_mc=op.amount_mc,
             )
-        entry = self._enter(op, EntryKind.reserve, -op.amount_mc)
+        entry = self._enter(op, EntryKind.reserve, -op.amount_mc, attempt=attempt)
         self._use(op.day, op.amount_mc)
-        reservation = Reservation(request_id=op.request_id, amount_mc=op.amount_mc, status="open")
+        reservation = Reservation(request_id=op.request_id, amount_mc=op.amount_mc, status="open", attempt=attempt)
         self._keep(op.request_id, {**reservation.model_dump(), "day": op.day, "created_at": entry.created_at})
         return reservation.model_dump() | {"fresh": True, "balance_mc": self.balance}
 
@@ -351,7 +361,7 @@ class _Books:
         reserved = data["amount_mc"]
         charged = min(op.amount_mc, reserved + self.balance)
         details = {"reserved_mc": reserved, "charged_mc": charged, "uncharged_mc": op.amount_mc - charged}
-        entry = self._enter(op, op.kind, reserved - charged, {**op.details, **details})
+        entry = self._enter(op, op.kind, reserved - charged, {**op.details, **details}, data.get("attempt", 1))
         self._use(data["day"], charged - reserved)
         status = "settled" if op.kind == EntryKind.settle else "refunded"
         self._keep(op.request_id, {**data, "status": status, "charged_mc": charged, "closed_at": entry.created_at})
@@ -360,10 +370,12 @@ class _Books:
             self.records.append(op.record(Reservation(**closed)))
         return closed
 
-    def _enter(self, op: _Op, kind: EntryKind, amount_mc: int, details: dict | None = None) -> LedgerEntry:
+    def _enter(
+        self, op: _Op, kind: EntryKind, amount_mc: int, details: dict | None = None, attempt: int = 1
+    ) -> LedgerEntry:
         self.balance += amount_mc
         entry = LedgerEntry(
-            id=f"{kind.value}-{op.request_id}",
+            id=f"{kind.value}-{op.request_id}" + (f"-{attempt}" if attempt > 1 else ""),
             kind=kind,
             amount_mc=amount_mc,
             balance_after_mc=self.balance,

@@ -2,6 +2,25 @@
 
 from __future__ import annotations
 
+from google.api_core import exceptions as gexc
+
+# What Firestore raises when it cannot be reached or does not answer in time (after its own retries, which
+# domain.store bounds): the API answers these with 503 and Retry-After, not 500.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    gexc.RetryError,
+    gexc.ServiceUnavailable,
+    gexc.DeadlineExceeded,
+    gexc.GatewayTimeout,
+)
+
+
+def outage_of(exc: BaseException | None) -> BaseException | None:
+    """The outage error behind `exc` (itself, or what it wraps), or None when `exc` is something else."""
+    for candidate in (exc, getattr(exc, "__cause__", None), getattr(exc, "__context__", None)):
+        if isinstance(candidate, OUTAGE_ERRORS):
+            return candidate
+    return None
+
 
 class DomainError(Exception):
     """Base of every refusal the domain makes; nothing was written when one is raised."""

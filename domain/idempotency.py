@@ -16,6 +16,17 @@ def fingerprint(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def check_replay(stored: dict[str, Any], key_id: str, payload_fingerprint: str) -> None:
+    """A stored answer is given again only to the key that asked, for the same request body; anyone else reusing
+    its request id is refused (409), so a request id does not let another key read an answer. Answers stored
+    before they were bound (no key recorded) are given to no one."""
+    if stored.get("key_id") != key_id or stored.get("fingerprint") != payload_fingerprint:
+        raise Conflict(
+            "this request id was already used by another request (another API key or another body); "
+            "send a new X-Request-ID"
+        )
+
+
 class Idempotency:
     """Within a transaction: `lookup` before any write, `remember` with the writes."""
 

@@ -1,10 +1,17 @@
-"""Organisations, their users and API keys. A key is stored only as its SHA-256 hash."""
+"""Organisations, their users and API keys. A key is stored only as its SHA-256 hash.
+
+Resolved keys are cached for KEY_CACHE_SECONDS (a Firestore read per request would be one read per call), so a
+revoked key stops working on the next request in the process that revoked it (revoke drops it from the cache)
+and within KEY_CACHE_SECONDS in every other process. Unknown keys are never cached: a new key works at once.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
+import threading
+import time
 from datetime import datetime
 from enum import StrEnum
 
@@ -93,12 +100,47 @@ class OrgRepository:
         return [User(**snap.to_dict()) for snap in self.store.col(org_id, "users").stream()]
 
 
+KEY_CACHE_SECONDS = 5.0
+
+
+class _KeyCache:
+    """Principals by (project, key hash) with an expiry, shared by every repository of the process, so that a
+    revocation through any of them is seen by all at once. Bounded: cleared when full (refilling costs one read
+    per active key)."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: dict[tuple[str, str], tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, slot: tuple[str, str]) -> Principal | None:
+        with self._lock:
+            hit = self._entries.get(slot)
+        return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+    def put(self, slot: tuple[str, str], principal: Principal, seconds: float) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[slot] = (principal, time.monotonic() + seconds)
+
+    def drop(self, slot: tuple[str, str]) -> None:
+        with self._lock:
+            self._entries.pop(slot, None)
+
+
+_key_cache = _KeyCache()
+
+
 class ApiKeyRepository:
     """Keys live in a top-level collection keyed by hash: a caller is resolved before its organisation is known."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._keys = store.client.collection("api_keys")
+
+    def _slot(self, key_id: str) -> tuple[str, str]:
+        return (self.store.client.project, key_id)
 
     def create(self, org_id: str, role: Role, label: str = "", key: str | None = None) -> str:
         """Store a new key and return it in clear, once. `key` lets demo data use fixed, documented keys."""
@@ -117,23 +159,38 @@ class ApiKeyRepository:
         )
         return key
 
-    def authenticate(self, key: str) -> Principal | None:
+    def authenticate(
+        self, key: str, cache_seconds: float = KEY_CACHE_SECONDS, cached_only: bool = False
+    ) -> Principal | None:
+        """The caller of `key`, or None when it is unknown or revoked; a known key is remembered for at most
+        KEY_CACHE_SECONDS (`cache_seconds` may shorten it; 0 always asks Firestore). `cached_only`: answer from
+        the cache or not at all (None), without a read (a caller being throttled)."""
         if not key or len(key) > 200:
             return None
         key_id = hash_key(key)
+        if cache_seconds > 0 and (cached := _key_cache.get(self._slot(key_id))) is not None:
+            return cached
+        if cached_only:
+            return None
         snap = self._keys.document(key_id).get()
         if not snap.exists:
             return None
         data = snap.to_dict()
         if data.get("revoked"):
             return None
-        return Principal(org_id=data["org_id"], role=Role(data["role"]), key_id=key_id, label=data.get("label", ""))
+        principal = Principal(
+            org_id=data["org_id"], role=Role(data["role"]), key_id=key_id, label=data.get("label", "")
+        )
+        if cache_seconds > 0:
+            _key_cache.put(self._slot(key_id), principal, min(cache_seconds, KEY_CACHE_SECONDS))
+        return principal
 
     def revoke(self, key_id: str) -> None:
         ref = self._keys.document(key_id)
         if not ref.get().exists:
             raise NotFound("no such API key")
         ref.update({"revoked": True, "revoked_at": firestore.SERVER_TIMESTAMP})
+        _key_cache.drop(self._slot(key_id))  # this process: the very next request is refused
 
     def list(self, org_id: str) -> list[dict]:
         """The keys of an organisation without their secrets: id (the hash), prefix, role, label, dates, revoked."""

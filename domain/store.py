@@ -3,19 +3,106 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from google.cloud import firestore
 
 from domain.transactions import TransactionRunner
 
+T = TypeVar("T")
 
-def make_client(project: str, database: str = "(default)", emulator_host: str | None = None) -> firestore.Client:
-    """The official client; with `emulator_host` it talks to the local emulator (which needs no credentials)."""
+# Bounds on every Firestore call. google-api-core's defaults retry for up to 300 s (60 s for some calls), so in an
+# outage a request hung for minutes before failing. Now a call that cannot reach Firestore retries for at most
+# RETRY_BUDGET_SECONDS, and one attempt waits at most CALL_DEADLINE_SECONDS for an answer (a large batch on a
+# busy emulator may need several seconds); then it raises one of domain.errors.OUTAGE_ERRORS, which the API
+# answers with 503 and Retry-After.
+RETRY_BUDGET_SECONDS = 5.0
+CALL_DEADLINE_SECONDS = 8.0
+BULK_DEADLINE_SECONDS = 60.0
+
+
+def make_client(
+    project: str,
+    database: str = "(default)",
+    emulator_host: str | None = None,
+) -> firestore.Client:
+    """The official client; with `emulator_host` it talks to the local emulator (which needs no credentials).
+    Every call it makes is bounded in time (see `bound_deadlines`)."""
     if emulator_host:
         os.environ["FIRESTORE_EMULATOR_HOST"] = emulator_host
-    return firestore.Client(project=project, database=database)
+    client = firestore.Client(project=project, database=database)
+    bound_deadlines(client)
+    if _write_listener is not None:
+        on_write(client, _write_listener)
+    return client
+
+
+_write_listener: Callable[[], None] | None = None
+
+
+def listen_to_writes(callback: Callable[[], None] | None) -> None:
+    """From now on, clients made by `make_client` in this process call `callback()` after each write (local mode
+    sets it to mark its data directory changed; None stops it)."""
+    global _write_listener
+    _write_listener = callback
+
+
+def bound_deadlines(
+    client: firestore.Client, retry_seconds: float = RETRY_BUDGET_SECONDS, call_seconds: float = CALL_DEADLINE_SECONDS
+) -> None:
+    """Bound the default retries (`retry_seconds` in all) and the default timeout (`call_seconds`, counted from
+    the first attempt) of every RPC of `client`.
+
+    The client takes `retry=`/`timeout=` per call only, and calls are made in many places (repositories,
+    queries, transactions, the checkpointer, ingestion), so the defaults are changed once where the generated
+    client keeps them: each RPC's wrapper (`_GapicCallable`) in the transport's `_wrapped_methods`. Retries keep
+    their predicate and backoff, within the budget. A call that passes its own `timeout=` keeps it.
+    """
+    transport = client._firestore_api._transport  # built on first access; no network until the first call
+    for wrapped in transport._wrapped_methods.values():
+        if getattr(wrapped, "_retry", None) is not None:
+            wrapped._retry = wrapped._retry.with_timeout(retry_seconds)
+        wrapped._timeout = call_seconds
+
+
+_WRITE_RPCS = ("commit", "batch_write", "create_document", "update_document", "delete_document")
+
+
+def on_write(client: firestore.Client, callback: Callable[[], None]) -> None:
+    """Call `callback()` after every write RPC of `client` that succeeded (local mode: mark the data changed so
+    that the emulator's guard exports it). Every write of the Python client, in or out of a transaction, is one
+    of these RPCs."""
+    transport = client._firestore_api._transport
+    for name in _WRITE_RPCS:
+        method = getattr(transport, name)
+        inner = transport._wrapped_methods[method]
+
+        def call(*args: object, _inner: Callable = inner, **kwargs: object) -> object:
+            result = _inner(*args, **kwargs)
+            callback()
+            return result
+
+        transport._wrapped_methods[method] = call
+
+
+def in_background(fn: Callable[[], T]) -> Future[T]:
+    """Run `fn` in a daemon thread: wait for its result with `.result(timeout=...)` and give up when it takes
+    too long (a health probe must answer whatever the backend does; a daemon thread never holds the exit)."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn())
+        except BaseException as exc:  # handed to the waiter, if it still waits
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="probe", daemon=True).start()
+    return future
 
 
 def utcnow() -> datetime:
@@ -36,6 +123,10 @@ class Store:
 
     def col(self, org_id: str, name: str) -> firestore.CollectionReference:
         return self.org(org_id).collection(name)
+
+    def ping(self, seconds: float) -> None:
+        """One cheap read that gives up after `seconds` without retrying (readiness probes)."""
+        self.client.collection("orgs").limit(1).get(timeout=seconds, retry=None)
 
 
 class BatchedWriter:
@@ -59,7 +150,8 @@ class BatchedWriter:
             self.flush()
 
     def flush(self) -> None:
-        self.batch.commit()
+        # Seeding and maintenance, not a request: a batch of 400 on a busy emulator may take longer than a call.
+        self.batch.commit(timeout=BULK_DEADLINE_SECONDS)
         self.batch = self.client.batch()
 
     def __enter__(self) -> BatchedWriter:

@@ -19,11 +19,13 @@ from typing import TypeVar
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from domain.errors import ContentionError
+from domain.errors import ContentionError, outage_of
 
 T = TypeVar("T")
 
-_RETRYABLE = (gexc.Aborted, gexc.Conflict, gexc.ServiceUnavailable, gexc.DeadlineExceeded)
+# Contention only. An unreachable or slow Firestore (ServiceUnavailable, DeadlineExceeded) was already retried by
+# the client within its deadline (domain.store.CALL_DEADLINE_SECONDS): retrying it here would multiply the wait.
+_RETRYABLE = (gexc.Aborted, gexc.Conflict)
 
 
 class _StripedLocks:
@@ -70,6 +72,8 @@ class TransactionRunner:
                 try:
                     return wrapped(self.client.transaction(max_attempts=1))
                 except ValueError as exc:  # the client's "failed to commit" wraps the server's Aborted
+                    if (outage := outage_of(exc)) is not None:  # wrapped by the rollback that failed too
+                        raise outage from None
                     if not isinstance(exc.__cause__, _RETRYABLE):
                         raise
                 except _RETRYABLE:

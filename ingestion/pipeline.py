@@ -46,7 +46,7 @@ ORDER_LIMIT = 1_000_000
 
 
 class IngestServices(Protocol):
-    """What ingestion uses of `assistant.wiring.Services` (typed here so `ingestion` never imports `assistant`)."""
+    """What ingestion uses of `app.wiring.Services` (typed here so `ingestion` never imports `assistant`)."""
 
     @property
     def store(self) -> Store: ...

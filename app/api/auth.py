@@ -3,8 +3,6 @@ and the per-key rate limit. The organisation of every request comes from here an
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Annotated
 
@@ -16,7 +14,9 @@ from app.api.errors import ApiError
 from app.api.ratelimit import TokenBucketLimiter
 from assistant.application.policy import Capability, roles_for
 from assistant.ports import Repositories
-from domain.orgs import ApiKeyRepository, Principal, hash_key
+from domain.orgs import KEY_CACHE_SECONDS, ApiKeyRepository, Principal
+
+UNKNOWN_KEYS_PER_MINUTE = 30  # per client address: lookups of keys that turn out unknown (each a Firestore read)
 
 bearer = HTTPBearer(
     auto_error=False,  # we answer a missing key ourselves, with the standard error body and WWW-Authenticate
@@ -26,43 +26,41 @@ bearer = HTTPBearer(
 
 
 class Authenticator:
-    """Resolves keys through Firestore, remembering successes for a short while (a key lookup per request
-    would be one Firestore read on every call). Failures are never cached, so a new key works at once."""
+    """Resolves keys through the domain's key repository (which caches known keys for at most 5 s and forgets
+    a key revoked in this process at once), and throttles lookups of unknown keys per client address: each
+    unknown key costs a Firestore read, so an address that keeps sending them is refused before the read."""
 
     def __init__(
         self,
         services: Repositories,
         limiter: TokenBucketLimiter,
-        cache_seconds: float = 30.0,
-        max_entries: int = 10_000,
+        cache_seconds: float = KEY_CACHE_SECONDS,
+        unknown_per_minute: int = UNKNOWN_KEYS_PER_MINUTE,
     ) -> None:
         self.services = services  # `services.api_keys` is built on first use: creating the app needs no database
         self.limiter = limiter
         self.cache_seconds = cache_seconds
-        self.max_entries = max_entries
-        self._cache: dict[str, tuple[Principal, float]] = {}
-        self._lock = threading.Lock()
+        self.unknown = TokenBucketLimiter(unknown_per_minute)
 
     @property
     def keys(self) -> ApiKeyRepository:
         return self.services.api_keys
 
-    def resolve(self, key: str) -> Principal | None:
-        if not key or len(key) > 200:
-            return None
-        cache_key = hash_key(key)
-        now = time.monotonic()
-        if self.cache_seconds > 0:
-            with self._lock:
-                hit = self._cache.get(cache_key)
-            if hit is not None and hit[1] > now:
-                return hit[0]
-        principal = self.keys.authenticate(key)
-        if principal is not None and self.cache_seconds > 0:
-            with self._lock:
-                if len(self._cache) >= self.max_entries:
-                    self._cache.clear()  # crude but bounded; refilling costs one read per active key
-                self._cache[cache_key] = (principal, now + self.cache_seconds)
+    def resolve(self, key: str, client: str = "") -> Principal | None:
+        """The caller of `key`; None when unknown or revoked. Raises 429 for an address that sent too many
+        unknown keys (it may still use a key it has used successfully: those are cached)."""
+        wait = self.unknown.wait(client)
+        principal = self.keys.authenticate(key, cache_seconds=self.cache_seconds, cached_only=wait > 0)
+        if principal is None and wait > 0:
+            seconds = TokenBucketLimiter.retry_after(wait)
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"too many unknown API keys from this address; retry in {seconds} s",
+                {"Retry-After": str(seconds)},
+            )
+        if principal is None:
+            self.unknown.acquire(client)
         return principal
 
 
@@ -82,7 +80,7 @@ def authenticate(
     if credentials is None or not credentials.credentials:
         raise _unauthorized("an API key is required: send it as the header `Authorization: Bearer <key>`")
     authenticator = authenticator_of(request)
-    principal = authenticator.resolve(credentials.credentials)
+    principal = authenticator.resolve(credentials.credentials, request.client.host if request.client else "")
     if principal is None:
         raise _unauthorized("this API key is not valid (unknown or revoked); ask an admin for a key", "invalid_token")
     ctx = context.current()

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.api import context
 from assistant.application.policy import Forbidden
 from domain.errors import (
+    OUTAGE_ERRORS,
     Conflict,
     ContentionError,
     DomainError,
@@ -162,6 +163,16 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     return error_response(status, exc.code, exc.message, request_id_of(request), domain_headers(exc))
 
 
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
+async def _outage(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("the database did not answer: %s", type(exc).__name__)
+    message = "the database is not answering at the moment; retry in a few seconds (with the same X-Request-ID)"
+    headers = {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)}
+    return error_response(503, "unavailable", message, request_id_of(request), headers)
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     problems = flatten_validation(list(exc.errors()))
     message = "the request is invalid: " + "; ".join(f"{p.field}: {p.problem}" for p in problems)
@@ -188,6 +199,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    for outage in OUTAGE_ERRORS:  # Firestore down or too slow (bounded by domain.store): 503, not a 500
+        app.add_exception_handler(outage, _outage)  # type: ignore[arg-type]
 
 
 def doc(*statuses: int) -> dict[int | str, dict[str, Any]]:

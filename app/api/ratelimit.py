@@ -49,6 +49,16 @@ class TokenBucketLimiter:
             self._sweep(now)
             return wait
 
+    def wait(self, key: str) -> float:
+        """Seconds until `key` has a token (0.0: it has one now), without taking it."""
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                return 0.0
+            tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     @staticmethod
     def retry_after(wait: float) -> int:
         """Whole seconds for the Retry-After header, never 0 (clients treat 0 as 'now')."""

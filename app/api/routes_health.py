@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from concurrent.futures import Future
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -11,9 +14,11 @@ from fastapi.responses import JSONResponse
 from app.api.deps import ShellDep
 from app.api.schemas import HealthStatus, ReadyStatus
 from app.wiring import Services
+from domain.store import in_background
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
+PROBE_SECONDS = 1.5  # /readyz answers within this (plus a little) whatever Firestore does
 
 
 class Warmup:
@@ -45,6 +50,23 @@ class Warmup:
             log.exception("the assistant could not be built")
 
 
+async def _settled(probes: list[Future], seconds: float) -> None:
+    """Wait until every probe is done or `seconds` passed, without holding a thread."""
+    for _ in range(int(seconds / 0.02)):
+        if all(probe.done() for probe in probes):
+            return
+        await asyncio.sleep(0.02)
+
+
+def _outcome(probe: Future, describe: Any) -> str:
+    """What a probe found, or `error: timeout` when it has not finished (readiness reports, it never raises)."""
+    if not probe.done():
+        return "error: timeout"
+    if (exc := probe.exception()) is not None:
+        return f"error: {type(exc).__name__}"
+    return describe(probe.result())
+
+
 @router.get("/healthz", response_model=HealthStatus, summary="The process is up (liveness)")
 def healthz() -> HealthStatus:
     return HealthStatus(status="ok")
@@ -58,14 +80,17 @@ def healthz() -> HealthStatus:
     "of the demo data and does not decide readiness.",
     responses={503: {"model": ReadyStatus, "description": "Not ready; `checks` says what is missing"}},
 )
-def readyz(shell: ShellDep) -> JSONResponse:
+async def readyz(shell: ShellDep) -> JSONResponse:
+    # Async on purpose: it must answer even when every worker thread waits for a Firestore that does not answer.
     services, warmup = shell.services, shell.warmup
     checks: dict[str, str] = {}
-    try:
-        services.store.client.collection("orgs").limit(1).get(timeout=5)
-        checks["firestore"] = "ok"
-    except Exception as exc:  # readiness reports, it never raises
-        checks["firestore"] = f"error: {type(exc).__name__}"
+    # The backend probes run in background threads, together, and are waited for at most PROBE_SECONDS.
+    firestore_probe = in_background(lambda: services.store.ping(PROBE_SECONDS))
+    index_probe = None
+    if "searcher" in vars(services):
+        index_probe = in_background(services.searcher.ready)
+    await _settled([p for p in (firestore_probe, index_probe) if p is not None], PROBE_SECONDS)
+    checks["firestore"] = _outcome(firestore_probe, lambda _: "ok")
     if warmup.done:
         checks["assistant"] = "ok"
     else:
@@ -73,11 +98,8 @@ def readyz(shell: ShellDep) -> JSONResponse:
         checks["assistant"] = f"error: {warmup.error}" if warmup.error else "loading"
     if "searcher" not in vars(services):
         checks["index"] = "loading"  # built together with the assistant
-    else:
-        try:
-            checks["index"] = "ok" if services.searcher.ready() else "error: not ready"
-        except Exception as exc:
-            checks["index"] = f"error: {type(exc).__name__}"
+    elif index_probe is not None:
+        checks["index"] = _outcome(index_probe, lambda ready: "ok" if ready else "error: not ready")
     ok = all(value == "ok" for value in checks.values())
     if shell.demo_index is not None:  # informational: the server answers while the demo data is being indexed
         checks["demo_index"] = shell.demo_index.status

@@ -61,7 +61,8 @@ class CreditsView(BaseModel):
 
 
 class GrantRequest(BaseModel):
-    credits: float = Field(gt=0, le=1_000_000, description="Credits to add (up to 3 decimals)")
+    # strict: money is a JSON number, never `true` or "10" coerced into one
+    credits: float = Field(strict=True, gt=0, le=1_000_000, description="Credits to add (up to 3 decimals)")
     idempotency_key: str = Field(
         pattern=r"^[A-Za-z0-9._:-]{1,100}$",
         description="Unique per top-up: the same key never grants twice (a retry is answered with the first grant)",

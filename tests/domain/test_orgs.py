@@ -57,3 +57,20 @@ def test_fixed_demo_key_and_unknown_org(store):
     assert r.keys.authenticate("fx_demo_fynbos_support").role == Role.support
     with pytest.raises(NotFound):
         r.keys.create("nobody", Role.admin)
+
+
+def test_a_key_revoked_elsewhere_stops_working_within_the_cache_time(store, monkeypatch):
+    """Another process revokes (here: the flag written straight to Firestore, as its repository does): this
+    process trusts its cached principal for at most KEY_CACHE_SECONDS, then sees the revocation."""
+    import domain.orgs as orgs
+
+    r = repos(store)
+    r.orgs.create("bergveld", "Berg & Veld")
+    key = r.keys.create("bergveld", Role.merchant)
+    assert r.keys.authenticate(key) is not None  # now cached
+    store.client.collection("api_keys").document(hash_key(key)).update({"revoked": True})
+    assert r.keys.authenticate(key, cache_seconds=0) is None  # Firestore says so at once
+    now = orgs.time.monotonic()
+    monkeypatch.setattr(orgs.time, "monotonic", lambda: now + orgs.KEY_CACHE_SECONDS + 0.1)
+    assert r.keys.authenticate(key) is None
+    assert orgs.KEY_CACHE_SECONDS <= 5

@@ -91,7 +91,6 @@ def outage(tmp: Path, freeze: bool) -> dict[str, float]:
             Settings(project=project, data_dir=tmp),
             store=Store.connect(make_client(project, emulator_host=emulator.address)),
         )
-        services.__dict__["searcher"] = None
         services.orgs.create("bench-org", "Bench")
         services.credits.open_account("bench-org")
         services.credits.grant("bench-org", 50_000, "opening")

@@ -10,6 +10,7 @@ from app.wiring import Services
 from assistant.confirmations import Confirmation, ConfirmationStatus
 from assistant.contracts import ChatRequest, ConfirmRequest
 from assistant.service import ChatService
+from domain.idempotency import fingerprint
 from tests.assistant.conftest import principal
 
 ORG = "bergveld"
@@ -64,6 +65,8 @@ def test_a_rejected_change_is_recorded_as_the_decision(
 
 def test_a_retry_is_answered_from_the_stored_record(chat: ChatService, request_id: RequestId) -> None:
     rid = f"retry-{uuid.uuid4().hex[:12]}"
-    first = chat.chat(principal(), ChatRequest(message="where is order 1010?"), rid)
-    assert chat.answers.get(ORG, rid) == first
+    request = ChatRequest(message="where is order 1010?")
+    first = chat.chat(principal(), request, rid)
+    body = fingerprint({"route": "chat", **request.model_dump()})
+    assert chat.answers.get(ORG, rid, principal().key_id, body) == first
     assert chat.chat(principal(), ChatRequest(message="where is order 1010?"), rid) == first

@@ -25,7 +25,6 @@ def _services(emulator: FirestoreEmulator, data_dir: Path) -> tuple[Services, st
     project = f"outage-{uuid.uuid4().hex[:8]}"
     store = Store.connect(make_client(project, emulator_host=emulator.address))
     services = Services(Settings(project=project, data_dir=data_dir), store=store)
-    services.__dict__["searcher"] = None  # no search index: this test is about Firestore (and starts fast)
     services.orgs.create("outage-org", "Outage")
     services.credits.open_account("outage-org")
     services.credits.grant("outage-org", 50 * MC_PER_CREDIT, "opening")

@@ -99,7 +99,7 @@ class ChatService:
             record.conversation_id,
             Command(resume={"decisions": [decision]}),
             request_id,
-            confirmation=(request.confirmation_id, record),
+            confirmation=record,
         )
 
     # One turn ---------------------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ class ChatService:
         conversation_id: str,
         payload: Any,
         request_id: str,
-        confirmation: tuple[str, Confirmation] | None = None,
+        confirmation: Confirmation | None = None,
         new_conversation: bool = False,
     ) -> Iterator[StreamEvent]:
         """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator."""
@@ -130,7 +130,7 @@ class ChatService:
         conversation_id: str,
         payload: Any,
         request_id: str,
-        confirmation: tuple[str, Confirmation] | None,
+        confirmation: Confirmation | None,
         new_conversation: bool,
     ) -> Iterator[StreamEvent]:
         org, credits = principal.org_id, self.services.credits
@@ -166,9 +166,7 @@ class ChatService:
                             yield from self._progress_event(message)
             # The tools of a rejected proposal are "rejected" because that was the decision (not by their message).
             rejected = (
-                {a.tool for a in confirmation[1].actions}
-                if confirmation and confirmation[1].decision == "reject"
-                else set()
+                {a.tool for a in confirmation.actions} if confirmation and confirmation.decision == "reject" else set()
             )
             response = self._response(org, conversation_id, list(messages.values()), interrupts, usage, rejected)
             self._settle(org, request_id, response, context)
@@ -178,7 +176,7 @@ class ChatService:
             raise
         self._reindex(org, response.actions)
         if confirmation:
-            self.confirmations.close(org, *confirmation)
+            self.confirmations.close(org, confirmation)
         if response.pending_confirmation:
             yield StreamEvent(event="confirmation", data=response.pending_confirmation.model_dump())
         yield StreamEvent(event="final", data=response.model_dump(mode="json"))

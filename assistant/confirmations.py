@@ -43,6 +43,7 @@ class ProposedAction(BaseModel):
 
 
 class Confirmation(BaseModel):
+    id: str = Field(exclude=True)  # the document id (the LangGraph interrupt id), not a field of the document
     conversation_id: str
     summary: str
     actions: list[ProposedAction]
@@ -83,6 +84,7 @@ class Confirmations:
     ) -> Confirmation:
         now = utcnow()
         record = Confirmation(
+            id=pending.id,
             conversation_id=conversation_id,
             summary=pending.summary,
             actions=actions,
@@ -102,7 +104,7 @@ class Confirmations:
             snap = ref.get(transaction=tx)
             if not snap.exists:
                 raise NotFound(f"there is no confirmation {confirmation_id!r}")
-            record = Confirmation.model_validate(snap.to_dict())
+            record = Confirmation.model_validate((snap.to_dict() or {}) | {"id": confirmation_id})
             if record.status != ConfirmationStatus.pending:
                 raise Conflict(f"this confirmation is already {record.status.value}; nothing more was changed")
             if record.expires_at < utcnow():
@@ -117,10 +119,10 @@ class Confirmations:
             raise Conflict("this confirmation expired, so nothing was changed; ask the assistant again")
         return record
 
-    def close(self, org: str, confirmation_id: str, record: Confirmation) -> None:
+    def close(self, org: str, record: Confirmation) -> None:
         """The decision ran: the record says which it was, and the conversation has nothing pending any more."""
         status = ConfirmationStatus.approved if record.decision == "approve" else ConfirmationStatus.rejected
-        self._ref(org, confirmation_id).update({"status": status.value, "closed_at": utcnow()})
+        self._ref(org, record.id).update({"status": status.value, "closed_at": utcnow()})
         self.clear_pending(org, record.conversation_id)
 
     def release(self, org: str, confirmation_id: str) -> None:

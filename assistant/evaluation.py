@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest
+from assistant.ports import AppServices
 from domain.credits import MC_PER_CREDIT
 from domain.errors import DomainError, InvalidInput
 from domain.orgs import Principal, Role
@@ -99,7 +100,7 @@ def _same(expected: Any, actual: Any) -> bool:
     return expected == actual
 
 
-def _resolve(text: str, services: Any, org: str) -> str:
+def _resolve(text: str, services: AppServices, org: str) -> str:
     def value(match: re.Match[str]) -> str:
         kind, key, warehouse = match.groups()
         if kind == "order_status":
@@ -110,14 +111,14 @@ def _resolve(text: str, services: Any, org: str) -> str:
     return PLACEHOLDER.sub(value, text)
 
 
-def _snapshot(services: Any, org: str) -> tuple[Any, ...]:
+def _snapshot(services: AppServices, org: str) -> tuple[Any, ...]:
     stock = sorted((lvl.sku, lvl.warehouse, lvl.on_hand, lvl.reserved) for lvl in services.inventory.all_levels(org))
     orders = sorted((o.number, o.status.value) for o in services.orders.list(org, limit=1000))
     points = sorted((p.sku, p.reorder_point) for p in services.products.list(org))
     return tuple(stock), tuple(orders), tuple(points)
 
 
-def run_case(case: Case, services: Any) -> CaseResult:
+def run_case(case: Case, services: AppServices) -> CaseResult:
     """Run one case against `services` (a fresh copy of the demo data) through the assistant service."""
     chat = services.assistant
     principal = Principal(org_id=case.org, role=case.role, key_id=f"eval-{case.id}", label="eval")
@@ -190,7 +191,7 @@ def run_case(case: Case, services: Any) -> CaseResult:
     )
 
 
-def _set_balance(services: Any, org: str, target_mc: int) -> None:
+def _set_balance(services: AppServices, org: str, target_mc: int) -> None:
     difference, key = services.credits.account(org).balance_mc - target_mc, f"eval-{uuid.uuid4().hex[:8]}"
     if difference > 0:
         services.credits.reserve(org, key, difference)
@@ -212,7 +213,9 @@ def changes_data(case: Case) -> bool:
 
 
 def evaluate(
-    cases: Iterable[Case], fresh_services: Callable[[bool], Any], progress: Callable[[CaseResult], None] | None = None
+    cases: Iterable[Case],
+    fresh_services: Callable[[bool], AppServices],
+    progress: Callable[[CaseResult], None] | None = None,
 ) -> AgentReport:
     """Cases that can change data (a confirmation, a set-up) get a fresh copy of the demo data; the others,
     which can only read, share one, which keeps a run of the whole set to a couple of minutes. The argument of

@@ -109,7 +109,7 @@ class ChatService:
                 Command(resume={"decisions": [decision]}),
                 request_id,
                 body,
-                confirmation=(request.confirmation_id, record),
+                confirmation=record,
             )
         except Exception:  # refused before the run (credits, quota): nothing ran, so it can be decided again
             self.confirmations.release(principal.org_id, request.confirmation_id)
@@ -123,7 +123,7 @@ class ChatService:
         payload: Any,
         request_id: str,
         body: str,
-        confirmation: tuple[str, Confirmation] | None = None,
+        confirmation: Confirmation | None = None,
         new_conversation: bool = False,
     ) -> Iterator[StreamEvent]:
         """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator.
@@ -146,7 +146,7 @@ class ChatService:
         payload: Any,
         request_id: str,
         body: str,
-        confirmation: tuple[str, Confirmation] | None,
+        confirmation: Confirmation | None,
         new_conversation: bool,
     ) -> Iterator[StreamEvent]:
         org, credits = principal.org_id, self.services.credits
@@ -182,21 +182,19 @@ class ChatService:
                             yield from self._progress_event(message)
             # The tools of a rejected proposal are "rejected" because that was the decision (not by their message).
             rejected = (
-                {a.tool for a in confirmation[1].actions}
-                if confirmation and confirmation[1].decision == "reject"
-                else set()
+                {a.tool for a in confirmation.actions} if confirmation and confirmation.decision == "reject" else set()
             )
             response = self._response(org, conversation_id, list(messages.values()), interrupts, usage, rejected)
             self._settle(principal, request_id, body, response, context)
         except Exception:
             credits.refund(org, request_id, "the assistant call failed")
             if confirmation:  # the run failed: the change can be approved or rejected again
-                self.confirmations.release(org, confirmation[0])
+                self.confirmations.release(org, confirmation.id)
             log.exception("assistant turn failed", extra={"request_id": request_id, "org_id": org})
             raise
         self._reindex(org, response.actions)
         if confirmation:
-            self.confirmations.close(org, *confirmation)
+            self.confirmations.close(org, confirmation)
         if response.pending_confirmation:
             yield StreamEvent(event="confirmation", data=response.pending_confirmation.model_dump())
         yield StreamEvent(event="final", data=response.model_dump(mode="json"))

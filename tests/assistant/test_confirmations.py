@@ -18,9 +18,8 @@ RequestId = Callable[[], str]
 
 
 def record(services: Services, confirmation_id: str) -> Confirmation:
-    return Confirmation.model_validate(
-        services.store.col(ORG, "confirmations").document(confirmation_id).get().to_dict()
-    )
+    data = services.store.col(ORG, "confirmations").document(confirmation_id).get().to_dict()
+    return Confirmation.model_validate(data | {"id": confirmation_id})
 
 
 def boot_sku(services: Services, offset: int) -> str:

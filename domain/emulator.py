@@ -257,6 +257,7 @@ def kill_group(pgid: int, host: str, port: int) -> None:
     (gcloud's wrapper may exit before its Java child)."""
     with suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGTERM)
+        os.killpg(pgid, signal.SIGCONT)  # a frozen (stopped) emulator must run to act on it
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not (not _group_alive(pgid) and port_is_free(host, port)):
         time.sleep(0.1)

@@ -63,6 +63,20 @@ def test_refund_gives_everything_back(r):
     assert_consistent(r)
 
 
+def test_a_refunded_request_id_can_reserve_again_with_entries_of_its_own(r):
+    """A failed (or swept) request is refunded; its retry with the same id runs again and is charged once."""
+    r.credits.reserve(ORG, "req-4", 3_000)
+    r.credits.refund(ORG, "req-4", "swept")
+    again = r.credits.reserve(ORG, "req-4", 3_000)
+    assert again.fresh and again.attempt == 2 and again.status == "open"
+    assert not r.credits.reserve(ORG, "req-4", 3_000).fresh  # open now: a concurrent retry does not run
+    r.credits.settle(ORG, "req-4", 500)
+    ids = sorted(entry.id for entry in r.credits.ledger(ORG) if entry.request_id == "req-4")
+    assert ids == ["refund-req-4", "reserve-req-4", "reserve-req-4-2", "settle-req-4-2"]
+    assert r.credits.account(ORG).balance_mc == 9_500
+    assert_consistent(r)
+
+
 def test_actual_above_reservation_is_charged_but_never_below_zero(r):
     r.credits.reserve(ORG, "req-4", 9_000)
     settled = r.credits.settle(ORG, "req-4", 12_000)

@@ -80,7 +80,8 @@ def ingest(
     ingest_kb = _load_ingest()
     services = request.app.state.services
     source = _store(services.settings, principal.org_id, files, names)
-    report = ingest_kb(services, principal.org_id, source)
+    # Local uploads get the ids `upload:NAME` (never a folder document's); objects keep their gs:// URIs.
+    report = ingest_kb(services, principal.org_id, source, namespace=None if services.settings.kb_bucket else "upload")
     return IngestResult(org_id=principal.org_id, files=names, report=_report_dict(report))
 
 

@@ -122,8 +122,8 @@ def test_credits_balance(services: Services) -> None:
 
 def test_search_knowledge_base(services: Services, demo_kb: None) -> None:
     data, artifact = run(services, "search_knowledge_base", query="how do I connect my Takealot seller account?")
-    assert data["passages"][0]["source"] == "channels/connect-takealot.md"
-    assert artifact["citations"][0]["source"] == "channels/connect-takealot.md"
+    assert data["passages"][0]["source"] == "demo:channels/connect-takealot.md"
+    assert artifact["citations"][0]["source"] == "demo:channels/connect-takealot.md"
     assert "Takealot" in artifact["citations"][0]["title"]
     data, _ = run(services, "search_knowledge_base", org="fynbos", query="how do I connect my Takealot seller account?")
     assert data["passages"] == []  # the help centre was indexed for bergveld only: nothing crosses over

@@ -32,6 +32,7 @@ from assistant.contracts import (
     StreamEvent,
     Usage,
 )
+from assistant.kb import audiences_for
 from assistant.models import build_chat_model
 from assistant.pricing import as_credits, load_prices
 from assistant.settings import Settings
@@ -129,7 +130,11 @@ class ChatService:
     ) -> Iterator[StreamEvent]:
         org, credits = principal.org_id, self.services.credits
         context = AgentContext(
-            org_id=org, actor=principal.label or principal.key_id[:12], services=self.services, searcher=self.searcher
+            org_id=org,
+            actor=principal.label or principal.key_id[:12],
+            services=self.services,
+            searcher=self.searcher,
+            audiences=audiences_for(principal.role),
         )
         usage = UsageMetadataCallbackHandler()
         config = {"configurable": {"thread_id": thread_id_for(org, conversation_id)}, "callbacks": [usage]}

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from retrieval.types import Audience
+
 Outcome = Literal["added", "updated", "unchanged", "deleted", "failed", "ignored", "other_shard"]
 
 
@@ -26,6 +28,7 @@ class LoadedDocument:
 
     title: str
     parts: list[Part] = field(default_factory=list)
+    audience: Audience = "public"  # from front matter `audience: public | internal`
 
 
 class Failure(BaseModel):

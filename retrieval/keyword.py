@@ -1,8 +1,8 @@
 """Keyword leg: BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over English-stemmed tokens without stop words.
 
-One index per organisation, so another organisation's chunks are never candidates. The `doc_type` restriction is a
-weight mask inside bm25s's top-k selection (0 for other types), not a filter applied to results afterwards; only
-results with a positive score (at least one query term matched) are returned.
+One index per organisation, so another organisation's chunks are never candidates. The `doc_type` and audience
+restrictions are a weight mask inside bm25s's top-k selection (0 for other types and audiences), not a filter
+applied to results afterwards; only results with a positive score (at least one query term matched) are returned.
 """
 
 from __future__ import annotations
@@ -33,11 +33,17 @@ class KeywordIndex:
     """An immutable BM25 index over one organisation's chunks (rebuilt when its corpus changes)."""
 
     def __init__(
-        self, ids: Sequence[str], doc_types: Sequence[str], texts: Sequence[str], k1: float = 1.5, b: float = 0.75
+        self,
+        ids: Sequence[str],
+        doc_types: Sequence[str],
+        texts: Sequence[str],
+        k1: float = 1.5,
+        b: float = 0.75,
+        audiences: Sequence[str] | None = None,
     ) -> None:
         self.ids = list(ids)
-        types = np.asarray(list(doc_types), dtype=object)
-        self._masks = {t: (types == t).astype(np.float32) for t in DOC_TYPES}
+        self._types = np.asarray(list(doc_types), dtype=object)
+        self._audiences = np.asarray(list(audiences) if audiences is not None else ["public"] * len(self.ids), object)
         self._retriever: bm25s.BM25 | None = None
         self._lock = threading.Lock()  # bm25s keeps per-call state; serialise queries on one index
         if self.ids:
@@ -47,13 +53,27 @@ class KeywordIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def search(self, query: str, k: int, doc_type: str | None = None) -> list[tuple[str, float]]:
+    def _mask(self, doc_type: str | None, audiences: Sequence[str] | None) -> np.ndarray | None:
+        """1 for the chunks a query may see, 0 for the others; None when it may see them all."""
+        if doc_type is None and audiences is None:
+            return None
+        allowed = np.ones(len(self.ids), dtype=bool)
+        if doc_type is not None:
+            allowed &= self._types == doc_type
+        if audiences is not None:
+            allowed &= np.isin(self._audiences, list(audiences))
+        return allowed.astype(np.float32)
+
+    def search(
+        self, query: str, k: int, doc_type: str | None = None, audiences: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """`audiences=None` searches every audience (evaluation only; the search service always names them)."""
         if self._retriever is None or k <= 0:
             return []
         tokens = tokenize([query])
         if not tokens[0]:
             return []
-        mask = self._masks.get(doc_type) if doc_type else None
+        mask = self._mask(doc_type, audiences)
         if mask is not None and not mask.any():
             return []
         top = min(k, len(self.ids))

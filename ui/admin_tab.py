@@ -132,7 +132,7 @@ class AdminTab:
                 desc = f"{getattr(event, 'doc_id', '')}: {getattr(event, 'outcome', '')}"
                 progress((done, total), desc=desc, unit="documents")
 
-            report = ingest_kb(self.services, principal.org_id, str(folder), progress=on_progress)
+            report = ingest_kb(self.services, principal.org_id, str(folder), progress=on_progress, namespace="upload")
         except Exception as exc:
             return f"⚠ {friendly_error(exc)}"
         return report_markdown(report, folder)

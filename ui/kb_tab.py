@@ -14,6 +14,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.contracts import ChatRequest
+from assistant.kb import audiences_for
 from domain.orgs import Principal, Role
 from ui.chat_tab import citations_markdown, credits_markdown
 from ui.session import Refusal, friendly_error, new_request_id, require
@@ -154,7 +155,10 @@ class KbTab:
             if searcher is None:
                 raise Refusal(NO_INDEX)
             k = max(1, min(20, int(k or 5)))
-            hits = searcher.search(principal.org_id, query, k=k, doc_type=allowed_type(principal, doc_type))
+            audiences = audiences_for(principal.role)
+            hits = searcher.search(
+                principal.org_id, query, k=k, doc_type=allowed_type(principal, doc_type), audiences=audiences
+            )
         except Exception as exc:  # shown as a message, never a traceback
             return "", f"⚠ {friendly_error(exc)}"
         return results_html(hits, query), f"{len(hits)} result{'s' if len(hits) != 1 else ''} for **{query}**"

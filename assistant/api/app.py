@@ -28,6 +28,7 @@ from assistant.api.routes_credits import router as credits_router
 from assistant.api.routes_health import Warmup
 from assistant.api.routes_health import router as health_router
 from assistant.api.routes_ingest import router as ingest_router
+from assistant.api.routes_kb import router as kb_router
 from assistant.api.routes_search import router as search_router
 from assistant.wiring import Services
 
@@ -73,7 +74,7 @@ def create_app(services: Services, api_settings: ApiSettings | None = None) -> F
     )
     app.state.warmup = Warmup(services)
     errors.install(app)
-    for router in (chat_router, search_router, credits_router, ingest_router, health_router):
+    for router in (chat_router, search_router, kb_router, credits_router, ingest_router, health_router):
         app.include_router(router)
     app.add_middleware(
         RequestMiddleware,

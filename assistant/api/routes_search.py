@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from assistant.api.auth import SEARCH_ROLES, require
 from assistant.api.errors import ApiError, doc
 from assistant.api.schemas import SearchHitOut, SearchResults
+from assistant.kb import audiences_for
 from domain.orgs import Principal
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -41,7 +42,7 @@ def search(
     query = q.strip()
     if not query:
         raise ApiError(422, "validation_error", "the request is invalid: q (query): must contain a search term")
-    hits = searcher.search(principal.org_id, query, k, doc_type)
+    hits = searcher.search(principal.org_id, query, k, doc_type, audiences=audiences_for(principal.role))
     return SearchResults(
         query=query,
         type=doc_type,

@@ -69,8 +69,10 @@ class FakeSearcher:
     def __init__(self) -> None:
         self.calls: list[tuple] = []
 
-    def search(self, org_id: str, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchHit]:
-        self.calls.append((org_id, query, k, doc_type))
+    def search(
+        self, org_id: str, query: str, k: int = 5, doc_type: str | None = None, audiences: tuple = ("public",)
+    ) -> list[SearchHit]:
+        self.calls.append((org_id, query, k, doc_type, audiences))
         hit = SearchHit(
             chunk_id="c1",
             doc_type="kb",
@@ -97,7 +99,7 @@ def test_search_is_scoped_to_the_key_organisation(client: TestClient, services: 
     assert r.status_code == 200, r.text
     assert r.json()["hits"][0]["source"] == "kb/returns.md"
     assert r.json()["hits"][0]["heading_path"] == ["Returns", "Window"]
-    assert fake.calls == [("fynbos", "returns", 3, "kb")]
+    assert fake.calls == [("fynbos", "returns", 3, "kb", ("public", "internal"))]  # support reads internal too
 
 
 def test_search_without_an_index_is_503(client: TestClient, services: Services, monkeypatch) -> None:
@@ -118,7 +120,8 @@ def fake_ingestion(monkeypatch) -> list[tuple]:
     calls: list[tuple] = []
     module = types.ModuleType("ingestion.pipeline")
 
-    def ingest_kb(services, org_id, folder):
+    def ingest_kb(services, org_id, folder, namespace=None):
+        assert namespace == "upload"  # uploads never share ids with a folder's documents
         calls.append((org_id, Path(folder), sorted(p.name for p in Path(folder).iterdir())))
         return {"org_id": org_id, "added": 1}
 

@@ -1,0 +1,147 @@
+"""Knowledge-base answers built from the right passages, with citations that line up.
+
+`knowledge_result` turns a search into what the knowledge-base tool returns:
+1. Answerable or not: the best passage must be close enough to the question (`Calibration`, tuned on the demo
+   KB's dev questions, answerable and unanswerable: `benchmarks/kb_eval.py`). If not, the result says "not
+   found" and names the nearest articles, and cites nothing.
+2. The passages to quote: the section (heading path) of the best passage of the best document, whole, so numbered
+   steps stay intact and in order; and the same for a second document when it scores close to the first. A
+   section too long to quote is its best passage with the passages before and after it.
+3. Numbers: passage `number` n is `citations[n-1]`, and the citations are exactly the quoted passages; other
+   documents found are listed under "see also" without a number.
+
+`render_answer` writes the answer the offline model gives (other models get the same numbered passages).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.contracts import Citation
+from assistant.kb import join_pieces
+from retrieval.keyword import tokenize
+from retrieval.types import PUBLIC, Audience, Chunk, SearchHit
+
+MAX_SECTION_CHARS = 2500  # longer sections are quoted as the best passage and its neighbours
+SEE_ALSO = 3
+NOT_FOUND = "I could not find an answer to that in the knowledge base, so I won't guess."
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """When is the best passage an answer? `min_cosine` alone, or `min_cosine_with_terms` when at least
+    `min_coverage` of the question's (stemmed, stop-word-free) terms occur in the passage. A second document is
+    quoted when its fused score is at least `second_ratio` of the first's."""
+
+    min_cosine: float = 0.55
+    min_cosine_with_terms: float = 0.40
+    min_coverage: float = 0.5
+    second_ratio: float = 0.97
+
+
+CALIBRATION = Calibration()
+
+
+def heading_once(title: str, heading_path: Sequence[str]) -> list[str]:
+    """The heading path without a leading repeat of the title (an article's `# Title` is its first heading)."""
+    path = [h.strip() for h in heading_path if h.strip()]
+    return path[1:] if path and path[0].casefold() == title.strip().casefold() else path
+
+
+def coverage(question: str, text: str) -> float:
+    """The share of the question's terms that the passage contains."""
+    terms = set(tokenize([question])[0])
+    return len(terms & set(tokenize([text])[0])) / len(terms) if terms else 0.0
+
+
+def answerable(question: str, hit: SearchHit, calibration: Calibration = CALIBRATION) -> bool:
+    cosine = hit.dense_score if hit.dense_score is not None else 0.0
+    if cosine >= calibration.min_cosine:
+        return True
+    passage = "\n".join([hit.title, *hit.heading_path, hit.text])
+    return cosine >= calibration.min_cosine_with_terms and coverage(question, passage) >= calibration.min_coverage
+
+
+def quoted_section(document: Sequence[Chunk], best: str) -> str:
+    """The whole section of the passage `best`, or the passage and its neighbours if the section is too long."""
+    position = next((i for i, c in enumerate(document) if c.chunk_id == best), None)
+    if position is None:
+        return ""
+    path = document[position].heading_path
+    start = position
+    while start > 0 and document[start - 1].heading_path == path:
+        start -= 1
+    end = position
+    while end + 1 < len(document) and document[end + 1].heading_path == path:
+        end += 1
+    section = join_pieces([c.text for c in document[start : end + 1]])
+    if len(section) <= MAX_SECTION_CHARS:
+        return section
+    return join_pieces([c.text for c in document[max(start, position - 1) : min(end, position + 1) + 1]])
+
+
+def _citation(hit: SearchHit, snippet: str) -> Citation:
+    return Citation(
+        source=hit.source,
+        doc_id=hit.doc_id,
+        title=hit.title,
+        heading_path=heading_once(hit.title, hit.heading_path),
+        snippet=re.sub(r"\s+", " ", snippet).strip()[:200],
+    )
+
+
+def knowledge_result(
+    searcher: Any,
+    org_id: str,
+    question: str,
+    audiences: Sequence[Audience] = PUBLIC,
+    k: int = 5,
+    calibration: Calibration = CALIBRATION,
+) -> tuple[dict[str, Any], list[Citation]]:
+    """What the knowledge-base tool returns for a how-to question: data for the model and the citations."""
+    hits: list[SearchHit] = searcher.search(org_id, question, k=k, doc_type="kb", audiences=tuple(audiences))
+    if not hits or not answerable(question, hits[0], calibration):
+        nearest = [{"title": h.title, "doc_id": h.doc_id} for h in hits[:SEE_ALSO]]
+        return {"query": question, "found": False, "passages": [], "nearest": nearest}, []
+    quoted = [hits[0]]
+    if len(hits) > 1 and hits[1].score >= calibration.second_ratio * hits[0].score and answerable(question, hits[1]):
+        quoted.append(hits[1])
+    passages, citations = [], []
+    for number, hit in enumerate(quoted, start=1):
+        text = quoted_section(searcher.document(org_id, hit.doc_id, tuple(audiences)), hit.chunk_id) or hit.text
+        citation = _citation(hit, text)
+        passages.append(
+            {
+                "number": number,
+                "doc_id": hit.doc_id,
+                "source": hit.source,
+                "title": hit.title,
+                "heading": " > ".join(citation.heading_path),
+                "text": text,
+            }
+        )
+        citations.append(citation)
+    see_also = [{"title": h.title, "doc_id": h.doc_id} for h in hits[len(quoted) :][:SEE_ALSO]]
+    return {"query": question, "found": True, "passages": passages, "see_also": see_also}, citations
+
+
+def render_answer(data: dict[str, Any]) -> str:
+    """The offline model's answer: each quoted section under its title and heading with its marker, then
+    "see also"; or "not found" with the nearest articles."""
+    passages = data.get("passages") or []
+    if not passages:
+        nearest = data.get("nearest") or []
+        if not nearest:
+            return NOT_FOUND
+        return NOT_FOUND + " The nearest articles are: " + "; ".join(n["title"] for n in nearest) + "."
+    blocks = []
+    for passage in passages:
+        label = " > ".join(filter(None, [passage["title"], passage.get("heading")]))
+        blocks.append(f"**{label}** [{passage['number']}]\n\n{passage['text'].strip()}")
+    answer = "\n\n".join(blocks)
+    if see_also := data.get("see_also"):
+        answer += "\n\nSee also: " + "; ".join(s["title"] for s in see_also) + "."
+    return answer

@@ -42,6 +42,10 @@ from ingestion.sources import SourceFile, open_source
 from retrieval.types import Chunk, DocType, SearchService
 
 CATALOG_ROOT = "catalog"
+# Per knowledge-base file: what is read into memory, and the text it may hold (about 2,500 chunks). A longer file is
+# reported as failed with the reason, not indexed: one huge file would crowd the results and take minutes to embed.
+MAX_FILE_BYTES = 50_000_000
+MAX_TEXT_CHARS = 2_000_000
 # OrderRepository.list needs a limit; this is "all" for any shop this runs for (the query streams its results).
 ORDER_LIMIT = 1_000_000
 
@@ -127,6 +131,8 @@ def _run(
 # Knowledge base --------------------------------------------------------------------------------------------------
 def _kb_doc(org_id: str, file: SourceFile) -> PendingDoc:
     try:
+        if file.size is not None and file.size > MAX_FILE_BYTES:
+            raise IngestError(f"{file.size:,} bytes, over the limit of {MAX_FILE_BYTES:,} per file")
         data = file.read()
     except Exception as exc:  # a download or permission error fails this file only
         message = f"cannot read: {type(exc).__name__}: {exc}"
@@ -138,6 +144,12 @@ def _kb_doc(org_id: str, file: SourceFile) -> PendingDoc:
 
     def build() -> list[Chunk]:
         document = load_document(file.name, data)
+        size = sum(len(part.text) for part in document.parts)
+        if size > MAX_TEXT_CHARS:
+            raise IngestError(
+                f"{size:,} characters of text, over the limit of {MAX_TEXT_CHARS:,} per file: split it into "
+                "smaller files (one topic per article also answers better)"
+            )
         return chunk_document(document, org_id=org_id, doc_type="kb", doc_id=file.doc_id, source=file.source)
 
     return PendingDoc(doc_id=file.doc_id, doc_type="kb", fingerprint=fingerprint("kb", file.doc_id, data), build=build)

@@ -36,6 +36,7 @@ class SourceFile:
     doc_id: str
     name: str
     read: Callable[[], bytes] = field(repr=False, compare=False)
+    size: int | None = None  # bytes, when the listing says
 
     @property
     def source(self) -> str:
@@ -89,7 +90,12 @@ def local_source(path: Path, namespace: str | None = None) -> KbSource:
             ignored.append(relative)
             continue
         files.append(
-            SourceFile(doc_id=qualified_id(folder_id, relative, namespace), name=relative, read=file.read_bytes)
+            SourceFile(
+                doc_id=qualified_id(folder_id, relative, namespace),
+                name=relative,
+                read=file.read_bytes,
+                size=file.stat().st_size,
+            )
         )
     return KbSource(root_id=root_id, files=files, ignored=ignored, folder_id=folder_id)
 
@@ -142,7 +148,7 @@ def gcs_source(uri: str, client: Any) -> KbSource:
             continue
         # Pin the generation listed: a file replaced mid-run is read as listed, or fails and is retried next run.
         read = bucket.blob(blob.name, generation=blob.generation).download_as_bytes
-        files.append(SourceFile(doc_id=uri_of_blob, name=blob.name, read=read))
+        files.append(SourceFile(doc_id=uri_of_blob, name=blob.name, read=read, size=blob.size))
     return KbSource(root_id=f"gs://{bucket_name}/{prefix}", files=files, ignored=ignored)
 
 

@@ -116,11 +116,15 @@ def report(outcomes: list[Outcome]) -> None:
         answerable_ = [o for o in group if o.expected]
         figures = {**ranking(answerable_), **refusals(group)}
         unanswerable = len(group) - len(answerable_)
-        print(f"{corpus:8s} {split:5s} ({len(answerable_)} answerable, {unanswerable} unanswerable): "
-              + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+        print(
+            f"{corpus:8s} {split:5s} ({len(answerable_)} answerable, {unanswerable} unanswerable): "
+            + ", ".join(f"{k} {v:.3f}" for k, v in figures.items())
+        )
     latency = [o.seconds * 1000 for o in outcomes]
-    print(f"search latency (k=10, one document per hit): p50 {np.percentile(latency, 50):.1f} ms, "
-          f"p95 {np.percentile(latency, 95):.1f} ms over {len(latency)} queries")
+    print(
+        f"search latency (k=10, one document per hit): p50 {np.percentile(latency, 50):.1f} ms, "
+        f"p95 {np.percentile(latency, 95):.1f} ms over {len(latency)} queries"
+    )
 
 
 def tune(outcomes: list[Outcome]) -> None:
@@ -136,7 +140,7 @@ def tune(outcomes: list[Outcome]) -> None:
         rows.append((figures, calib))
     good = [r for r in rows if r[0]["not_found_on_unanswerable"] >= 0.9 and r[0]["refused_answerable"] <= 0.05]
     pool = good or rows
-    pool.sort(key=lambda r: (r[0]["refused_answerable"] - r[0]["not_found_on_unanswerable"]))
+    pool.sort(key=lambda r: r[0]["refused_answerable"] - r[0]["not_found_on_unanswerable"])
     print(f"calibration grid on dev: {len(good)} of {len(rows)} settings meet both targets; best:")
     for figures, calib in pool[:8]:
         print(f"  {calib}  " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
@@ -159,8 +163,10 @@ def main() -> None:
     if args.show:
         for o in outcomes:
             top = o.hits[0] if o.hits else None
-            print(f"  [{o.corpus}/{o.split}] found={o.found!s:5} expected={o.expected} top={o.ranked[:1]} "
-                  f"cos={top.dense_score if top else None} {o.query!r}")
+            print(
+                f"  [{o.corpus}/{o.split}] found={o.found!s:5} expected={o.expected} top={o.ranked[:1]} "
+                f"cos={top.dense_score if top else None} {o.query!r}"
+            )
     if args.tune:
         tune(outcomes)
 

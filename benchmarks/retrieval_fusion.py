@@ -19,13 +19,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.settings import Settings  # noqa: E402
-from assistant.wiring_retrieval import build_embedder  # noqa: E402
-from retrieval.beir import load_dataset, to_chunks  # noqa: E402
-from retrieval.fusion import reciprocal_rank_fusion, score_fusion  # noqa: E402
-from retrieval.keyword import KeywordIndex  # noqa: E402
-from retrieval.metrics import evaluate  # noqa: E402
-from retrieval.text import index_text  # noqa: E402
+from assistant.settings import Settings
+from assistant.wiring_retrieval import build_embedder
+from retrieval.beir import load_dataset, to_chunks
+from retrieval.fusion import reciprocal_rank_fusion, score_fusion
+from retrieval.keyword import KeywordIndex
+from retrieval.metrics import evaluate
+from retrieval.text import index_text
 
 DEPTH = 100
 Legs = tuple[list[tuple[str, float]], list[tuple[str, float]]]
@@ -101,8 +101,10 @@ def main() -> None:
     print(f"TEST ({len(test.qrels)} queries), scored once after the choice:")
     for name in (chosen, "rrf k=60 dense=0.5"):
         values = score(grid[name], test_legs, test.qrels)
-        print(f"  {name:24s} nDCG@10 {values['ndcg@10']:.4f}  Recall@100 {values['recall@100']:.4f}  "
-              f"MRR@10 {values['mrr@10']:.4f}")
+        print(
+            f"  {name:24s} nDCG@10 {values['ndcg@10']:.4f}  Recall@100 {values['recall@100']:.4f}  "
+            f"MRR@10 {values['mrr@10']:.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ from tests.ingestion.doubles import write_kb
 
 def test_a_file_over_the_text_limit_fails_with_the_reason(services, index, tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "MAX_TEXT_CHARS", 5_000)
-    kb = write_kb(tmp_path / "kb", {"huge.txt": "Log line about nothing in particular.\n" * 400, "ok.md": "# Ok\n\nFine."})
+    kb = write_kb(
+        tmp_path / "kb", {"huge.txt": "Log line about nothing in particular.\n" * 400, "ok.md": "# Ok\n\nFine."}
+    )
     report = ingest_kb(services, ORG, kb)
     assert (report.added, report.failed) == (1, 1)
     assert "over the limit of 5,000 per file" in report.failures[0].reason
@@ -56,7 +58,11 @@ def test_audience_front_matter_reaches_every_chunk(services, index, tmp_path):
     )
     ingest_kb(services, ORG, kb, namespace="help")
     audiences = {doc_id: {c.audience for c in chunks} for doc_id, chunks in index.by_doc(ORG).items()}
-    assert audiences == {"help:internal.md": {"internal"}, "help:public.md": {"public"}, "help:staff.html": {"internal"}}
+    assert audiences == {
+        "help:internal.md": {"internal"},
+        "help:public.md": {"public"},
+        "help:staff.html": {"internal"},
+    }
 
 
 def test_a_bad_audience_is_refused():

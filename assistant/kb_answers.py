@@ -22,7 +22,6 @@ from typing import Any
 
 from assistant.contracts import Citation
 from assistant.kb import join_pieces
-from retrieval.keyword import tokenize
 from retrieval.types import PUBLIC, Audience, Chunk, SearchHit
 
 MAX_SECTION_CHARS = 2500  # longer sections are quoted as the best passage and its neighbours
@@ -32,13 +31,14 @@ NOT_FOUND = "I could not find an answer to that in the knowledge base, so I won'
 
 @dataclass(frozen=True)
 class Calibration:
-    """When is the best passage an answer? `min_cosine` alone, or `min_cosine_with_terms` when at least
-    `min_coverage` of the question's (stemmed, stop-word-free) terms occur in the passage. A second document is
-    quoted when its fused score is at least `second_ratio` of the first's."""
+    """When is the best passage an answer? When it is close in meaning (`min_cosine`) AND holds enough of the
+    question's terms weighted by rarity (`min_coverage`: an unanswerable question usually names something the
+    knowledge base never mentions), or when it is very close in meaning alone (`cosine_alone`). A second document
+    is quoted when its fused score is at least `second_ratio` of the first's."""
 
-    min_cosine: float = 0.55
-    min_cosine_with_terms: float = 0.40
+    min_cosine: float = 0.35
     min_coverage: float = 0.5
+    cosine_alone: float = 0.7
     second_ratio: float = 0.97
 
 
@@ -51,18 +51,11 @@ def heading_once(title: str, heading_path: Sequence[str]) -> list[str]:
     return path[1:] if path and path[0].casefold() == title.strip().casefold() else path
 
 
-def coverage(question: str, text: str) -> float:
-    """The share of the question's terms that the passage contains."""
-    terms = set(tokenize([question])[0])
-    return len(terms & set(tokenize([text])[0])) / len(terms) if terms else 0.0
-
-
-def answerable(question: str, hit: SearchHit, calibration: Calibration = CALIBRATION) -> bool:
+def answerable(hit: SearchHit, calibration: Calibration = CALIBRATION) -> bool:
     cosine = hit.dense_score if hit.dense_score is not None else 0.0
-    if cosine >= calibration.min_cosine:
+    if cosine >= calibration.cosine_alone:
         return True
-    passage = "\n".join([hit.title, *hit.heading_path, hit.text])
-    return cosine >= calibration.min_cosine_with_terms and coverage(question, passage) >= calibration.min_coverage
+    return cosine >= calibration.min_cosine and (hit.coverage or 0.0) >= calibration.min_coverage
 
 
 def quoted_section(document: Sequence[Chunk], best: str) -> str:
@@ -103,11 +96,11 @@ def knowledge_result(
 ) -> tuple[dict[str, Any], list[Citation]]:
     """What the knowledge-base tool returns for a how-to question: data for the model and the citations."""
     hits: list[SearchHit] = searcher.search(org_id, question, k=k, doc_type="kb", audiences=tuple(audiences))
-    if not hits or not answerable(question, hits[0], calibration):
+    if not hits or not answerable(hits[0], calibration):
         nearest = [{"title": h.title, "doc_id": h.doc_id} for h in hits[:SEE_ALSO]]
         return {"query": question, "found": False, "passages": [], "nearest": nearest}, []
     quoted = [hits[0]]
-    if len(hits) > 1 and hits[1].score >= calibration.second_ratio * hits[0].score and answerable(question, hits[1]):
+    if len(hits) > 1 and hits[1].score >= calibration.second_ratio * hits[0].score and answerable(hits[1], calibration):
         quoted.append(hits[1])
     passages, citations = [], []
     for number, hit in enumerate(quoted, start=1):

@@ -11,6 +11,7 @@ for the chosen setting and the old default (RRF k=60, equal weights), and nothin
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -59,8 +60,27 @@ def minmax_fusion(alpha: float) -> Fuser:
     return fuse
 
 
+def maxmax_fusion(alpha: float) -> Fuser:
+    """Both legs divided by their best score for the query."""
+
+    def fuse(legs: Legs) -> list[str]:
+        top_d = max((s for _, s in legs[0]), default=1.0) or 1.0
+        top_k = max((s for _, s in legs[1]), default=1.0) or 1.0
+        dense = {i: s / top_d for i, s in legs[0]}
+        bm25 = {i: s / top_k for i, s in legs[1]}
+        floor_d, floor_k = min(dense.values(), default=0.0), min(bm25.values(), default=0.0)
+        ids = dict.fromkeys([*dense, *bm25])
+        return sorted(ids, key=lambda i: -(alpha * dense.get(i, floor_d) + (1 - alpha) * bm25.get(i, floor_k)))
+
+    return fuse
+
+
 def settings() -> dict[str, Fuser]:
     grid: dict[str, Fuser] = {}
+    for alpha in (0.55, 0.65, 0.75):
+        grid[f"score dense={alpha}"] = lambda legs, a=alpha: [i for i, _ in score_fusion(legs[0], legs[1], a, 1 - a)]
+    for alpha in (0.3, 0.4, 0.5, 0.6, 0.7):
+        grid[f"maxmax dense={alpha}"] = maxmax_fusion(alpha)
     for k in (5, 10, 20, 40, 60, 100):
         for w in (0.3, 0.4, 0.5, 0.6, 0.7):
             grid[f"rrf k={k} dense={w}"] = lambda legs, k=k, w=w: [
@@ -79,6 +99,9 @@ def score(fuser: Fuser, legs: dict, qrels: dict) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", type=Path)
+    parser.add_argument(
+        "--bm25-grid", action="store_true", help="also tune BM25's k1 and b (with the best fusion) on train"
+    )
     args = parser.parse_args()
     train = load_dataset(args.dataset, "train")
     test = load_dataset(args.dataset, "test")
@@ -96,6 +119,13 @@ def main() -> None:
         print(f"  {name:24s} nDCG@10 {values['ndcg@10']:.4f}  MRR@10 {values['mrr@10']:.4f}")
     print(f"  {'rrf k=60 dense=0.5':24s} nDCG@10 {results['rrf k=60 dense=0.5']['ndcg@10']:.4f}  (old default)")
     chosen = ranked[0][0]
+    if args.bm25_grid:
+        fuser = settings()[chosen]
+        print(f"BM25 k1/b on TRAIN with {chosen}:")
+        for k1, b in itertools.product((0.9, 1.2, 1.5, 2.0), (0.5, 0.75, 0.9)):
+            other = KeywordIndex(ids, ["kb"] * len(ids), texts, k1=k1, b=b)
+            legs = {q: (dense, other.search(train.queries[q], DEPTH)) for q, (dense, _) in train_legs.items()}
+            print(f"  k1={k1} b={b}: nDCG@10 {score(fuser, legs, train.qrels)['ndcg@10']:.4f}")
     test_legs = legs_for(test.queries, ids, matrix, keyword, embedder)
     grid = settings()
     print(f"TEST ({len(test.qrels)} queries), scored once after the choice:")

@@ -172,7 +172,8 @@ class HybridSearchService:
         )
         if not candidates:
             return []
-        known = self.corpora.get(org_id).chunks
+        corpus = self.corpora.get(org_id)
+        known = corpus.chunks
         missing = [c.chunk_id for c in candidates if c.chunk_id not in known]
         fetched = self.chunks.get_many(org_id, missing) if missing else {}
         hits: list[SearchHit] = []
@@ -204,6 +205,7 @@ class HybridSearchService:
                     score=float(candidate.score),
                     dense_score=candidate.dense,
                     keyword_score=candidate.keyword,
+                    coverage=corpus.keyword.coverage(query, index_text(chunk)),
                     audience=chunk.audience,
                     metadata={**chunk.metadata, "doc_id": chunk.doc_id},
                 )

@@ -7,7 +7,9 @@ applied to results afterwards; only results with a positive score (at least one 
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -46,9 +48,27 @@ class KeywordIndex:
         self._audiences = np.asarray(list(audiences) if audiences is not None else ["public"] * len(self.ids), object)
         self._retriever: bm25s.BM25 | None = None
         self._lock = threading.Lock()  # bm25s keeps per-call state; serialise queries on one index
+        self._df: Counter[str] = Counter()
         if self.ids:
+            tokens = tokenize(texts)
+            self._df = Counter(term for doc in tokens for term in set(doc))
             self._retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
-            self._retriever.index(tokenize(texts), show_progress=False)
+            self._retriever.index(tokens, show_progress=False)
+
+    def idf(self, term: str) -> float:
+        """BM25's (Lucene) inverse document frequency; a term no chunk has weighs the most."""
+        n, df = len(self.ids), self._df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def coverage(self, query: str, text: str) -> float:
+        """The idf-weighted share of the query's terms that occur in `text`: 1.0 when every term does; low when a
+        rare or unknown term of the question ("eBay", "payroll") is missing, whatever the common words match."""
+        terms = set(tokenize([query])[0])
+        if not terms:
+            return 0.0
+        present = set(tokenize([text])[0])
+        total = sum(self.idf(t) for t in terms)
+        return sum(self.idf(t) for t in terms & present) / total if total > 0 else 0.0
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -132,10 +132,10 @@ def tune(outcomes: list[Outcome]) -> None:
     (not found >= 0.90 on unanswerable, refused <= 0.05 of answerable), fewest wrong answers first."""
     dev = [o for o in outcomes if o.split == "dev" and o.hits]
     rows = []
-    for cosine, cover, alone in itertools.product(
-        np.arange(0.20, 0.61, 0.025), np.arange(0.20, 0.91, 0.05), (0.6, 0.65, 0.7, 0.75, 1.01)
+    for cosine, novelty, alone in itertools.product(
+        np.arange(0.20, 0.61, 0.025), (0.0, 0.2, 0.34, 0.5, 0.67, 1.0), (0.6, 0.65, 0.7, 0.75, 1.01)
     ):
-        calib = Calibration(float(cosine), float(cover), alone)
+        calib = Calibration(round(float(cosine), 3), novelty, alone)
         figures = refusals(dev, lambda o, c=calib: answerable(o.hits[0], c))
         rows.append((figures, calib))
     good = [r for r in rows if r[0]["not_found_on_unanswerable"] >= 0.9 and r[0]["refused_answerable"] <= 0.05]

@@ -178,6 +178,7 @@ class HybridSearchService:
         fetched = self.chunks.get_many(org_id, missing) if missing else {}
         hits: list[SearchHit] = []
         documents: set[str] = set()
+        novelty = corpus.keyword.novelty(query)
         for candidate in candidates:
             chunk = known.get(candidate.chunk_id) or fetched.get(candidate.chunk_id)
             if chunk is None or chunk.org_id != org_id:  # deleted since the index answered
@@ -205,7 +206,7 @@ class HybridSearchService:
                     score=float(candidate.score),
                     dense_score=candidate.dense,
                     keyword_score=candidate.keyword,
-                    coverage=corpus.keyword.coverage(query, index_text(chunk)),
+                    novelty=novelty,
                     audience=chunk.audience,
                     metadata={**chunk.metadata, "doc_id": chunk.doc_id},
                 )

@@ -7,7 +7,6 @@ applied to results afterwards; only results with a positive score (at least one 
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -55,20 +54,11 @@ class KeywordIndex:
             self._retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
             self._retriever.index(tokens, show_progress=False)
 
-    def idf(self, term: str) -> float:
-        """BM25's (Lucene) inverse document frequency; a term no chunk has weighs the most."""
-        n, df = len(self.ids), self._df.get(term, 0)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def coverage(self, query: str, text: str) -> float:
-        """The idf-weighted share of the query's terms that occur in `text`: 1.0 when every term does; low when a
-        rare or unknown term of the question ("eBay", "payroll") is missing, whatever the common words match."""
+    def novelty(self, query: str) -> float:
+        """The share of the query's terms that no chunk of the organisation contains (0.0 for a query whose every
+        term the knowledge base uses somewhere): a question about what the knowledge base never mentions."""
         terms = set(tokenize([query])[0])
-        if not terms:
-            return 0.0
-        present = set(tokenize([text])[0])
-        total = sum(self.idf(t) for t in terms)
-        return sum(self.idf(t) for t in terms & present) / total if total > 0 else 0.0
+        return sum(self._df.get(t, 0) == 0 for t in terms) / len(terms) if terms else 1.0
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -49,8 +49,8 @@ class SearchHit(BaseModel):
     score: float = Field(description="The fused score that ordered the results")
     dense_score: float | None = Field(default=None, description="Cosine similarity to the query, if a candidate")
     keyword_score: float | None = Field(default=None, description="BM25 score, if a candidate of the keyword leg")
-    coverage: float | None = Field(
-        default=None, description="Share of the query's terms (weighted by rarity) that the passage contains"
+    novelty: float | None = Field(
+        default=None, description="Share of the query's terms that no passage of the organisation contains"
     )
     audience: Audience = "public"
     metadata: dict[str, Any] = Field(default_factory=dict)

@@ -33,7 +33,7 @@ ARTICLES = {
     "demo:support/recovery.md": "---\naudience: internal\n---\n# Account recovery\n\n## Verifying the caller\n\n"
     "1. Call the owner back on the registered number.\n2. Check the last top-up reference.",
 }
-LOOSE = Calibration(min_cosine=0.1, min_coverage=0.5, cosine_alone=0.9)
+LOOSE = Calibration(min_cosine=0.1, max_novelty=0.5, cosine_alone=0.9)
 
 
 @pytest.fixture

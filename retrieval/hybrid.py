@@ -1,14 +1,14 @@
-"""The search service: dense (embeddings + vector index) and keyword (BM25) legs fused by reciprocal rank fusion.
+"""The search service: dense (embeddings + vector index) and keyword (BM25) legs, fused (`retrieval.fusion`).
 
-Scope: every leg is asked for one organisation, and the organisation (and document type, when given) restrict the
-candidates inside each index: per-organisation graphs or Vertex AI restricts for the dense leg, a per-organisation
-BM25 index with a doc-type weight mask for the keyword leg. Results are resolved to text from that organisation's
-chunks only.
+Scope: every leg is asked for one organisation and the caller's audiences, and the organisation, the audiences and
+the document type (when given) restrict the candidates inside each index: per-organisation graphs (one per type and
+audience) or Vertex AI restricts for the dense leg, a per-organisation BM25 index with a weight mask for the
+keyword leg. Results are resolved to text from that organisation's chunks only.
 
-Fusion defaults (k=60, equal weights, 100 candidates per leg) are the usual RRF settings (Cormack et al., 2009),
-not tuned on any test set; `fluxori eval beir` reports them on SciFact (BENCHMARKS.md). No reranker: no
-cross-encoder ships inside a PyPI package that installs offline here, and the local model is already the latency
-budget.
+`search` returns one hit per document, its best passage (`document` gives the rest of it in reading order), so one
+long file cannot fill a page of results. Fusion: 0.75 x cosine + 0.25 x BM25 / the query's best BM25, over 100
+candidates per leg, tuned on SciFact's train qrels (BENCHMARKS.md). No reranker: no cross-encoder ships inside a
+PyPI package that installs offline here, and the local model is already the latency budget.
 """
 
 from __future__ import annotations

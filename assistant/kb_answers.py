@@ -1,12 +1,13 @@
 """Knowledge-base answers built from the right passages, with citations that line up.
 
 `knowledge_result` turns a search into what the knowledge-base tool returns:
-1. Answerable or not: the best passage must be close enough to the question (`Calibration`, tuned on the demo
-   KB's dev questions, answerable and unanswerable: `benchmarks/kb_eval.py`). If not, the result says "not
-   found" and names the nearest articles, and cites nothing.
+1. Answerable or not: the best passage must be close enough to the question (`Calibration`, tuned on dev
+   questions, answerable and unanswerable: `benchmarks/kb_eval.py`). If not, the result says "not found" and
+   names the nearest articles, and cites nothing.
 2. The passages to quote: the section (heading path) of the best passage of the best document, whole, so numbered
-   steps stay intact and in order; and the same for a second document when it scores close to the first. A
-   section too long to quote is its best passage with the passages before and after it.
+   steps stay intact and in order (for a how-to question, the document's best passage that holds numbered
+   steps); and the same for a second document when it scores close to the first. A section too long to quote is
+   its best passage with the passages before and after it.
 3. Numbers: passage `number` n is `citations[n-1]`, and the citations are exactly the quoted passages; other
    documents found are listed under "see also" without a number.
 
@@ -25,6 +26,9 @@ from assistant.kb import join_pieces
 from retrieval.types import PUBLIC, Audience, Chunk, SearchHit
 
 MAX_SECTION_CHARS = 2500  # longer sections are quoted as the best passage and its neighbours
+PASSAGES_PER_DOCUMENT = 3  # candidates for the section to quote
+HOW_TO = re.compile(r"\b(how (do|can|should|to)|steps?|set ?up|connect|create|add)\b", re.IGNORECASE)
+STEPS = re.compile(r"^\s*1[.)]\s", re.MULTILINE)
 SEE_ALSO = 3
 NOT_FOUND = "I could not find an answer to that in the knowledge base, so I won't guess."
 
@@ -97,7 +101,13 @@ def knowledge_result(
     calibration: Calibration = CALIBRATION,
 ) -> tuple[dict[str, Any], list[Citation]]:
     """What the knowledge-base tool returns for a how-to question: data for the model and the citations."""
-    hits: list[SearchHit] = searcher.search(org_id, question, k=k, doc_type="kb", audiences=tuple(audiences))
+    found: list[SearchHit] = searcher.search(
+        org_id, question, k=k, doc_type="kb", audiences=tuple(audiences), per_document=PASSAGES_PER_DOCUMENT
+    )
+    best_of: dict[str, SearchHit] = {}
+    for hit in found:  # each document's best passage, best document first
+        best_of.setdefault(hit.doc_id, hit)
+    hits = list(best_of.values())
     if not hits or not answerable(hits[0], calibration):
         nearest = [{"title": h.title, "doc_id": h.doc_id} for h in hits[:SEE_ALSO]]
         return {"query": question, "found": False, "passages": [], "nearest": nearest}, []
@@ -105,8 +115,13 @@ def knowledge_result(
     if len(hits) > 1 and hits[1].score >= calibration.second_ratio * hits[0].score and answerable(hits[1], calibration):
         quoted.append(hits[1])
     passages, citations = [], []
-    for number, hit in enumerate(quoted, start=1):
-        text = quoted_section(searcher.document(org_id, hit.doc_id, tuple(audiences)), hit.chunk_id) or hit.text
+    for number, best in enumerate(quoted, start=1):
+        document = searcher.document(org_id, best.doc_id, tuple(audiences))
+        hit = best
+        if HOW_TO.search(question):  # a how-to question: the document's best passage that is a list of steps
+            candidates = [h for h in found if h.doc_id == best.doc_id]
+            hit = next((h for h in candidates if STEPS.search(quoted_section(document, h.chunk_id))), best)
+        text = quoted_section(document, hit.chunk_id) or hit.text
         citation = _citation(hit, text)
         passages.append(
             {

@@ -163,9 +163,11 @@ class HybridSearchService:
         k: int = 5,
         doc_type: str | None = None,
         audiences: Sequence[Audience] = PUBLIC,
+        per_document: int = 1,
     ) -> list[SearchHit]:
-        """Hybrid search within one organisation, one hit per document (its best passage), at most `k` documents;
-        an unknown organisation or empty index gives []. Only passages of `audiences` are candidates."""
+        """Hybrid search within one organisation: at most `k` documents, each with its best `per_document` passages
+        (one by default), best first; an unknown organisation or empty index gives []. Only passages of
+        `audiences` are candidates."""
         validate_query(org_id, k, doc_type)
         candidates = self._rank(
             org_id, query, max(k, self.config.candidates), doc_type, "hybrid", None, tuple(audiences)
@@ -177,7 +179,7 @@ class HybridSearchService:
         missing = [c.chunk_id for c in candidates if c.chunk_id not in known]
         fetched = self.chunks.get_many(org_id, missing) if missing else {}
         hits: list[SearchHit] = []
-        documents: set[str] = set()
+        documents: dict[str, int] = {}  # doc id -> passages returned
         novelty = corpus.keyword.novelty(query)
         for candidate in candidates:
             chunk = known.get(candidate.chunk_id) or fetched.get(candidate.chunk_id)
@@ -191,9 +193,13 @@ class HybridSearchService:
                     chunk.audience,
                 )
                 continue
-            if chunk.doc_id in documents:  # one hit per document: a long file cannot fill the page
+            # A document's passages beyond `per_document`, or a document beyond the k-th: a long file cannot fill
+            # the page.
+            if documents.get(chunk.doc_id, 0) >= per_document or (
+                chunk.doc_id not in documents and len(documents) == k
+            ):
                 continue
-            documents.add(chunk.doc_id)
+            documents[chunk.doc_id] = documents.get(chunk.doc_id, 0) + 1
             hits.append(
                 SearchHit(
                     chunk_id=chunk.chunk_id,
@@ -211,7 +217,7 @@ class HybridSearchService:
                     metadata={**chunk.metadata, "doc_id": chunk.doc_id},
                 )
             )
-            if len(hits) == k:
+            if len(hits) == k * per_document:
                 break
         return hits
 

@@ -43,7 +43,9 @@ class SearchHitLike(Protocol):
 
 
 class Searcher(Protocol):
-    def search(self, org_id: str, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchHitLike]: ...
+    def search(
+        self, org_id: str, query: str, k: int = 5, doc_type: str | None = None, audiences: tuple[str, ...] = ...
+    ) -> list[SearchHitLike]: ...
 
 
 @dataclass

@@ -48,6 +48,7 @@ class KeywordIndex:
         self._retriever: bm25s.BM25 | None = None
         self._lock = threading.Lock()  # bm25s keeps per-call state; serialise queries on one index
         self._df: Counter[str] = Counter()
+        self._masks: dict[tuple[str | None, tuple[str, ...] | None], np.ndarray] = {}
         if self.ids:
             tokens = tokenize(texts)
             self._df = Counter(term for doc in tokens for term in set(doc))
@@ -64,15 +65,20 @@ class KeywordIndex:
         return len(self.ids)
 
     def _mask(self, doc_type: str | None, audiences: Sequence[str] | None) -> np.ndarray | None:
-        """1 for the chunks a query may see, 0 for the others; None when it may see them all."""
+        """1 for the chunks a query may see, 0 for the others; None when it may see them all. Cached: there are
+        a handful of (type, audiences) combinations and the index is immutable."""
         if doc_type is None and audiences is None:
             return None
-        allowed = np.ones(len(self.ids), dtype=bool)
-        if doc_type is not None:
-            allowed &= self._types == doc_type
-        if audiences is not None:
-            allowed &= np.isin(self._audiences, list(audiences))
-        return allowed.astype(np.float32)
+        key = (doc_type, tuple(sorted(audiences)) if audiences is not None else None)
+        mask = self._masks.get(key)
+        if mask is None:
+            allowed = np.ones(len(self.ids), dtype=bool)
+            if doc_type is not None:
+                allowed &= self._types == doc_type
+            if audiences is not None:
+                allowed &= np.isin(self._audiences, list(audiences))
+            mask = self._masks[key] = allowed.astype(np.float32)
+        return mask
 
     def search(
         self, query: str, k: int, doc_type: str | None = None, audiences: Sequence[str] | None = None

@@ -164,4 +164,4 @@ def _index_kb(services: Services) -> None:
 
     with resources.as_file(resources.files("ingestion") / "demo_kb") as folder:
         for org in DEMO_ORGS:
-            ingest_kb(services, org.id, folder)
+            ingest_kb(services, org.id, folder, namespace="demo")

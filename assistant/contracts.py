@@ -23,9 +23,15 @@ class ConfirmRequest(BaseModel):
 
 
 class Citation(BaseModel):
+    """One source an answer cites; an answer's `[n]` is `citations[n-1]`."""
+
     source: str = Field(description="Where it comes from: a KB file, `product:SKU` or `order:NUMBER`")
-    title: str = Field(description="Article title and heading, product title or order label")
+    title: str = Field(description="Article title, product title or order label")
     snippet: str = ""
+    doc_id: str = Field(default="", description="A KB article's id: read it whole at GET /v1/kb/{doc_id}")
+    heading_path: list[str] = Field(
+        default_factory=list, description="The cited section's headings under the title (the title not repeated)"
+    )
 
 
 ActionStatus = Literal["executed", "needs_confirmation", "rejected", "refused"]

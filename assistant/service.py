@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langgraph.types import Command
 
 from assistant.agent import build_agent
-from assistant.application.policy import Capability, check, kb_only
+from assistant.application.policy import Capability, audiences_for, check, kb_only
 from assistant.checkpointer import FirestoreSaver, thread_id_for
 from assistant.confirmations import Answers, Confirmation, Confirmations, ProposedAction
 from assistant.contracts import (
@@ -151,7 +151,11 @@ class ChatService:
     ) -> Iterator[StreamEvent]:
         org, credits = principal.org_id, self.services.credits
         context = AgentContext(
-            org_id=org, actor=principal.label or principal.key_id[:12], services=self.services, searcher=self.searcher
+            org_id=org,
+            actor=principal.label or principal.key_id[:12],
+            services=self.services,
+            searcher=self.searcher,
+            audiences=audiences_for(principal.role),
         )
         usage = UsageMetadataCallbackHandler()
         config = {"configurable": {"thread_id": thread_id_for(org, conversation_id)}, "callbacks": [usage]}

@@ -18,6 +18,7 @@ from langchain.tools import ToolRuntime, tool
 from langchain_core.tools import BaseTool
 
 from assistant.contracts import Citation
+from assistant.kb_answers import knowledge_result
 from assistant.ports import Repositories
 from domain.catalog import Product, normalise_sku
 from domain.credits import credits_text
@@ -43,7 +44,9 @@ class SearchHitLike(Protocol):
 
 
 class Searcher(Protocol):
-    def search(self, org_id: str, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchHitLike]: ...
+    def search(
+        self, org_id: str, query: str, k: int = 5, doc_type: str | None = None, audiences: tuple[str, ...] = ...
+    ) -> list[SearchHitLike]: ...
 
 
 @dataclass
@@ -54,6 +57,7 @@ class AgentContext:
     actor: str
     services: Repositories
     searcher: Any = None  # a Searcher; typed loosely because tool schemas are built from these annotations
+    audiences: tuple[str, ...] = ("public",)  # of knowledge-base articles, from the caller's role (the policy)
     embedded_chars: list[int] = field(default_factory=list)
 
 
@@ -116,31 +120,21 @@ def search_knowledge_base(
     query: str, runtime: Runtime, doc_type: Literal["kb", "product", "order"] | None = "kb"
 ) -> tuple[str, dict]:
     """Search the help centre (doc_type "kb"), or the product and order documents, for passages about the query.
-    Use it for how-to questions about Fluxori, channels, importing, customs, VAT, credits and operations."""
+    Use it for how-to questions about Fluxori, channels, importing, customs, VAT, credits and operations.
+    Passages are numbered: cite passage n as [n]. If "found" is false, say the knowledge base has no answer."""
     ctx = runtime.context
     if ctx.searcher is None:
         return _fail("the knowledge base is not available right now")
     ctx.embedded_chars.append(len(query))
-    hits = ctx.searcher.search(ctx.org_id, query, k=4, doc_type=doc_type)
+    if doc_type == "kb":
+        data, citations = knowledge_result(ctx.searcher, ctx.org_id, query, ctx.audiences)
+        return _ok(data, citations)
+    hits = ctx.searcher.search(ctx.org_id, query, k=4, doc_type=doc_type, audiences=ctx.audiences)
     passages = [
-        {
-            "source": h.source,
-            "title": h.title,
-            "heading": " > ".join(h.heading_path),
-            "text": h.text,
-            "score": round(h.score, 4),
-        }
-        for h in hits
+        {"number": n, "source": h.source, "title": h.title, "text": h.text} for n, h in enumerate(hits, start=1)
     ]
-    citations = [
-        Citation(
-            source=h.source,
-            title=" > ".join([h.title, *[p for p in h.heading_path if p != h.title]]),
-            snippet=h.text[:200],
-        )
-        for h in hits
-    ]
-    return _ok({"query": query, "passages": passages}, citations)
+    citations = [Citation(source=h.source, title=h.title, snippet=h.text[:200]) for h in hits]
+    return _ok({"query": query, "found": bool(hits), "passages": passages}, citations)
 
 
 @tool(response_format="content_and_artifact")

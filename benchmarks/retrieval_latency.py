@@ -1,7 +1,7 @@
 """Query latency of the search service with 100,000 chunks of one organisation in the local index.
 
 Measures `HybridSearchService.rank` (what every search runs: hnswlib query of the organisation's graphs, BM25 over the
-organisation's keyword index, reciprocal rank fusion) with the query vector given, i.e. retrieval excluding the
+organisation's keyword index, score fusion) with the query vector given, i.e. retrieval excluding the
 query embedding, which is reported separately (all-MiniLM-L6-v2 on the CPU, one query at a time). The in-run
 baseline is exact dense search by numpy over the same 100,000 vectors (one matrix-vector product), so the ratio
 survives a noisy machine.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -38,7 +39,8 @@ from retrieval.types import Chunk  # noqa: E402
 
 DIM = 384
 ORG = "bench"
-SCIFACT = ROOT.parent / "shared" / "datasets" / "scifact"
+# ../shared next to the repository; FLUXORI_SCIFACT names another copy (e.g. from a worktree in a subfolder).
+SCIFACT = Path(os.environ.get("FLUXORI_SCIFACT", ROOT.parent / "shared" / "datasets" / "scifact"))
 
 
 class MixtureEmbedder:
@@ -153,7 +155,7 @@ def main() -> None:
             "exact numpy dense (baseline)": timed(lambda p: np.argpartition(-(all_vectors @ p[1]), 10)[:10], pairs),
             "dense (hnswlib)": timed(lambda p: service.rank(ORG, p[0], 10, mode="dense", query_vector=p[1]), pairs),
             "keyword (bm25s)": timed(lambda p: service.rank(ORG, p[0], 10, mode="keyword"), pairs),
-            "hybrid (both + RRF)": timed(lambda p: service.rank(ORG, p[0], 10, query_vector=p[1]), pairs),
+            "hybrid (both, fused)": timed(lambda p: service.rank(ORG, p[0], 10, query_vector=p[1]), pairs),
             "hybrid, doc_type=kb": timed(
                 lambda p: service.rank(ORG, p[0], 10, doc_type="kb", query_vector=p[1]), pairs
             ),

@@ -27,7 +27,7 @@ from retrieval.types import Chunk, DocType
 CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 150
 # Part of every document fingerprint: bump it when chunking changes, and the next run re-chunks every document.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"  # 3: chunks carry their audience (Vertex AI restricts need every datapoint re-upserted)
 
 _HEADERS = [("#" * n, f"h{n}") for n in range(1, 7)]
 _header_splitter = MarkdownHeaderTextSplitter(headers_to_split_on=_HEADERS, strip_headers=True)
@@ -89,7 +89,8 @@ def chunk_document(
                 heading_path=list(path),
                 text=piece,
                 content_hash="",
-                metadata={**(metadata or {}), "ordinal": ordinal},
+                audience=document.audience,
+                metadata={**(metadata or {}), "ordinal": ordinal, "position": len(chunks)},
             )
             chunk.content_hash = sha256(index_text(chunk))
             chunks.append(chunk)

@@ -14,6 +14,8 @@ from ingestion.pipeline import IngestServices, ProgressFn, ingest_catalog, inges
 
 DEMO_KB_PACKAGE = "ingestion"
 DEMO_KB_FOLDER = "demo_kb"
+# Ids `demo:channels/connect-takealot.md`: the same wherever the package is installed.
+DEMO_NAMESPACE = "demo"
 
 
 def ingest_demo(
@@ -24,7 +26,14 @@ def ingest_demo(
     # as_file gives a real folder also when the package is installed zipped (extracted for the duration).
     with resources.as_file(resources.files(DEMO_KB_PACKAGE) / DEMO_KB_FOLDER) as folder:
         for org in DEMO_ORGS:
-            kb = ingest_kb(services, org.id, folder, progress=progress, show_progress_bar=show_progress_bar)
+            kb = ingest_kb(
+                services,
+                org.id,
+                folder,
+                progress=progress,
+                show_progress_bar=show_progress_bar,
+                namespace=DEMO_NAMESPACE,
+            )
             catalog = ingest_catalog(services, org.id, progress=progress, show_progress_bar=show_progress_bar)
             reports[org.id] = kb.merge(catalog).model_copy(update={"source": f"{DEMO_KB_FOLDER} + catalog"})
     return reports

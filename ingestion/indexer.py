@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from domain.store import utcnow
-from ingestion.models import Failure, IngestReport
+from ingestion.models import Failure, IngestReport, Outcome
 from ingestion.records import IngestRecord, RecordStore
 from retrieval.types import Chunk, DocType, SearchService
 
@@ -36,7 +37,10 @@ class PendingDoc:
     build: Callable[[], list[Chunk]] = field(repr=False, compare=False)
 
 
-Tick = Callable[[str, str], None]
+class Tick(Protocol):
+    def __call__(self, doc_id: str, outcome: Outcome) -> None: ...
+
+    def chunks(self, doc_id: str, done: int, total: int) -> None: ...
 
 
 class Syncer:
@@ -99,14 +103,20 @@ class Syncer:
             pending = base.all_chunk_ids() | {c.chunk_id for c in chunks}
             intents.append(base.model_copy(update={"pending_chunk_ids": sorted(pending), "updated_at": now}))
         self.records.put(intents)  # 1
-        try:
-            self.searcher.upsert_chunks([c for _, _, chunks in changed for c in chunks])  # 2
-        except Exception as exc:
-            reason = f"search index write failed: {type(exc).__name__}: {exc}"
-            log.warning("%s (%d documents, retried next run)", reason, len(changed))
-            for doc, _, _ in changed:
-                self._fail(doc.doc_id, reason)
-            return
+        # 2, in slices: a long document (thousands of chunks) shows progress and is never embedded all at once.
+        # A progress callback that raises (a stop request) leaves pending ids that the next run clears up.
+        written = [c for _, _, chunks in changed for c in chunks]
+        for start in range(0, len(written), BATCH_CHUNKS):
+            try:
+                self.searcher.upsert_chunks(written[start : start + BATCH_CHUNKS])
+            except Exception as exc:
+                reason = f"search index write failed: {type(exc).__name__}: {exc}"
+                log.warning("%s (%d documents, retried next run)", reason, len(changed))
+                for doc, _, _ in changed:
+                    self._fail(doc.doc_id, reason)
+                return
+            if len(written) > BATCH_CHUNKS:
+                self.tick.chunks(changed[-1][0].doc_id, min(start + BATCH_CHUNKS, len(written)), len(written))
         finished, stale_ids = [], []
         for doc, record, chunks in changed:
             new_ids = [c.chunk_id for c in chunks]

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from retrieval.types import Audience
+
 Outcome = Literal["added", "updated", "unchanged", "deleted", "failed", "ignored", "other_shard"]
 
 
@@ -26,6 +28,7 @@ class LoadedDocument:
 
     title: str
     parts: list[Part] = field(default_factory=list)
+    audience: Audience = "public"  # from front matter `audience: public | internal`
 
 
 class Failure(BaseModel):
@@ -34,13 +37,16 @@ class Failure(BaseModel):
 
 
 class IngestProgress(BaseModel):
-    """One document handled; `done`/`total` count documents of this run (this shard's share)."""
+    """One document handled; `done`/`total` count documents of this run (this shard's share). While a long
+    document is written (`outcome` "indexing"), `chunks_done`/`chunks_total` count its batch's chunks."""
 
     done: int
     total: int
     doc_id: str
-    outcome: Outcome
+    outcome: Outcome | Literal["indexing"]
     elapsed_seconds: float
+    chunks_done: int | None = None
+    chunks_total: int | None = None
 
     @property
     def docs_per_second(self) -> float:

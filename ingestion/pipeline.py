@@ -33,6 +33,7 @@ from ingestion.chunking import CHUNKER_VERSION, chunk_document
 from ingestion.errors import IngestError
 from ingestion.indexer import PendingDoc, Syncer
 from ingestion.loaders import load_document
+from ingestion.migrations import qualify_legacy_ids
 from ingestion.models import Failure, IngestProgress, IngestReport, LoadedDocument
 from ingestion.progress import Ticker
 from ingestion.records import RecordStore
@@ -41,6 +42,10 @@ from ingestion.sources import SourceFile, open_source
 from retrieval.types import Chunk, DocType, SearchService
 
 CATALOG_ROOT = "catalog"
+# Per knowledge-base file: what is read into memory, and the text it may hold (about 2,500 chunks). A longer file is
+# reported as failed with the reason, not indexed: one huge file would crowd the results and take minutes to embed.
+MAX_FILE_BYTES = 50_000_000
+MAX_TEXT_CHARS = 2_000_000
 # OrderRepository.list needs a limit; this is "all" for any shop this runs for (the query streams its results).
 ORDER_LIMIT = 1_000_000
 
@@ -126,6 +131,8 @@ def _run(
 # Knowledge base --------------------------------------------------------------------------------------------------
 def _kb_doc(org_id: str, file: SourceFile) -> PendingDoc:
     try:
+        if file.size is not None and file.size > MAX_FILE_BYTES:
+            raise IngestError(f"{file.size:,} bytes, over the limit of {MAX_FILE_BYTES:,} per file")
         data = file.read()
     except Exception as exc:  # a download or permission error fails this file only
         message = f"cannot read: {type(exc).__name__}: {exc}"
@@ -137,6 +144,12 @@ def _kb_doc(org_id: str, file: SourceFile) -> PendingDoc:
 
     def build() -> list[Chunk]:
         document = load_document(file.name, data)
+        size = sum(len(part.text) for part in document.parts)
+        if size > MAX_TEXT_CHARS:
+            raise IngestError(
+                f"{size:,} characters of text, over the limit of {MAX_TEXT_CHARS:,} per file: split it into "
+                "smaller files (one topic per article also answers better)"
+            )
         return chunk_document(document, org_id=org_id, doc_type="kb", doc_id=file.doc_id, source=file.source)
 
     return PendingDoc(doc_id=file.doc_id, doc_type="kb", fingerprint=fingerprint("kb", file.doc_id, data), build=build)
@@ -150,22 +163,31 @@ def ingest_kb(
     shard: tuple[int, int] | None = None,
     progress: ProgressFn | None = None,
     show_progress_bar: bool = False,
+    namespace: str | None = None,
 ) -> IngestReport:
     """Index the Markdown, HTML, PDF and text files of a folder (recursive) or `gs://bucket/prefix` for `org_id`.
 
     Files of other types are counted as ignored; a file that cannot be parsed is reported and skipped (its old
-    chunks, if any, stay). Files gone from this root since the last run have their chunks deleted.
+    chunks, if any, stay). Files gone from this root since the last run have their chunks deleted. Document ids
+    name their source (`ingestion.sources`); a folder given a `namespace` (`upload`, `demo`) gets the ids
+    `NAMESPACE:relative/path`, the same wherever the folder is.
     """
     started = time.perf_counter()
     _require_org(services, org_id)
     shard = validate_shard(shard)
-    kb = open_source(source, project=_project(services))
+    qualify_legacy_ids(services.store, org_id)
+    kb = open_source(source, project=_project(services), namespace=namespace)
     report = IngestReport(source=str(source), org_id=org_id, shard=shard, ignored=len(kb.ignored))
     mine = [f for f in kb.files if owns(shard, f.doc_id)]
     report.other_shard = len(kb.files) - len(mine)
     records = RecordStore(services.store, org_id)
     existing = records.in_root(kb.root_id)
-    # A file recorded under another root (the same relative path ingested from another folder) is adopted.
+    if kb.folder_id and kb.folder_id != kb.root_id:
+        # The folder's records from before it had a namespace (migrated ids): not listed any more, so removed.
+        existing.update(
+            {k: r.model_copy(update={"root": kb.root_id}) for k, r in records.in_root(kb.folder_id).items()}
+        )
+    # The same document (the same qualified id) listed under another root, e.g. a parent gs:// prefix, is adopted.
     existing.update(records.get_many([("kb", f.doc_id) for f in mine if f.doc_id not in existing]))
     report.seconds = time.perf_counter() - started
     docs = (_kb_doc(org_id, f) for f in mine)

@@ -34,6 +34,24 @@ class Ticker:
                 )
             )
 
+    def chunks(self, doc_id: str, done: int, total: int) -> None:
+        """Progress inside a batch of long documents: chunks embedded and written so far."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{doc_id}: {done}/{total} chunks", refresh=True)
+        if self.callback is not None:
+            elapsed = time.perf_counter() - self.started
+            self.callback(
+                IngestProgress(
+                    done=self.done,
+                    total=self.total,
+                    doc_id=doc_id,
+                    outcome="indexing",
+                    elapsed_seconds=elapsed,
+                    chunks_done=done,
+                    chunks_total=total,
+                )
+            )
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()

@@ -19,12 +19,18 @@ from retrieval.text import index_text
 from retrieval.types import Chunk
 
 
+def reading_order(chunk: Chunk) -> tuple[str, int, str]:
+    """Chunks of a document in the order they were cut (`position`; chunks from before it sort by id)."""
+    return chunk.doc_id, int(chunk.metadata.get("position", 0)), chunk.chunk_id
+
+
 @dataclass
 class OrgCorpus:
     version: int
     checked_at: float
     chunks: dict[str, Chunk]
     keyword: KeywordIndex
+    by_doc: dict[str, list[str]]  # doc id -> its chunk ids in reading order
 
 
 class CorpusCache:
@@ -65,7 +71,11 @@ class CorpusCache:
                 [index_text(chunk) for chunk in chunks.values()],
                 k1=self.k1,
                 b=self.b,
+                audiences=[chunk.audience for chunk in chunks.values()],
             )
-            corpus = OrgCorpus(version, time.monotonic(), chunks, keyword)
+            by_doc: dict[str, list[str]] = {}
+            for chunk in sorted(chunks.values(), key=reading_order):
+                by_doc.setdefault(chunk.doc_id, []).append(chunk.chunk_id)
+            corpus = OrgCorpus(version, time.monotonic(), chunks, keyword, by_doc)
             self._corpora[org_id] = corpus
             return corpus

@@ -5,8 +5,9 @@ BENCHMARKS.md) it built fastest, answered single queries fastest at the same rec
 by id natively (faiss's HNSW cannot remove ids).
 
 Scoping inside the query: one directory per organisation (another organisation's vectors are not in the graph that
-is searched) and one graph per document type in it, so `doc_type` picks the graph; without a type the three graphs
-are searched and merged by cosine score, which is comparable across them.
+is searched) and one graph per document type and audience in it (`kb` holds public articles, `kb.internal` the
+internal ones), so `doc_type` and the caller's audiences pick the graphs; the graphs picked are searched and
+merged by cosine score, which is comparable across them.
 
 Ids: a chunk id maps to a 63-bit label (first 8 bytes of its sha256); the label -> chunk id table is saved beside
 each graph. Updating an id re-adds its label (hnswlib overwrites the vector), deleting marks it deleted, and a graph
@@ -31,10 +32,16 @@ import numpy as np
 from retrieval.storage import atomic_write, atomic_write_json, file_signature, locked, read_json, safe_name
 
 DOC_TYPES = ("kb", "product", "order")
+AUDIENCES = ("public", "internal")
 M = 16
 EF_CONSTRUCTION = 128
 EF_SEARCH = 64
 COMPACT_RATIO = 0.25
+
+
+def graph_key(doc_type: str, audience: str = "public") -> str:
+    """`kb` for public articles (the name graphs had before audiences), `kb.internal` for internal ones."""
+    return doc_type if audience == "public" else f"{doc_type}.{audience}"
 
 
 def label_of(chunk_id: str) -> int:
@@ -145,28 +152,39 @@ class LocalVectorIndex:
 
     # -- writes --------------------------------------------------------------------------------------------------
 
-    def upsert(self, org_id: str, ids: Sequence[str], vectors: np.ndarray, doc_types: Sequence[str]) -> None:
+    def upsert(
+        self,
+        org_id: str,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        doc_types: Sequence[str],
+        audiences: Sequence[str] | None = None,
+    ) -> None:
         vectors = np.asarray(vectors, dtype=np.float32)
         if not len(ids):
             return
-        if vectors.shape != (len(ids), self.dim) or len(doc_types) != len(ids):
-            raise ValueError(f"upsert needs {len(ids)} vectors of dim {self.dim} and as many doc types")
+        audiences = list(audiences) if audiences is not None else ["public"] * len(ids)
+        if vectors.shape != (len(ids), self.dim) or len(doc_types) != len(ids) or len(audiences) != len(ids):
+            raise ValueError(f"upsert needs {len(ids)} vectors of dim {self.dim} and as many doc types and audiences")
         unknown = set(doc_types) - set(DOC_TYPES)
         if unknown:
             raise ValueError(f"unknown doc_type {sorted(unknown)}; expected one of {DOC_TYPES}")
+        if set(audiences) - set(AUDIENCES):
+            raise ValueError(f"unknown audience {sorted(set(audiences) - set(AUDIENCES))}; expected one of {AUDIENCES}")
+        keys = [graph_key(t, a) for t, a in zip(doc_types, audiences, strict=True)]
         # The last occurrence of an id in one call wins, as with repeated calls.
         last = {chunk_id: i for i, chunk_id in enumerate(ids)}
         state = self._state(org_id)
         with state.lock, locked(state.lockfile):
             self._refresh(state)
             dirty: set[str] = set()
-            self._remove(state, list(last), dirty, keep_types=dict(zip(ids, doc_types, strict=True)))
-            for doc_type in DOC_TYPES:
-                rows = [i for chunk_id, i in last.items() if doc_types[i] == doc_type]
+            self._remove(state, list(last), dirty, keep_keys={chunk_id: keys[i] for chunk_id, i in last.items()})
+            for key in dict.fromkeys(keys):
+                rows = [i for chunk_id, i in last.items() if keys[i] == key]
                 if not rows:
                     continue
-                graph = state.graphs.get(doc_type) or self._new_graph(2 * len(rows))
-                state.graphs[doc_type] = graph
+                graph = state.graphs.get(key) or self._new_graph(2 * len(rows))
+                state.graphs[key] = graph
                 labels = np.array([label_of(ids[i]) for i in rows], dtype=np.uint64)
                 for label, i in zip(labels.tolist(), rows, strict=True):
                     known = graph.ids.get(label)
@@ -180,23 +198,24 @@ class LocalVectorIndex:
                 for label, i in zip(labels.tolist(), rows, strict=True):
                     graph.ids[label] = ids[i]
                     graph.deleted.discard(label)
-                dirty.add(doc_type)
+                dirty.add(key)
             self._compact(state, dirty)
             self._save(state, dirty)
 
     def _remove(
-        self, state: _OrgState, ids: Sequence[str], dirty: set[str], keep_types: dict[str, str] | None = None
+        self, state: _OrgState, ids: Sequence[str], dirty: set[str], keep_keys: dict[str, str] | None = None
     ) -> None:
-        """Mark ids deleted in every graph (for an upsert, only in graphs of another doc type than the new one)."""
-        for doc_type, graph in state.graphs.items():
+        """Mark ids deleted in every graph (for an upsert, only in graphs other than the id's new one: a chunk
+        whose audience or type changed leaves its old graph)."""
+        for key, graph in state.graphs.items():
             for chunk_id in ids:
-                if keep_types is not None and keep_types.get(chunk_id) == doc_type:
+                if keep_keys is not None and keep_keys.get(chunk_id) == key:
                     continue
                 label = label_of(chunk_id)
                 if graph.ids.get(label) == chunk_id and label not in graph.deleted:
                     graph.index.mark_deleted(label)
                     graph.deleted.add(label)
-                    dirty.add(doc_type)
+                    dirty.add(key)
 
     def _compact(self, state: _OrgState, dirty: set[str]) -> None:
         for doc_type in list(dirty):
@@ -224,11 +243,24 @@ class LocalVectorIndex:
 
     # -- reads ---------------------------------------------------------------------------------------------------
 
-    def query(self, org_id: str, vector: np.ndarray, k: int, doc_type: str | None = None) -> list[tuple[str, float]]:
+    def query(
+        self,
+        org_id: str,
+        vector: np.ndarray,
+        k: int,
+        doc_type: str | None = None,
+        audiences: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
         if k <= 0:
             return []
         if doc_type is not None and doc_type not in DOC_TYPES:
             raise ValueError(f"unknown doc_type {doc_type!r}; expected one of {DOC_TYPES}")
+        keys = [
+            graph_key(t, a)
+            for t in ([doc_type] if doc_type else DOC_TYPES)
+            for a in (AUDIENCES if audiences is None else audiences)
+            if a in AUDIENCES
+        ]
         state = self._state(org_id)
         with state.lock:
             if file_signature(state.manifest) != state.signature:
@@ -236,8 +268,8 @@ class LocalVectorIndex:
                     self._refresh(state)
             vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
             hits: list[tuple[str, float]] = []
-            for name in [doc_type] if doc_type else DOC_TYPES:
-                graph = state.graphs.get(name)
+            for key in keys:
+                graph = state.graphs.get(key)
                 if graph is not None and graph.live > 0:
                     hits.extend(self._search(graph, vector, min(k, graph.live)))
         hits.sort(key=lambda hit: -hit[1])

@@ -1,31 +1,31 @@
-"""The search service: dense (embeddings + vector index) and keyword (BM25) legs fused by reciprocal rank fusion.
+"""The search service: dense (embeddings + vector index) and keyword (BM25) legs, fused (`retrieval.fusion`).
 
-Scope: every leg is asked for one organisation, and the organisation (and document type, when given) restrict the
-candidates inside each index: per-organisation graphs or Vertex AI restricts for the dense leg, a per-organisation
-BM25 index with a doc-type weight mask for the keyword leg. Results are resolved to text from that organisation's
-chunks only.
+Scope: every leg is asked for one organisation and the caller's audiences, and the organisation, the audiences and
+the document type (when given) restrict the candidates inside each index: per-organisation graphs (one per type and
+audience) or Vertex AI restricts for the dense leg, a per-organisation BM25 index with a weight mask for the
+keyword leg. Results are resolved to text from that organisation's chunks only.
 
-Fusion defaults (k=60, equal weights, 100 candidates per leg) are the usual RRF settings (Cormack et al., 2009),
-not tuned on any test set; `fluxori eval beir` reports them on SciFact (BENCHMARKS.md). No reranker: no
-cross-encoder ships inside a PyPI package that installs offline here, and the local model is already the latency
-budget.
+`search` returns one hit per document, its best passage (`document` gives the rest of it in reading order), so one
+long file cannot fill a page of results. Fusion: 0.75 x cosine + 0.25 x BM25 / the query's best BM25, over 100
+candidates per leg, tuned on SciFact's train qrels (BENCHMARKS.md). No reranker: no cross-encoder ships inside a
+PyPI package that installs offline here, and the local model is already the latency budget.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from retrieval.chunk_store import ChunkStore
 from retrieval.corpus_cache import CorpusCache
-from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.fusion import Candidate, FusionConfig, fuse
 from retrieval.keyword import DOC_TYPES
 from retrieval.text import index_text
-from retrieval.types import Chunk, Embedder, SearchHit, VectorIndex
+from retrieval.types import AUDIENCES, PUBLIC, Audience, Chunk, Embedder, SearchHit, VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,7 @@ MAX_K = 200
 
 @dataclass(frozen=True)
 class HybridConfig:
-    rrf_k: float = 60.0
-    dense_weight: float = 1.0
-    keyword_weight: float = 1.0
+    fusion: FusionConfig = field(default_factory=FusionConfig)
     candidates: int = 100  # per leg, before fusion
     version_ttl: float = 1.0  # seconds between corpus-version checks per organisation
     bm25_k1: float = 1.5
@@ -82,7 +80,11 @@ class HybridSearchService:
             by_org.setdefault(chunk.org_id, []).append(i)
         for org_id, rows in by_org.items():
             self.vectors.upsert(
-                org_id, [latest[i].chunk_id for i in rows], vectors[rows], [latest[i].doc_type for i in rows]
+                org_id,
+                [latest[i].chunk_id for i in rows],
+                vectors[rows],
+                [latest[i].doc_type for i in rows],
+                [latest[i].audience for i in rows],
             )
             self.corpora.invalidate(org_id)
 
@@ -95,6 +97,25 @@ class HybridSearchService:
 
     # -- reads ---------------------------------------------------------------------------------------------------
 
+    def _legs(
+        self,
+        org_id: str,
+        query: str,
+        depth: int,
+        doc_type: str | None,
+        mode: Mode,
+        query_vector: np.ndarray | None,
+        audiences: Sequence[str] | None,
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        dense: list[tuple[str, float]] = []
+        keyword: list[tuple[str, float]] = []
+        if mode in ("hybrid", "dense"):
+            vector = self.embedder.embed_query(query) if query_vector is None else query_vector
+            dense = self.vectors.query(org_id, vector, depth, doc_type, audiences)
+        if mode in ("hybrid", "keyword"):
+            keyword = self.corpora.get(org_id).keyword.search(query, depth, doc_type, audiences)
+        return dense, keyword
+
     def rank(
         self,
         org_id: str,
@@ -103,62 +124,110 @@ class HybridSearchService:
         doc_type: str | None = None,
         mode: Mode = "hybrid",
         query_vector: np.ndarray | None = None,
+        audiences: Sequence[str] | None = PUBLIC,
     ) -> list[tuple[str, float]]:
-        """Chunk ids and scores, best first (cosine for dense, BM25 for keyword, RRF for hybrid)."""
+        """Chunk ids and scores, best first (cosine for dense, BM25 for keyword, fused for hybrid). `audiences`
+        restricts every leg inside its index; None (every audience) is for evaluations only."""
+        return [(c.chunk_id, c.score) for c in self._rank(org_id, query, k, doc_type, mode, query_vector, audiences)]
+
+    def _rank(
+        self,
+        org_id: str,
+        query: str,
+        k: int,
+        doc_type: str | None,
+        mode: Mode,
+        query_vector: np.ndarray | None,
+        audiences: Sequence[str] | None,
+    ) -> list[Candidate]:
         validate_query(org_id, k, doc_type)
+        if audiences is not None and (not audiences or set(audiences) - set(AUDIENCES)):
+            raise ValueError(f"audiences must be a non-empty subset of {AUDIENCES}, got {audiences!r}")
         if not query or not query.strip():
             return []
         corpus = self.corpora.get(org_id)
         if not corpus.chunks:  # unknown organisation or empty corpus: answer without loading a model
             return []
-        depth = max(k, self.config.candidates)
-        dense: list[tuple[str, float]] = []
-        keyword: list[tuple[str, float]] = []
-        if mode in ("hybrid", "dense"):
-            vector = self.embedder.embed_query(query) if query_vector is None else query_vector
-            dense = self.vectors.query(org_id, vector, depth if mode == "hybrid" else k, doc_type)
-        if mode in ("hybrid", "keyword"):
-            keyword = corpus.keyword.search(query, depth if mode == "hybrid" else k, doc_type)
+        depth = max(k, self.config.candidates) if mode == "hybrid" else k
+        dense, keyword = self._legs(org_id, query, depth, doc_type, mode, query_vector, audiences)
         if mode == "dense":
-            return dense[:k]
+            return [Candidate(i, s, dense=s) for i, s in dense[:k]]
         if mode == "keyword":
-            return keyword[:k]
-        fused = reciprocal_rank_fusion(
-            [[chunk_id for chunk_id, _ in dense], [chunk_id for chunk_id, _ in keyword]],
-            [self.config.dense_weight, self.config.keyword_weight],
-            self.config.rrf_k,
-        )
-        return fused[:k]
+            return [Candidate(i, s, keyword=s) for i, s in keyword[:k]]
+        return fuse(dense, keyword, self.config.fusion)[:k]
 
-    def search(self, org_id: str, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchHit]:
-        """Hybrid search within one organisation; an unknown organisation or empty index gives []."""
-        ranked = self.rank(org_id, query, k, doc_type)
-        if not ranked:
+    def search(
+        self,
+        org_id: str,
+        query: str,
+        k: int = 5,
+        doc_type: str | None = None,
+        audiences: Sequence[Audience] = PUBLIC,
+        per_document: int = 1,
+    ) -> list[SearchHit]:
+        """Hybrid search within one organisation: at most `k` documents, each with its best `per_document` passages
+        (one by default), best first; an unknown organisation or empty index gives []. Only passages of
+        `audiences` are candidates."""
+        validate_query(org_id, k, doc_type)
+        candidates = self._rank(
+            org_id, query, max(k, self.config.candidates), doc_type, "hybrid", None, tuple(audiences)
+        )
+        if not candidates:
             return []
-        known = self.corpora.get(org_id).chunks
-        missing = [chunk_id for chunk_id, _ in ranked if chunk_id not in known]
+        corpus = self.corpora.get(org_id)
+        known = corpus.chunks
+        missing = [c.chunk_id for c in candidates if c.chunk_id not in known]
         fetched = self.chunks.get_many(org_id, missing) if missing else {}
-        hits = []
-        for chunk_id, score in ranked:
-            chunk = known.get(chunk_id) or fetched.get(chunk_id)
+        hits: list[SearchHit] = []
+        documents: dict[str, int] = {}  # doc id -> passages returned
+        novelty = corpus.keyword.novelty(query)
+        for candidate in candidates:
+            chunk = known.get(candidate.chunk_id) or fetched.get(candidate.chunk_id)
             if chunk is None or chunk.org_id != org_id:  # deleted since the index answered
                 continue
-            if doc_type is not None and chunk.doc_type != doc_type:
-                log.warning("index returned %s of type %s for a %s query", chunk_id, chunk.doc_type, doc_type)
+            if (doc_type is not None and chunk.doc_type != doc_type) or chunk.audience not in audiences:
+                log.warning(
+                    "index returned %s (%s, %s) outside the query's scope",
+                    chunk.chunk_id,
+                    chunk.doc_type,
+                    chunk.audience,
+                )
                 continue
+            # A document's passages beyond `per_document`, or a document beyond the k-th: a long file cannot fill
+            # the page.
+            if documents.get(chunk.doc_id, 0) >= per_document or (
+                chunk.doc_id not in documents and len(documents) == k
+            ):
+                continue
+            documents[chunk.doc_id] = documents.get(chunk.doc_id, 0) + 1
             hits.append(
                 SearchHit(
                     chunk_id=chunk.chunk_id,
                     doc_type=chunk.doc_type,
+                    doc_id=chunk.doc_id,
                     source=chunk.source,
                     title=chunk.title,
                     heading_path=list(chunk.heading_path),
                     text=chunk.text,
-                    score=float(score),
+                    score=float(candidate.score),
+                    dense_score=candidate.dense,
+                    keyword_score=candidate.keyword,
+                    novelty=novelty,
+                    audience=chunk.audience,
                     metadata={**chunk.metadata, "doc_id": chunk.doc_id},
                 )
             )
+            if len(hits) == k * per_document:
+                break
         return hits
+
+    def document(self, org_id: str, doc_id: str, audiences: Sequence[Audience] = PUBLIC) -> list[Chunk]:
+        """Every chunk of one document in reading order, or [] if the organisation has no such document for these
+        audiences (an internal article does not exist for a public caller)."""
+        validate_query(org_id, 1, None)
+        corpus = self.corpora.get(org_id)
+        chunks = [corpus.chunks[i] for i in corpus.by_doc.get(doc_id, ())]
+        return [c for c in chunks if c.org_id == org_id and c.audience in audiences]
 
     def ready(self) -> bool:
         """True when the chunk store answers (the model loads on first use; see `warm`)."""

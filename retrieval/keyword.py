@@ -1,13 +1,14 @@
 """Keyword leg: BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over English-stemmed tokens without stop words.
 
-One index per organisation, so another organisation's chunks are never candidates. The `doc_type` restriction is a
-weight mask inside bm25s's top-k selection (0 for other types), not a filter applied to results afterwards; only
-results with a positive score (at least one query term matched) are returned.
+One index per organisation, so another organisation's chunks are never candidates. The `doc_type` and audience
+restrictions are a weight mask inside bm25s's top-k selection (0 for other types and audiences), not a filter
+applied to results afterwards; only results with a positive score (at least one query term matched) are returned.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -33,27 +34,62 @@ class KeywordIndex:
     """An immutable BM25 index over one organisation's chunks (rebuilt when its corpus changes)."""
 
     def __init__(
-        self, ids: Sequence[str], doc_types: Sequence[str], texts: Sequence[str], k1: float = 1.5, b: float = 0.75
+        self,
+        ids: Sequence[str],
+        doc_types: Sequence[str],
+        texts: Sequence[str],
+        k1: float = 1.5,
+        b: float = 0.75,
+        audiences: Sequence[str] | None = None,
     ) -> None:
         self.ids = list(ids)
-        types = np.asarray(list(doc_types), dtype=object)
-        self._masks = {t: (types == t).astype(np.float32) for t in DOC_TYPES}
+        self._types = np.asarray(list(doc_types), dtype=object)
+        self._audiences = np.asarray(list(audiences) if audiences is not None else ["public"] * len(self.ids), object)
         self._retriever: bm25s.BM25 | None = None
         self._lock = threading.Lock()  # bm25s keeps per-call state; serialise queries on one index
+        self._df: Counter[str] = Counter()
+        self._masks: dict[tuple[str | None, tuple[str, ...] | None], np.ndarray] = {}
         if self.ids:
+            tokens = tokenize(texts)
+            self._df = Counter(term for doc in tokens for term in set(doc))
             self._retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
-            self._retriever.index(tokenize(texts), show_progress=False)
+            self._retriever.index(tokens, show_progress=False)
+
+    def novelty(self, query: str) -> float:
+        """The share of the query's terms that no chunk of the organisation contains (0.0 for a query whose every
+        term the knowledge base uses somewhere): a question about what the knowledge base never mentions."""
+        terms = set(tokenize([query])[0])
+        return sum(self._df.get(t, 0) == 0 for t in terms) / len(terms) if terms else 1.0
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def search(self, query: str, k: int, doc_type: str | None = None) -> list[tuple[str, float]]:
+    def _mask(self, doc_type: str | None, audiences: Sequence[str] | None) -> np.ndarray | None:
+        """1 for the chunks a query may see, 0 for the others; None when it may see them all. Cached: there are
+        a handful of (type, audiences) combinations and the index is immutable."""
+        if doc_type is None and audiences is None:
+            return None
+        key = (doc_type, tuple(sorted(audiences)) if audiences is not None else None)
+        mask = self._masks.get(key)
+        if mask is None:
+            allowed = np.ones(len(self.ids), dtype=bool)
+            if doc_type is not None:
+                allowed &= self._types == doc_type
+            if audiences is not None:
+                allowed &= np.isin(self._audiences, list(audiences))
+            mask = self._masks[key] = allowed.astype(np.float32)
+        return mask
+
+    def search(
+        self, query: str, k: int, doc_type: str | None = None, audiences: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """`audiences=None` searches every audience (evaluation only; the search service always names them)."""
         if self._retriever is None or k <= 0:
             return []
         tokens = tokenize([query])
         if not tokens[0]:
             return []
-        mask = self._masks.get(doc_type) if doc_type else None
+        mask = self._mask(doc_type, audiences)
         if mask is not None and not mask.any():
             return []
         top = min(k, len(self.ids))

@@ -13,6 +13,11 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 DocType = Literal["kb", "product", "order"]
+# Who may read a passage: `public` (every role, the default) or `internal` (support staff and admins). Applied inside
+# each index query, like the organisation: a merchant's query never has an internal passage as a candidate.
+Audience = Literal["public", "internal"]
+AUDIENCES: tuple[Audience, ...] = ("public", "internal")
+PUBLIC: tuple[Audience, ...] = ("public",)
 
 
 class Chunk(BaseModel):
@@ -27,17 +32,27 @@ class Chunk(BaseModel):
     heading_path: list[str] = Field(default_factory=list)
     text: str
     content_hash: str = Field(description="sha256 of the text that is embedded; the embedding cache key")
+    audience: Audience = "public"
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class SearchHit(BaseModel):
+    """The best passage of one document for a query (search returns one hit per document)."""
+
     chunk_id: str
     doc_type: DocType
+    doc_id: str = ""
     source: str
     title: str
     heading_path: list[str] = Field(default_factory=list)
     text: str
-    score: float
+    score: float = Field(description="The fused score that ordered the results")
+    dense_score: float | None = Field(default=None, description="Cosine similarity to the query, if a candidate")
+    keyword_score: float | None = Field(default=None, description="BM25 score, if a candidate of the keyword leg")
+    novelty: float | None = Field(
+        default=None, description="Share of the query's terms that no passage of the organisation contains"
+    )
+    audience: Audience = "public"
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -51,14 +66,27 @@ class Embedder(Protocol):
 
 
 class VectorIndex(Protocol):
-    """Dense index; `org_id` (and `doc_type` when given) restrict the query inside the index."""
+    """Dense index; `org_id`, `doc_type` (when given) and `audiences` restrict the query inside the index.
+    `audiences=None` on upsert means every id is public; on query it means every audience (evaluation only)."""
 
-    def upsert(self, org_id: str, ids: Sequence[str], vectors: np.ndarray, doc_types: Sequence[str]) -> None: ...
+    def upsert(
+        self,
+        org_id: str,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        doc_types: Sequence[str],
+        audiences: Sequence[str] | None = None,
+    ) -> None: ...
 
     def delete(self, org_id: str, ids: Sequence[str]) -> None: ...
 
     def query(
-        self, org_id: str, vector: np.ndarray, k: int, doc_type: str | None = None
+        self,
+        org_id: str,
+        vector: np.ndarray,
+        k: int,
+        doc_type: str | None = None,
+        audiences: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]: ...
 
 
@@ -69,6 +97,13 @@ class SearchService(Protocol):
 
     def delete_chunks(self, org_id: str, chunk_ids: Sequence[str]) -> None: ...
 
-    def search(self, org_id: str, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchHit]: ...
+    def search(
+        self,
+        org_id: str,
+        query: str,
+        k: int = 5,
+        doc_type: str | None = None,
+        audiences: Sequence[Audience] = PUBLIC,
+    ) -> list[SearchHit]: ...
 
     def ready(self) -> bool: ...

@@ -1,7 +1,8 @@
 """Vertex AI Vector Search (1.0, STREAM_UPDATE index) as a `VectorIndex`, through google-cloud-aiplatform.
 
 - One index serves every organisation, so the organisation is a restrict (`org_id` namespace) on every datapoint
-  and on every query, as is the document type (`doc_type`): Vector Search applies restricts inside the ANN search.
+  and on every query, as are the document type (`doc_type`) and the audience (`audience`: `public` or `internal`,
+  the caller's role decides which are allowed): Vector Search applies restricts inside the ANN search.
 - Datapoint ids are `{org_id}::{chunk_id}`: chunk ids of two organisations can never overwrite or delete each
   other, and a neighbour is only accepted back if it carries the queried organisation's prefix.
 - An update removes the datapoint before upserting it (the issue asks for delete-then-create so that no stale
@@ -23,6 +24,7 @@ import numpy as np
 SEPARATOR = "::"
 UPSERT_BATCH = 200  # 200 x 768 floats stays well under the 10 MB request limit
 DOC_TYPES = ("kb", "product", "order")
+AUDIENCES = ("public", "internal")
 
 
 def datapoint_id(org_id: str, chunk_id: str) -> str:
@@ -65,14 +67,24 @@ class VertexVectorIndex:
                 self._endpoint = aiplatform.MatchingEngineIndexEndpoint(index_endpoint_name=self.endpoint_id)
         return self._index, self._endpoint
 
-    def upsert(self, org_id: str, ids: Sequence[str], vectors: np.ndarray, doc_types: Sequence[str]) -> None:
+    def upsert(
+        self,
+        org_id: str,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        doc_types: Sequence[str],
+        audiences: Sequence[str] | None = None,
+    ) -> None:
         from google.cloud.aiplatform_v1.types import IndexDatapoint
 
         if not len(ids):
             return
         vectors = np.asarray(vectors, dtype=np.float32)
-        if len(vectors) != len(ids) or len(doc_types) != len(ids):
-            raise ValueError(f"upsert needs as many vectors and doc types as ids ({len(ids)})")
+        audiences = list(audiences) if audiences is not None else ["public"] * len(ids)
+        if len(vectors) != len(ids) or len(doc_types) != len(ids) or len(audiences) != len(ids):
+            raise ValueError(f"upsert needs as many vectors, doc types and audiences as ids ({len(ids)})")
+        if set(audiences) - set(AUDIENCES):
+            raise ValueError(f"unknown audience {sorted(set(audiences) - set(AUDIENCES))}; expected one of {AUDIENCES}")
         unknown = set(doc_types) - set(DOC_TYPES)
         if unknown:
             raise ValueError(f"unknown doc_type {sorted(unknown)}; expected one of {DOC_TYPES}")
@@ -85,9 +97,10 @@ class VertexVectorIndex:
                 restricts=[
                     IndexDatapoint.Restriction(namespace="org_id", allow_list=[org_id]),
                     IndexDatapoint.Restriction(namespace="doc_type", allow_list=[doc_type]),
+                    IndexDatapoint.Restriction(namespace="audience", allow_list=[audience]),
                 ],
             )
-            for chunk_id, vector, doc_type in zip(ids, vectors, doc_types, strict=True)
+            for chunk_id, vector, doc_type, audience in zip(ids, vectors, doc_types, audiences, strict=True)
         ]
         for start in range(0, len(points), UPSERT_BATCH):
             index.upsert_datapoints(datapoints=points[start : start + UPSERT_BATCH])
@@ -100,7 +113,14 @@ class VertexVectorIndex:
         for start in range(0, len(point_ids), 1000):
             index.remove_datapoints(datapoint_ids=point_ids[start : start + 1000])
 
-    def query(self, org_id: str, vector: np.ndarray, k: int, doc_type: str | None = None) -> list[tuple[str, float]]:
+    def query(
+        self,
+        org_id: str,
+        vector: np.ndarray,
+        k: int,
+        doc_type: str | None = None,
+        audiences: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
         from google.cloud.aiplatform.matching_engine.matching_engine_index_endpoint import Namespace
 
         if k <= 0:
@@ -111,6 +131,8 @@ class VertexVectorIndex:
         restricts = [Namespace(name="org_id", allow_tokens=[org_id])]
         if doc_type is not None:
             restricts.append(Namespace(name="doc_type", allow_tokens=[doc_type]))
+        if audiences is not None:
+            restricts.append(Namespace(name="audience", allow_tokens=list(audiences)))
         neighbours = endpoint.find_neighbors(
             deployed_index_id=self.deployed_index_id,
             queries=[np.asarray(vector, dtype=np.float32).tolist()],

@@ -98,7 +98,10 @@ def citations_markdown(citations: list[dict[str, Any]]) -> str:
     """One expandable <details> per source: the title shows, the snippet opens on click."""
     parts = []
     for number, citation in enumerate(citations, start=1):
-        title = html.escape(str(citation.get("title") or citation.get("source", "")))
+        label = " > ".join(
+            [str(citation.get("title") or citation.get("source", "")), *citation.get("heading_path", [])]
+        )
+        title = html.escape(label)
         source = html.escape(str(citation.get("source", "")))
         snippet = html.escape(str(citation.get("snippet") or "")) or "<i>no excerpt</i>"
         parts.append(

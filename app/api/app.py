@@ -28,6 +28,7 @@ from app.api.routes_credits import router as credits_router
 from app.api.routes_health import Warmup
 from app.api.routes_health import router as health_router
 from app.api.routes_ingest import router as ingest_router
+from app.api.routes_kb import router as kb_router
 from app.api.routes_search import router as search_router
 from app.demo_index import DemoIndexer
 from app.wiring import Services
@@ -78,7 +79,7 @@ def create_app(
         demo_index=demo_index,
     )
     errors.install(app)
-    for router in (chat_router, search_router, credits_router, ingest_router, health_router):
+    for router in (chat_router, search_router, kb_router, credits_router, ingest_router, health_router):
         app.include_router(router)
     app.add_middleware(
         RequestMiddleware,

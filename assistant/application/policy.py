@@ -13,6 +13,9 @@ Support staff work with the knowledge base only, everywhere: their chat answers 
 product, order or write tools) and their search is held to `kb` documents (products and orders carry customer
 and business data). Admins run the account (credits, ingestion) and do not chat: a proposal to change stock or
 orders is the merchant's to make and confirm.
+
+Knowledge-base articles have an audience (front matter `audience: public | internal`): merchants read public
+articles; support staff and admins also read internal procedures. The filter runs inside the index query.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from enum import StrEnum
 
 from domain.errors import DomainError
 from domain.orgs import Principal, Role
+from retrieval.types import Audience
 
 
 class Capability(StrEnum):
@@ -39,6 +43,11 @@ POLICY: dict[Role, frozenset[Capability]] = {
 }
 # Roles whose chat and search see the knowledge base only.
 KB_ONLY: frozenset[Role] = frozenset({Role.support})
+AUDIENCES: dict[Role, tuple[Audience, ...]] = {
+    Role.merchant: ("public",),
+    Role.support: ("public", "internal"),
+    Role.admin: ("public", "internal"),
+}
 
 
 class Forbidden(DomainError):
@@ -68,3 +77,8 @@ def check(principal: Principal, capability: Capability) -> Principal:
 
 def kb_only(role: Role) -> bool:
     return role in KB_ONLY
+
+
+def audiences_for(role: Role) -> tuple[Audience, ...]:
+    """The knowledge-base audiences a role may read."""
+    return AUDIENCES[role]

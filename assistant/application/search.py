@@ -3,7 +3,8 @@ may see (support staff: the knowledge base only)."""
 
 from __future__ import annotations
 
-from assistant.application.policy import Capability, Forbidden, check, kb_only
+from assistant.application.policy import Capability, Forbidden, audiences_for, check, kb_only
+from assistant.kb import Article, get_article
 from assistant.ports import AppServices
 from domain.errors import InvalidInput
 from domain.orgs import Principal
@@ -33,4 +34,12 @@ def search(
         raise InvalidInput(f"shorten the search to {MAX_QUERY_CHARS} characters (it has {len(query)})")
     if not 1 <= k <= MAX_K:
         raise InvalidInput(f"ask for 1 to {MAX_K} results (not {k})")
-    return services.searcher.search(principal.org_id, query, k=k, doc_type=scope(principal, doc_type))
+    return services.searcher.search(
+        principal.org_id, query, k=k, doc_type=scope(principal, doc_type), audiences=audiences_for(principal.role)
+    )
+
+
+def article(services: AppServices, principal: Principal, doc_id: str) -> Article:
+    """One knowledge-base article, whole, if it is in the caller's organisation and audiences (else NotFound)."""
+    check(principal, Capability.search)
+    return get_article(services.searcher, principal.org_id, doc_id, audiences_for(principal.role))

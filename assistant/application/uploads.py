@@ -92,5 +92,7 @@ def ingest_uploads(
     source = _store(services.settings, principal.org_id, uploads, names)
     from ingestion.pipeline import ingest_kb  # imported when used: it pulls in the loaders and the chunker
 
-    report = ingest_kb(services, principal.org_id, source, progress=progress)
+    # Local uploads get the ids `upload:NAME` (never a folder document's); bucket objects keep their gs:// URIs.
+    namespace = None if services.settings.kb_bucket else "upload"
+    report = ingest_kb(services, principal.org_id, source, progress=progress, namespace=namespace)
     return UploadResult(files=names, source=source, report=report)

@@ -37,3 +37,11 @@ def title_from_name(name: str) -> str:
     """`returns-and-refunds.md` -> `Returns and refunds`: the title when a file names none itself."""
     stem = re.sub(r"[-_]+", " ", PurePosixPath(name).stem).strip()
     return stem[:1].upper() + stem[1:] if stem else name
+
+
+def audience_of(value: str | None, name: str) -> str:
+    """`public` (the default) or `internal`; anything else is refused rather than published by mistake."""
+    audience = (value or "public").strip().strip("\"'").lower()
+    if audience not in ("public", "internal"):
+        raise ParseError(f"{name}: audience must be public or internal, not {value!r}")
+    return audience

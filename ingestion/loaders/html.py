@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup, Tag
 from bs4.element import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
 
 from ingestion.errors import ParseError
-from ingestion.loaders.common import collapse, tidy, title_from_name
+from ingestion.loaders.common import audience_of, collapse, tidy, title_from_name
 from ingestion.models import LoadedDocument, Part
 
 # Page furniture and code, not article text.
@@ -104,6 +104,8 @@ def load_html(data: bytes, name: str) -> LoadedDocument:
         soup = BeautifulSoup(data, "lxml")
     except Exception as exc:  # lxml is forgiving; what it still rejects is not HTML
         raise ParseError(f"cannot parse HTML: {exc}") from None
+    meta = soup.find("meta", attrs={"name": "audience"})
+    audience = audience_of(str(meta.get("content", "")) if meta else None, name)  # <meta name="audience" ...>
     for tag in soup.find_all(_DROP):
         tag.decompose()
     head_title = collapse(soup.title.get_text()) if soup.title else ""
@@ -111,4 +113,4 @@ def load_html(data: bytes, name: str) -> LoadedDocument:
         soup.head.decompose()
     h1 = soup.find("h1")
     title = head_title or (collapse(h1.get_text(" ")) if h1 else "") or title_from_name(name)
-    return LoadedDocument(title=title, parts=[Part(text=html_to_markdown(soup))])
+    return LoadedDocument(title=title, parts=[Part(text=html_to_markdown(soup))], audience=audience)

@@ -70,8 +70,10 @@ class FakeSearcher:
     def __init__(self) -> None:
         self.calls: list[tuple] = []
 
-    def search(self, org_id: str, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchHit]:
-        self.calls.append((org_id, query, k, doc_type))
+    def search(
+        self, org_id: str, query: str, k: int = 5, doc_type: str | None = None, audiences: tuple = ("public",)
+    ) -> list[SearchHit]:
+        self.calls.append((org_id, query, k, doc_type, audiences))
         hit = SearchHit(
             chunk_id="c1",
             doc_type="kb",
@@ -98,7 +100,7 @@ def test_search_is_scoped_to_the_key_organisation(client: TestClient, services: 
     assert r.status_code == 200, r.text
     assert r.json()["hits"][0]["source"] == "kb/returns.md"
     assert r.json()["hits"][0]["heading_path"] == ["Returns", "Window"]
-    assert fake.calls == [("fynbos", "returns", 3, "kb")]
+    assert fake.calls == [("fynbos", "returns", 3, "kb", ("public", "internal"))]  # support reads internal too
 
 
 def test_support_searches_the_knowledge_base_only(client: TestClient, services: Services, monkeypatch) -> None:
@@ -110,7 +112,10 @@ def test_support_searches_the_knowledge_base_only(client: TestClient, services: 
     assert r.status_code == 403 and "knowledge base only" in r.json()["error"]["message"]
     r = client.get("/v1/search", params={"q": "returns", "type": "order"}, headers=auth("fynbos", "merchant"))
     assert r.status_code == 200
-    assert fake.calls == [("fynbos", "returns", 5, "kb"), ("fynbos", "returns", 5, "order")]
+    assert fake.calls == [
+        ("fynbos", "returns", 5, "kb", ("public", "internal")),  # support reads internal articles too
+        ("fynbos", "returns", 5, "order", ("public",)),
+    ]
 
 
 def test_blank_search_is_422(client: TestClient, services: Services, monkeypatch) -> None:
@@ -124,7 +129,8 @@ def fake_ingestion(monkeypatch) -> list[tuple]:
     calls: list[tuple] = []
     module = types.ModuleType("ingestion.pipeline")
 
-    def ingest_kb(services, org_id, folder, progress=None):
+    def ingest_kb(services, org_id, folder, progress=None, namespace=None):
+        assert namespace == "upload"  # uploads never share ids with a folder's documents
         calls.append((org_id, Path(folder), sorted(p.name for p in Path(folder).iterdir())))
         return IngestReport(org_id=org_id, added=1)
 

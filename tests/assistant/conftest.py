@@ -39,7 +39,7 @@ def demo_kb(services: Services) -> None:
     from ingestion.pipeline import ingest_kb
 
     with resources.as_file(resources.files("ingestion") / "demo_kb") as folder:
-        report = ingest_kb(services, "bergveld", folder)
+        report = ingest_kb(services, "bergveld", folder, namespace="demo")
     assert report.failed == 0 and report.added > 40
 
 

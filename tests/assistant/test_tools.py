@@ -122,11 +122,41 @@ def test_credits_balance(services: Services) -> None:
 
 def test_search_knowledge_base(services: Services, demo_kb: None) -> None:
     data, artifact = run(services, "search_knowledge_base", query="how do I connect my Takealot seller account?")
-    assert data["passages"][0]["source"] == "channels/connect-takealot.md"
-    assert artifact["citations"][0]["source"] == "channels/connect-takealot.md"
+    assert data["passages"][0]["source"] == "demo:channels/connect-takealot.md"
+    assert artifact["citations"][0]["source"] == "demo:channels/connect-takealot.md"
     assert "Takealot" in artifact["citations"][0]["title"]
     data, _ = run(services, "search_knowledge_base", org="fynbos", query="how do I connect my Takealot seller account?")
     assert data["passages"] == []  # the help centre was indexed for bergveld only: nothing crosses over
+
+
+def test_knowledge_answers_quote_the_steps_and_cite_what_they_quote(services: Services, demo_kb: None) -> None:
+    """Through the chat service (offline model): `[n]` markers number exactly the returned citations, the how-to
+    section is quoted whole, and the internal recovery procedure reaches support staff only."""
+    import re
+
+    from assistant.contracts import ChatRequest
+    from assistant.service import ChatService
+    from domain.orgs import Role
+    from tests.assistant.conftest import principal
+
+    chat = ChatService(services.settings, services, searcher=services.searcher)
+
+    def ask(message: str, role: Role):
+        return chat.chat(principal("bergveld", role), ChatRequest(message=message), f"req-{uuid.uuid4().hex[:16]}")
+
+    response = ask("How do I connect my Takealot seller account?", Role.support)
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", response.answer)}
+    assert response.citations and markers == set(range(1, len(response.citations) + 1))
+    first = response.citations[0]
+    assert first.doc_id == "demo:channels/connect-takealot.md" and first.heading_path[:1] != [first.title]
+    assert response.answer.index("1. Sign in to the Takealot Seller Portal") < response.answer.index("4. Copy the key")
+
+    question = "How do I recover an account when the owner lost every admin API key?"
+    staff = ask(question, Role.support)
+    assert any(c.doc_id == "demo:support/account-recovery-procedure.md" for c in staff.citations)
+    merchant = ask(question, Role.merchant)
+    assert all("account-recovery" not in c.doc_id for c in merchant.citations)
+    assert "registered for the organisation" not in merchant.answer
 
 
 # Write tools run only after a confirmation (see test_confirmations.py); called directly they do the write.

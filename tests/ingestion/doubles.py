@@ -42,17 +42,19 @@ class InMemorySearchService:
         for chunk_id in chunk_ids:
             self.chunks.pop((org_id, chunk_id), None)
 
-    def search(self, org_id: str, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchHit]:
+    def search(
+        self, org_id: str, query: str, k: int = 5, doc_type: str | None = None, audiences: Sequence[str] = ("public",)
+    ) -> list[SearchHit]:
         words = set(query.lower().split())
         scored = []
         for (org, _), chunk in self.chunks.items():
-            if org != org_id or (doc_type and chunk.doc_type != doc_type):
+            if org != org_id or (doc_type and chunk.doc_type != doc_type) or chunk.audience not in audiences:
                 continue
             score = len(words & set(chunk.text.lower().split()))
             if score:
                 scored.append((score, chunk))
         scored.sort(key=lambda pair: (-pair[0], pair[1].chunk_id))
-        return [SearchHit(**c.model_dump(exclude={"org_id", "doc_id", "content_hash"}), score=s) for s, c in scored[:k]]
+        return [SearchHit(**c.model_dump(exclude={"org_id", "content_hash"}), score=s) for s, c in scored[:k]]
 
     def ready(self) -> bool:
         return True

@@ -43,9 +43,9 @@ def test_ingest_kb_prints_a_summary_and_search_finds_it(cli_env: InMemorySearchS
     found = runner.invoke(app, ["search", "Takealot API key", "--org", ORG, "--k", "2", "--type", "kb", "--json"])
     assert found.exit_code == 0, found.output
     hits = json.loads(found.stdout)
-    assert hits[0]["rank"] == 1 and hits[0]["source"] == "channels/connect-takealot.md"
+    assert hits[0]["rank"] == 1 and hits[0]["source"] == (kb / "channels/connect-takealot.md").resolve().as_uri()
     table = runner.invoke(app, ["search", "Takealot API key", "--org", ORG])
-    assert "channels/connect-takealot.md" in table.stdout and "Connecting Takealot" in table.stdout
+    assert "Connecting Takealot" in table.stdout
 
 
 def test_ingest_catalog_with_a_shard(cli_env: InMemorySearchService):

@@ -28,6 +28,8 @@ def test_parse_shard():
 
 def test_shards_partition_the_corpus_and_delete_only_what_they_own(services, index, tmp_path):
     kb = write_kb(tmp_path / "kb", FILES)
+    prefix = f"file://{kb.resolve().as_posix()}/"  # document ids are qualified by their folder
+    ids = {prefix + name for name in FILES}
     written: list[set[str]] = []
     for i in range(3):
         index.reset_counts()
@@ -35,17 +37,17 @@ def test_shards_partition_the_corpus_and_delete_only_what_they_own(services, ind
         docs = {index.chunks[(ORG, cid)].doc_id for cid in index.upserted}
         assert report.added == len(docs) and report.other_shard == len(FILES) - len(docs)
         written.append(docs)
-    assert set().union(*written) == set(FILES)  # union is everything ...
+    assert set().union(*written) == ids  # union is everything ...
     assert sum(len(w) for w in written) == len(FILES)  # ... and no document is in two shards
     assert all(written)  # 24 documents over 3 shards: none is empty
     # Two files vanish; shard 0 deletes only the one it owns.
-    owned = next(d for d in FILES if shard_of(d, 3) == 0)
-    foreign = next(d for d in FILES if shard_of(d, 3) != 0)
-    (kb / owned).unlink()
-    (kb / foreign).unlink()
+    owned = next(d for d in sorted(ids) if shard_of(d, 3) == 0)
+    foreign = next(d for d in sorted(ids) if shard_of(d, 3) != 0)
+    (kb / owned.removeprefix(prefix)).unlink()
+    (kb / foreign.removeprefix(prefix)).unlink()
     report = ingest_kb(services, ORG, kb, shard=(0, 3))
     assert report.deleted == 1 and report.added == report.updated == 0
     assert owned not in index.by_doc(ORG) and foreign in index.by_doc(ORG)
     owner = shard_of(foreign, 3)
     assert ingest_kb(services, ORG, kb, shard=(owner, 3)).deleted == 1
-    assert set(index.by_doc(ORG)) == set(FILES) - {owned, foreign}
+    assert set(index.by_doc(ORG)) == ids - {owned, foreign}

@@ -50,7 +50,7 @@ def ingest_demo_kb(services: Services, org_id: str = "bergveld") -> object:
     """The demo help centre, indexed for one organisation (the catalogue is left out: it takes minutes)."""
     from ingestion.pipeline import ingest_kb
 
-    return ingest_kb(services, org_id, DEMO_KB)
+    return ingest_kb(services, org_id, DEMO_KB, namespace="demo")
 
 
 @pytest.fixture(scope="module")

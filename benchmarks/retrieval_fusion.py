@@ -1,0 +1,142 @@
+"""Tune the fusion of the dense and BM25 legs on SciFact's TRAIN qrels, then score the chosen setting once on TEST.
+
+    FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/retrieval_fusion.py ../shared/datasets/scifact
+
+The legs are the product's (the configured embedder with its cache, bm25s over `index_text`); dense candidates are
+exact cosine top-100 here (hnswlib's recall@10 is 0.99, BENCHMARKS.md), so each setting costs a few milliseconds
+per query and a grid is cheap. Only train queries choose the setting; test queries are scored after the choice,
+for the chosen setting and the old default (RRF k=60, equal weights), and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assistant.wiring_retrieval import build_embedder
+
+from assistant.settings import Settings
+from retrieval.beir import load_dataset, to_chunks
+from retrieval.fusion import reciprocal_rank_fusion, score_fusion
+from retrieval.keyword import KeywordIndex
+from retrieval.metrics import evaluate
+from retrieval.text import index_text
+
+DEPTH = 100
+Legs = tuple[list[tuple[str, float]], list[tuple[str, float]]]
+Fuser = Callable[[Legs], list[str]]
+
+
+def legs_for(queries: dict[str, str], ids: list[str], matrix: np.ndarray, keyword: KeywordIndex, embedder) -> dict:
+    vectors = embedder.embed_documents(list(queries.values()))  # cached by content, like the corpus
+    out = {}
+    for (query_id, text), vector in zip(queries.items(), vectors, strict=True):
+        scores = matrix @ vector
+        top = np.argsort(-scores)[:DEPTH]
+        out[query_id] = ([(ids[i], float(scores[i])) for i in top], keyword.search(text, DEPTH))
+    return out
+
+
+def minmax(leg: list[tuple[str, float]]) -> dict[str, float]:
+    if not leg:
+        return {}
+    values = [s for _, s in leg]
+    low, high = min(values), max(values)
+    return {i: (s - low) / (high - low) if high > low else 1.0 for i, s in leg}
+
+
+def minmax_fusion(alpha: float) -> Fuser:
+    def fuse(legs: Legs) -> list[str]:
+        dense, bm25 = minmax(legs[0]), minmax(legs[1])
+        ids = dict.fromkeys([*dense, *bm25])
+        return sorted(ids, key=lambda i: -(alpha * dense.get(i, 0.0) + (1 - alpha) * bm25.get(i, 0.0)))
+
+    return fuse
+
+
+def maxmax_fusion(alpha: float) -> Fuser:
+    """Both legs divided by their best score for the query."""
+
+    def fuse(legs: Legs) -> list[str]:
+        top_d = max((s for _, s in legs[0]), default=1.0) or 1.0
+        top_k = max((s for _, s in legs[1]), default=1.0) or 1.0
+        dense = {i: s / top_d for i, s in legs[0]}
+        bm25 = {i: s / top_k for i, s in legs[1]}
+        floor_d, floor_k = min(dense.values(), default=0.0), min(bm25.values(), default=0.0)
+        ids = dict.fromkeys([*dense, *bm25])
+        return sorted(ids, key=lambda i: -(alpha * dense.get(i, floor_d) + (1 - alpha) * bm25.get(i, floor_k)))
+
+    return fuse
+
+
+def settings() -> dict[str, Fuser]:
+    grid: dict[str, Fuser] = {}
+    for alpha in (0.55, 0.65, 0.75):
+        grid[f"score dense={alpha}"] = lambda legs, a=alpha: [i for i, _ in score_fusion(legs[0], legs[1], a, 1 - a)]
+    for alpha in (0.3, 0.4, 0.5, 0.6, 0.7):
+        grid[f"maxmax dense={alpha}"] = maxmax_fusion(alpha)
+    for k in (5, 10, 20, 40, 60, 100):
+        for w in (0.3, 0.4, 0.5, 0.6, 0.7):
+            grid[f"rrf k={k} dense={w}"] = lambda legs, k=k, w=w: [
+                i for i, _ in reciprocal_rank_fusion([[i for i, _ in legs[0]], [i for i, _ in legs[1]]], [w, 1 - w], k)
+            ]
+    for alpha in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        grid[f"score dense={alpha}"] = lambda legs, a=alpha: [i for i, _ in score_fusion(legs[0], legs[1], a, 1 - a)]
+        grid[f"minmax dense={alpha}"] = minmax_fusion(alpha)
+    return grid
+
+
+def score(fuser: Fuser, legs: dict, qrels: dict) -> dict[str, float]:
+    return evaluate({q: fuser(legs[q])[:DEPTH] for q in qrels}, qrels)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument(
+        "--bm25-grid", action="store_true", help="also tune BM25's k1 and b (with the best fusion) on train"
+    )
+    args = parser.parse_args()
+    train = load_dataset(args.dataset, "train")
+    test = load_dataset(args.dataset, "test")
+    chunks = to_chunks(train.corpus)
+    ids = [c.chunk_id for c in chunks]
+    texts = [index_text(c) for c in chunks]
+    embedder = build_embedder(Settings())
+    matrix = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+    keyword = KeywordIndex(ids, ["kb"] * len(ids), texts)
+    train_legs = legs_for(train.queries, ids, matrix, keyword, embedder)
+    results = {name: score(fuser, train_legs, train.qrels) for name, fuser in settings().items()}
+    print(f"TRAIN ({len(train.qrels)} queries): nDCG@10 per setting, best first")
+    ranked = sorted(results.items(), key=lambda item: -item[1]["ndcg@10"])
+    for name, values in ranked[:12]:
+        print(f"  {name:24s} nDCG@10 {values['ndcg@10']:.4f}  MRR@10 {values['mrr@10']:.4f}")
+    print(f"  {'rrf k=60 dense=0.5':24s} nDCG@10 {results['rrf k=60 dense=0.5']['ndcg@10']:.4f}  (old default)")
+    chosen = ranked[0][0]
+    if args.bm25_grid:
+        fuser = settings()[chosen]
+        print(f"BM25 k1/b on TRAIN with {chosen}:")
+        for k1, b in itertools.product((0.9, 1.2, 1.5, 2.0), (0.5, 0.75, 0.9)):
+            other = KeywordIndex(ids, ["kb"] * len(ids), texts, k1=k1, b=b)
+            legs = {q: (dense, other.search(train.queries[q], DEPTH)) for q, (dense, _) in train_legs.items()}
+            print(f"  k1={k1} b={b}: nDCG@10 {score(fuser, legs, train.qrels)['ndcg@10']:.4f}")
+    test_legs = legs_for(test.queries, ids, matrix, keyword, embedder)
+    grid = settings()
+    print(f"TEST ({len(test.qrels)} queries), scored once after the choice:")
+    for name in (chosen, "rrf k=60 dense=0.5"):
+        values = score(grid[name], test_legs, test.qrels)
+        print(
+            f"  {name:24s} nDCG@10 {values['ndcg@10']:.4f}  Recall@100 {values['recall@100']:.4f}  "
+            f"MRR@10 {values['mrr@10']:.4f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

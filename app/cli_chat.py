@@ -157,11 +157,6 @@ def eval_agent_command(
 
 def _index_kb(services: Services) -> None:
     """The demo help centre in the search index of a copy (the tools read products and orders directly)."""
-    from importlib import resources
+    from ingestion.demo import ingest_demo
 
-    from domain.demo import DEMO_ORGS
-    from ingestion.pipeline import ingest_kb
-
-    with resources.as_file(resources.files("ingestion") / "demo_kb") as folder:
-        for org in DEMO_ORGS:
-            ingest_kb(services, org.id, folder, namespace="demo")
+    ingest_demo(services, kb_only=True)

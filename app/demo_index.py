@@ -53,19 +53,10 @@ class DemoIndexer:
         return progress
 
     def _run(self) -> None:
-        from importlib import resources
+        from ingestion.demo import ingest_demo
 
-        from domain.demo import DEMO_ORGS
-        from ingestion.demo import DEMO_KB_FOLDER, DEMO_KB_PACKAGE
-        from ingestion.pipeline import ingest_catalog, ingest_kb
-
-        # ingestion.demo.ingest_demo, one source at a time, so that the status can say which one runs.
         try:
-            with resources.as_file(resources.files(DEMO_KB_PACKAGE) / DEMO_KB_FOLDER) as folder:
-                for org in DEMO_ORGS:
-                    kb = ingest_kb(self.services, org.id, folder, progress=self._progress(org.id, "help centre"))
-                    catalog = ingest_catalog(self.services, org.id, progress=self._progress(org.id, "catalogue"))
-                    self.report(org.id, kb.merge(catalog).model_copy(update={"source": f"{DEMO_KB_FOLDER} + catalog"}))
+            ingest_demo(self.services, self._progress, self.report)
             self.status = "done"
         except Stopped:
             self.status = "stopped; the next start carries on"

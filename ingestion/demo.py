@@ -1,11 +1,12 @@
 """The demo knowledge base (`ingestion/demo_kb/`, shipped as package data) and catalogues, for every demo org.
 
-`fluxori serve` calls `ingest_demo` after seeding; on a second start nothing has changed and it only compares
-fingerprints (about a second), so it is safe to call on every start.
+`fluxori serve` runs `ingest_demo` in the background after seeding (`app/demo_index.py`); on a second start
+nothing has changed and it only compares fingerprints (about a second), so it is safe to call on every start.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 
 from domain.demo import DEMO_ORGS
@@ -19,21 +20,33 @@ DEMO_NAMESPACE = "demo"
 
 
 def ingest_demo(
-    services: IngestServices, progress: ProgressFn | None = None, *, show_progress_bar: bool = False
+    services: IngestServices,
+    progress_for: Callable[[str, str], ProgressFn | None] = lambda org, source: None,
+    on_report: Callable[[str, IngestReport], None] = lambda org, report: None,
+    *,
+    kb_only: bool = False,
+    show_progress_bar: bool = False,
 ) -> dict[str, IngestReport]:
-    """Ingest the demo knowledge base and the catalogue of each demo organisation; one merged report per org."""
+    """Ingest the demo knowledge base (and, unless `kb_only`, the catalogue) of each demo organisation; one merged
+    report per org, also passed to `on_report` as each org finishes. `progress_for(org, source)` gives the progress
+    callback of one source ("help centre" or "catalogue")."""
     reports: dict[str, IngestReport] = {}
     # as_file gives a real folder also when the package is installed zipped (extracted for the duration).
     with resources.as_file(resources.files(DEMO_KB_PACKAGE) / DEMO_KB_FOLDER) as folder:
         for org in DEMO_ORGS:
-            kb = ingest_kb(
+            report = ingest_kb(
                 services,
                 org.id,
                 folder,
-                progress=progress,
+                progress=progress_for(org.id, "help centre"),
                 show_progress_bar=show_progress_bar,
                 namespace=DEMO_NAMESPACE,
             )
-            catalog = ingest_catalog(services, org.id, progress=progress, show_progress_bar=show_progress_bar)
-            reports[org.id] = kb.merge(catalog).model_copy(update={"source": f"{DEMO_KB_FOLDER} + catalog"})
+            if not kb_only:
+                catalog = ingest_catalog(
+                    services, org.id, progress=progress_for(org.id, "catalogue"), show_progress_bar=show_progress_bar
+                )
+                report = report.merge(catalog).model_copy(update={"source": f"{DEMO_KB_FOLDER} + catalog"})
+            reports[org.id] = report
+            on_report(org.id, report)
     return reports

@@ -68,7 +68,7 @@ def test_role_matrix(client: TestClient, services: Services, path: str, role: st
 
 
 class _NoSearch:
-    def search(self, org_id, query, k=5, doc_type=None, audiences=("public",)):
+    def search(self, org_id, query, k=5, doc_type=None, audiences=("public",), per_document=1):
         return []
 
 

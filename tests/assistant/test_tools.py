@@ -139,7 +139,7 @@ def test_knowledge_answers_quote_the_steps_and_cite_what_they_quote(services: Se
     from domain.orgs import Role
     from tests.assistant.conftest import principal
 
-    chat = ChatService(services.settings, services, searcher=services.searcher)
+    chat = ChatService(services.settings, services, model=services.chat_model, searcher=services.searcher)
 
     def ask(message: str, role: Role):
         return chat.chat(principal("bergveld", role), ChatRequest(message=message), f"req-{uuid.uuid4().hex[:16]}")

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from assistant.api import errors
 from assistant.api.auth import Authenticator
 from assistant.api.config import ApiSettings
+from assistant.api.docs_assets import install_offline_docs
 from assistant.api.logging import configure_logging
 from assistant.api.middleware import RequestMiddleware
 from assistant.api.ratelimit import TokenBucketLimiter
@@ -73,6 +74,7 @@ def create_app(services: Services, api_settings: ApiSettings | None = None) -> F
     )
     app.state.warmup = Warmup(services)
     errors.install(app)
+    install_offline_docs(app)
     for router in (chat_router, search_router, credits_router, ingest_router, health_router):
         app.include_router(router)
     app.add_middleware(

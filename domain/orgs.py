@@ -120,7 +120,10 @@ class ApiKeyRepository:
     def authenticate(self, key: str) -> Principal | None:
         if not key or len(key) > 200:
             return None
-        key_id = hash_key(key)
+        return self.by_id(hash_key(key))
+
+    def by_id(self, key_id: str) -> Principal | None:
+        """The principal of a key known by its id (hash), e.g. from a signed UI session; None if revoked."""
         snap = self._keys.document(key_id).get()
         if not snap.exists:
             return None

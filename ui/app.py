@@ -43,6 +43,9 @@ CSS = """
 .fx-hit-meta { color: var(--body-text-color-subdued); font-size: 0.85em; margin: 2px 0 6px; }
 .fx-hit-snippet b { background: var(--color-accent-soft); border-radius: 3px; padding: 0 2px; }
 #signin-status p { margin: 0; }
+#signin-chip { align-items: center; flex-wrap: nowrap; }
+#signin-chip #signin-status { flex: 1 1 auto; min-width: 0; }
+#signout-button { flex: 0 0 auto; max-width: 120px; align-self: center; }
 """
 
 

@@ -45,7 +45,7 @@ TOOL_LABELS: dict[str, tuple[str, str]] = {
 # What a chip says once the final answer tells how the call ended.
 OUTCOMES = {
     "executed": ("✔", "done"),
-    "needs_confirmation": ("⏸", "waiting for your confirmation"),
+    "needs_confirmation": ("○", "waiting for your confirmation"),
     "rejected": ("✖", "you rejected it; nothing changed"),
     "refused": ("⚠", "not done"),
     "stopped": ("■", "stopped"),

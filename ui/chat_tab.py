@@ -56,6 +56,13 @@ if (!fx.installed) {
   }, true);
 }
 """
+# On a phone the conversation list covers the screen: it closes after sign-in and after picking a chat.
+PHONE_CLOSE_JS = """(...args) => {
+  if (window.innerWidth < 768) {
+    document.querySelector('#chat-sidebar.open > .toggle-button')?.click();
+  }
+  return args;
+}"""
 # The cited passage of an article is scrolled into view when the panel shows it.
 PANEL_JS = """
 watch('value', () => {
@@ -65,13 +72,13 @@ watch('value', () => {
 """
 CHAT_CSS = """
 <style>
-#chat-history .options { position: sticky; bottom: 0; gap: 10px; padding: 8px 0;
-  background: var(--background-fill-primary); }
+#chat-history .options { position: sticky; bottom: 0; display: flex; flex-direction: row; flex-wrap: nowrap;
+  justify-content: flex-start; gap: 10px; padding: 8px 0; background: var(--background-fill-primary); z-index: 2; }
 #chat-history .options .option { min-height: 44px; min-width: 110px; font-weight: 600; }
 #chat-history .options .option:first-child { background: var(--button-primary-background-fill);
   color: var(--button-primary-text-color); border-color: var(--button-primary-border-color); }
 #chat-history a[href*="#fx-ref:"] { text-decoration: none; border-radius: 4px; padding: 0 3px;
-  background: var(--color-accent-soft); color: var(--body-text-color); white-space: nowrap; }
+  background: var(--color-accent-soft); color: var(--body-text-color); }
 #chat-history table { font-size: 0.92em; }
 .fx-ref-title { margin: 0 0 2px; font-size: 1.1em; }
 .fx-ref-sub { color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 8px; word-break: break-all; }
@@ -81,8 +88,9 @@ CHAT_CSS = """
 .fx-ref-warn { color: var(--color-red-500, #c0392b); font-weight: 600; }
 .fx-ref-status { font-weight: 600; text-transform: capitalize; }
 .fx-section h4 { margin: 12px 0 4px; }
-.fx-section mark { background: var(--color-accent-soft); color: var(--body-text-color); padding: 1px 2px; }
-.fx-cited { border-left: 3px solid var(--color-accent); padding-left: 8px; }
+.fx-section p { margin: 6px 0; }
+.fx-cited { border-left: 3px solid var(--color-accent); padding: 2px 8px; background: var(--color-accent-soft);
+  border-radius: 4px; }
 #chat-conversations label { width: 100%; }
 #chat-conversations .wrap { flex-direction: column; gap: 4px; }
 #chat-stop button, #chat-send { min-width: 80px; }
@@ -94,7 +102,9 @@ class ChatTab:
     def __init__(self, services: Any, key_state: gr.State) -> None:
         self.services = services
         self.key_state = key_state
-        with gr.Sidebar(position="left", open=True, elem_id="chat-sidebar", label="Conversations"):
+        with gr.Sidebar(
+            position="left", open=True, width=270, elem_id="chat-sidebar", label="Conversations"
+        ) as self.sidebar:
             self.new = gr.Button("+ New chat", variant="primary", elem_id="chat-new")
             self.conversation_list = gr.Radio(
                 [], value=None, label="Conversations", show_label=False, elem_id="chat-conversations"
@@ -104,7 +114,8 @@ class ChatTab:
                 with gr.Row():
                     self.rename = gr.Button("Rename", size="sm", elem_id="chat-rename")
                     self.delete = gr.Button("Delete", size="sm", variant="stop", elem_id="chat-delete")
-        with gr.Sidebar(position="right", open=False, width=440, elem_id="ref-panel", label="Source") as self.ref_panel:
+        with gr.Sidebar(position="right", open=False, width=400, elem_id="ref-panel", label="Source") as self.ref_panel:
+            self.ref_close = gr.Button("Close", size="sm", elem_id="ref-close")
             self.ref_body = gr.HTML("", elem_id="ref-body", js_on_load=PANEL_JS, head=CHAT_CSS)
         self.chatbot = gr.Chatbot(
             label="Fluxori Assistant",
@@ -203,11 +214,16 @@ class ChatTab:
         self.confirm.click(self.approve, decision_inputs, self.outputs, api_name="confirm", concurrency_limit=None)
         self.reject.click(self.decline, decision_inputs, self.outputs, api_name="reject", concurrency_limit=None)
         listing = [self.conversation_list, self.manage, self.title]
-        self.new.click(self.new_chat, None, [*self.outputs, *listing], api_name="new_conversation", queue=False)
+        self.new.click(
+            self.new_chat, None, [*self.outputs, *listing], api_name="new_conversation", queue=False, js=PHONE_CLOSE_JS
+        )
         # The chatbot's own trash icon starts a new chat too (rather than hiding messages that would come back).
         self.chatbot.clear(self.new_chat, None, [*self.outputs, *listing], api_visibility="private", queue=False)
         self.conversation_list.input(
-            self.open_conversation, [self.conversation_list, self.key_state], [*self.outputs, *listing]
+            self.open_conversation,
+            [self.conversation_list, self.key_state],
+            [*self.outputs, *listing],
+            js=PHONE_CLOSE_JS,
         )
         self.rename.click(
             self.rename_conversation, [self.title, self.key_state, self.conversation_state], listing, api_name="rename"
@@ -218,10 +234,13 @@ class ChatTab:
             [*self.outputs, *listing],
             api_name="delete",
         )
+        self.ref_close.click(
+            lambda: gr.Sidebar(open=False), None, self.ref_panel, queue=False, api_visibility="private"
+        )
         self.bridge.click(
             self.open_reference,
             [self.bridge, self.key_state, self.citations_state],
-            [self.ref_panel, self.ref_body],
+            [self.ref_panel, self.ref_body, self.sidebar],
             api_name="reference",
         )
 
@@ -231,7 +250,10 @@ class ChatTab:
 
     def after_sign_in(self, event: Any) -> None:
         """Chain the conversation list onto a sign-in event of the app."""
-        event.then(self.list_conversations, [self.key_state], [self.conversation_list], api_visibility="private")
+        listed = event.then(
+            self.list_conversations, [self.key_state], [self.conversation_list], api_visibility="private"
+        )
+        listed.then(None, None, None, js=PHONE_CLOSE_JS)
 
     # Views ------------------------------------------------------------------------------------------------
     def _view(
@@ -497,7 +519,8 @@ class ChatTab:
             body = render_reference(self.services, principal, ref, list(citations or []))
         except Exception as exc:
             body = f"<p>⚠ {html.escape(friendly_error(exc))}</p>"
-        return gr.Sidebar(open=True), body
+        # The source panel takes the room of the conversation list (both at once leave the chat too narrow).
+        return gr.Sidebar(open=True), body, gr.Sidebar(open=False)
 
 
 def credits_markdown(final: dict[str, Any]) -> str:

@@ -14,6 +14,8 @@ import html
 import re
 from typing import Any
 
+from markdown_it import MarkdownIt
+
 from domain.errors import DomainError
 from domain.orgs import Principal
 from ui.articles import Article, read_article
@@ -107,21 +109,25 @@ def order_html(services: Any, org_id: str, number: str) -> str:
 
 
 def _normal(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(re.sub(r"[*_`#>]", " ", text).split())
+
+
+# Article text is Markdown; raw HTML in it is shown as text, never run.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def article_html(article: Article, snippet: str) -> str:
-    """The article by section; the section containing the cited passage is marked (`fx-cited`) and its passage
-    highlighted, so the page can scroll to it."""
-    wanted = _normal(snippet)[:120]
+    """The article by section, rendered from Markdown; the section holding the cited passage is marked
+    (`fx-cited`, highlighted), so the page can scroll to it."""
+    wanted = _normal(snippet)[:100]
     parts, cited = [], False
     for section in article.sections:
         heading = " › ".join(h for h in section.heading_path if h != article.title)
-        text = html.escape(section.text)
         is_cited = not cited and bool(wanted) and wanted in _normal(section.text)
         cited = cited or is_cited
         head = f"<h4>{html.escape(heading)}</h4>" if heading else ""
-        paras = [para for para in text.split("\n\n") if para.strip()]
-        body = "".join(f"<p><mark>{para}</mark></p>" if is_cited else f"<p>{para}</p>" for para in paras)
-        parts.append(f'<section class="fx-section{" fx-cited" if is_cited else ""}">{head}{body}</section>')
+        parts.append(
+            f'<section class="fx-section{" fx-cited" if is_cited else ""}">{head}{_MARKDOWN.render(section.text)}'
+            "</section>"
+        )
     return _card(article.title, "".join(parts), article.source)

@@ -160,6 +160,9 @@ class ChatService:
                             yield from self._progress_event(message)
             response = self._response(org, conversation_id, list(messages.values()), interrupts, usage)
             self._settle(org, request_id, response, context)
+        except GeneratorExit:  # the caller stopped reading (Stop in the UI, a client gone) before the charge
+            credits.refund(org, request_id, "the answer was stopped")
+            raise
         except Exception:
             credits.refund(org, request_id, "the assistant call failed")
             log.exception("assistant turn failed", extra={"request_id": request_id, "org_id": org})

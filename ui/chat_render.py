@@ -151,10 +151,15 @@ def sources_line(numbers: dict[int, tuple[int, str]]) -> str:
     if not numbers:
         return ""
     links = [
-        f"[\\[{n}\\] {_escape_link_text(label.replace(' > ', ' › '))}]({REF_PREFIX}c{index})"
+        f"[\\[{n}\\] {_escape_link_text(_heading_path(label))}]({REF_PREFIX}c{index})"
         for n, (index, label) in sorted(numbers.items())
     ]
     return "\n\n**Sources** · " + " · ".join(links)
+
+
+def _heading_path(label: str) -> str:
+    """ "Title > Title > Rules" (the article's own heading repeats its title) -> "Title › Rules"."""
+    return " › ".join(dict.fromkeys(part.strip() for part in label.split(" > ") if part.strip()))
 
 
 def _escape_link_text(text: str) -> str:

@@ -63,6 +63,12 @@ PHONE_CLOSE_JS = """(...args) => {
   }
   return args;
 }"""
+# A card waiting for a decision is scrolled into view (the chat stops following new messages once scrolled).
+SHOW_CARD_JS = """() => {
+  const options = document.querySelector('#chat-history .options');
+  const log = document.querySelector('#chat-history [role=log]');
+  if (options && log) log.scrollTop = log.scrollHeight;
+}"""
 # The cited passage of an article is scrolled into view when the panel shows it.
 PANEL_JS = """
 watch('value', () => {
@@ -192,7 +198,7 @@ class ChatTab:
             self.title,
         ]
         end_inputs = [self.message, self.restore_state, self.key_state, self.conversation_state]
-        answering.then(self.end, end_inputs, finished, api_visibility="private")
+        answering.then(self.end, end_inputs, finished, api_visibility="private").then(None, None, None, js=SHOW_CARD_JS)
         self.stop.click(
             self.stopped,
             [self.history_state, self.conversation_state, self.pending_state, self.citations_state],

@@ -51,7 +51,10 @@ def test_a_turn_streams_tokens_shows_friendly_chips_and_links_the_sources():
 def test_numbered_sources_link_to_the_turns_help_centre_citations_once():
     earlier = [{"source": "old.md", "title": "Old"}]
     turn = Turn([], earlier)
-    answer = "Transfers move stock [1]. They take a day [2] [7] [3].\n\nSources: [1] Transfers; [2] Couriers > Fees; [3] Transfers > Rules"
+    answer = (
+        "Transfers move stock [1]. They take a day [2] [7] [3].\n\n"
+        "Sources: [1] Transfers; [2] Couriers > Fees; [3] Transfers > Rules"
+    )
     for word in answer.split(" "):
         turn.apply(event("token", text=word + " "))
     assert "Sources:" not in turn.history[-1]["content"]  # the plain line never shows, even while streaming

@@ -159,13 +159,18 @@ def test_a_rejected_transfer_changes_nothing(ui_server):
 def test_a_refused_write_says_not_done_with_the_reason(ui_server):
     services = ui_server.services
     session = client(ui_server, MERCHANT)
-    cpt = services.inventory.level("bergveld", "BV-TENT-0001", "CPT").available
-    chat(session, f"move {cpt + 1000} BV-TENT-0001 from Cape Town to Durban")
-    refused = confirm(session)
-    card = text_of(refused["history"][-1])
-    assert card.startswith("⚠ **Not done**") and "available" in card, card
-    assert any(chip.startswith("⚠ Stock transfer: not done") for chip in chips(refused))  # not "success"
-    assert services.inventory.level("bergveld", "BV-TENT-0001", "CPT").available == cpt
+    chat(session, "move 4 BV-TENT-0002 from Cape Town to Durban")
+    # Before the merchant confirms, most of the stock goes elsewhere: the transfer can no longer run.
+    cpt = services.inventory.level("bergveld", "BV-TENT-0002", "CPT").available
+    services.inventory.adjust("bergveld", "BV-TENT-0002", "CPT", -(cpt - 1), "ui test: counted short")
+    try:
+        refused = confirm(session)
+        card = text_of(refused["history"][-1])
+        assert card.startswith("⚠ **Not done**") and "available" in card, card
+        assert any(chip.startswith("⚠ Stock transfer: not done") for chip in chips(refused))  # not "success"
+        assert services.inventory.level("bergveld", "BV-TENT-0002", "CPT").available == 1
+    finally:
+        services.inventory.adjust("bergveld", "BV-TENT-0002", "CPT", cpt - 1, "ui test: found again")
 
 
 def test_conversations_are_renamed_and_deleted(ui_server):
@@ -174,8 +179,9 @@ def test_conversations_are_renamed_and_deleted(ui_server):
     chat(session, "what is running low?")
     [listed] = conversations.list("fynbos")
     assert listed.title == "what is running low?"
-    selected, title = session.predict("Reorder check", api_name="/rename")
-    assert (selected, title) == (listed.id, "Reorder check")
+    radio, title = session.predict("Reorder check", api_name="/rename")
+    assert radio["value"] == listed.id and radio["choices"] == [["Reorder check", listed.id]]
+    assert title == "Reorder check"
     assert conversations.list("fynbos")[0].title == "Reorder check"
     assert "Reorder check" not in str([c.title for c in conversations.list("bergveld")])
     session.predict(api_name="/delete")

@@ -80,6 +80,7 @@ def api_turn(http: httpx.Client, question: str) -> float:
 
 
 def ui_turn(session, question: str) -> float:
+    session.predict(api_name="/new_conversation")  # a new conversation each time, as the API turns have
     started = time.perf_counter()
     history, _credits = session.predict(question, api_name="/chat")
     assert history and history[-1]["role"] == "assistant", history
@@ -128,7 +129,10 @@ def main() -> int:
                     times[question]["ui"].append(ui_turn(session, question))
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # open event streams keep uvicorn's graceful shutdown waiting
+                server.kill()
             emulator.stop()
 
     rows = []

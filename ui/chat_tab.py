@@ -11,6 +11,7 @@ in `gr.State` on the server, per browser session.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
@@ -32,6 +33,7 @@ from ui.chat_render import (
 from ui.references import render_reference
 from ui.session import Refusal, friendly_error, new_request_id, require
 
+TOKEN_BATCH_SECONDS = 0.05
 BUSY = "An answer is still coming: your message is kept. Press Send when it is done, or Stop."
 PLACEHOLDER = (
     "**Ask about stock, orders, imports and the help centre.**\n\n"
@@ -368,11 +370,16 @@ class ChatTab:
     ) -> Iterator[tuple]:
         turn = Turn(history, citations)
         yield self._view(turn.history, conversation_id, None, citations)
+        shown = time.monotonic()
         try:
             for event in events:
                 turn.apply(event)
-                if event.event in ("token", "tool_call", "tool_result"):
+                # Every update re-sends the chat to the page: tokens are shown in batches (20 a second at most).
+                if event.event in ("tool_call", "tool_result") or (
+                    event.event == "token" and time.monotonic() - shown >= TOKEN_BATCH_SECONDS
+                ):
                     yield self._view(turn.history, conversation_id, None, citations)
+                    shown = time.monotonic()
         except Exception as exc:  # a failure mid-stream (the service refunds the credits)
             yield self._failed(turn.history, conversation_id, None, citations, exc, request_id, restore=question)
             return

@@ -98,11 +98,17 @@ def in_viewport(page, locator) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("viewport", "mode", "approve"),
-    [(LAPTOP, "light", True), (PHONE, "dark", False), (LAPTOP, "dark", False), (PHONE, "light", True)],
+    ("viewport", "mode", "approve", "full"),
+    [
+        (LAPTOP, "light", True, True),
+        (PHONE, "dark", False, True),
+        # The other two combinations look at the main screens only, to keep the suite fast.
+        (LAPTOP, "dark", False, False),
+        (PHONE, "light", True, False),
+    ],
     ids=["laptop-light", "phone-dark", "laptop-dark", "phone-light"],
 )
-def test_chat_flows(browser, ui_server, viewport, mode, approve):
+def test_chat_flows(browser, ui_server, viewport, mode, approve, full):
     services = ui_server.services
     name = f"{'laptop' if viewport is LAPTOP else 'phone'}-{mode}"
     page = open_page(browser, ui_server, viewport, mode)
@@ -132,17 +138,12 @@ def test_chat_flows(browser, ui_server, viewport, mode, approve):
     close_panel(page)
 
     # A product reference opens its card with the stock per warehouse.
-    ask(page, "how many BV-TENT-0001 do we have in Durban?")
-    expect(history).to_contain_text("Checked stock levels")
-    page.locator('#chat-history a[href="#fx-ref:product:BV-TENT-0001"]').last.click()
-    expect(panel).to_contain_text("Warehouse")
     dbn = services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available
-    expect(panel.locator("tr", has_text="DBN")).to_contain_text(str(dbn))
-    shot(page, f"{name}-03-product-card")
-    close_panel(page)
+    if full:
+        product_card(page, name, dbn)
+    jhb = services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available
 
     # A write waits on a card in the chat, with its buttons on screen; the decision shows on the card.
-    jhb = services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available
     quantity = 2 if approve else 3
     ask(page, f"move {quantity} BV-TENT-0001 from Johannesburg to Durban")
     confirm = page.locator("#chat-history .option", has_text="Confirm")
@@ -166,7 +167,29 @@ def test_chat_flows(browser, ui_server, viewport, mode, approve):
     expect(page.locator("#chat-history .option")).to_have_count(0)
     assert "waiting for your confirmation" not in history.inner_text()
     shot(page, f"{name}-05-decided")
+    if full:
+        # The conversation list belongs to the chat: other tabs do not show it.
+        page.get_by_role("tab", name="Knowledge base").click()
+        expect(page.locator("#chat-sidebar")).to_be_hidden()
+        page.get_by_role("tab", name="Chat").click()
+        kept_input_and_conversations(page, name, viewport, quantity)
+    page.context.close()
 
+
+def product_card(page, name: str, dbn: int) -> None:
+    ask(page, "how many BV-TENT-0001 do we have in Durban?")
+    expect(page.locator("#chat-history")).to_contain_text("Checked stock levels")
+    page.locator('#chat-history a[href="#fx-ref:product:BV-TENT-0001"]').last.click()
+    panel = page.locator("#ref-body")
+    expect(panel).to_contain_text("Warehouse")
+    expect(panel.locator("tr", has_text="DBN")).to_contain_text(str(dbn))
+    time.sleep(0.5)  # the panel slides in
+    shot(page, f"{name}-03-product-card")
+    close_panel(page)
+
+
+def kept_input_and_conversations(page, name: str, viewport: dict[str, int], quantity: int) -> None:
+    history = page.locator("#chat-history")
     # A message typed while an answer streams is never lost: sent, or still in the box.
     box = page.locator("#chat-input textarea")
     box.fill("what is running low?")
@@ -202,7 +225,6 @@ def test_chat_flows(browser, ui_server, viewport, mode, approve):
     page.locator("#chat-delete").click()
     expect(conversations).to_have_count(count - 1)
     expect(page.locator("#chat-history .message")).to_have_count(0)
-    page.context.close()
 
 
 def test_stop_ends_a_streaming_answer_and_refunds_it(browser, ui_server, monkeypatch):

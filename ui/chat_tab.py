@@ -90,7 +90,8 @@ CHAT_CSS = """
 #chat-history table { font-size: 0.92em; }
 .fx-ref-title { margin: 0 0 2px; font-size: 1.1em; }
 .fx-ref-sub { color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 8px; word-break: break-all; }
-.fx-ref-table { width: 100%; border-collapse: collapse; margin: 8px 0; font-size: 0.9em; }
+.fx-ref { max-width: 100%; box-sizing: border-box; overflow-x: auto; padding-right: 4px; }
+.fx-ref-table { width: 100%; table-layout: fixed; border-collapse: collapse; margin: 8px 0; font-size: 0.9em; }
 .fx-ref-table th, .fx-ref-table td { border-bottom: 1px solid var(--border-color-primary); padding: 4px 6px;
   text-align: left; }
 .fx-ref-warn { color: var(--color-red-500, #c0392b); font-weight: 600; }

@@ -20,6 +20,7 @@ import gradio as gr
 
 from assistant.contracts import ChatRequest, ConfirmRequest, StreamEvent
 from assistant.conversations import Conversations
+from domain.errors import DomainError
 from domain.orgs import Role
 from ui.chat_history import history_from_messages
 from ui.chat_render import (
@@ -161,6 +162,11 @@ class ChatTab:
         self.citations_state = gr.State([])
         self.restore_state = gr.State("")  # a question to put back into the input box (its turn failed)
         self.busy_state = gr.State(False)
+        # The open conversation's id in the browser, so a reload opens it again (the messages stay on the server).
+        # Rendered by `wire` at the top of the page: inside the tab, hidden until sign-in, it would not load its value.
+        self.conversation_store = gr.BrowserState("", storage_key="fluxori-conversation", render=False)
+        # The conversation list and the open conversation (see `_listing`).
+        self.listing = [self.conversation_list, self.manage, self.title, self.conversation_store]
         # What every chat handler returns, in this order (see `_view`).
         self.outputs = [
             self.chatbot,
@@ -173,6 +179,8 @@ class ChatTab:
         ]
 
     def wire(self) -> None:
+        """Called by the app at the top level of its Blocks, after every tab is built."""
+        self.conversation_store.render()
         chat_inputs = [
             self.question,
             self.key_state,
@@ -196,9 +204,7 @@ class ChatTab:
             self.send,
             self.stop,
             self.busy_state,
-            self.conversation_list,
-            self.manage,
-            self.title,
+            *self.listing,
         ]
         end_inputs = [self.message, self.restore_state, self.key_state, self.conversation_state]
         answering.then(self.end, end_inputs, finished, api_visibility="private").then(None, None, None, js=SHOW_CARD_JS)
@@ -222,7 +228,7 @@ class ChatTab:
         )
         self.confirm.click(self.approve, decision_inputs, self.outputs, api_name="confirm", concurrency_limit=None)
         self.reject.click(self.decline, decision_inputs, self.outputs, api_name="reject", concurrency_limit=None)
-        listing = [self.conversation_list, self.manage, self.title]
+        listing = self.listing
         self.new.click(
             self.new_chat, None, [*self.outputs, *listing], api_name="new_conversation", queue=False, js=PHONE_CLOSE_JS
         )
@@ -259,10 +265,11 @@ class ChatTab:
 
     def after_sign_in(self, event: Any) -> None:
         """Chain the conversation list onto a sign-in event of the app."""
-        listed = event.then(
-            self.list_conversations, [self.key_state], [self.conversation_list], api_visibility="private"
+        listing = self.listing
+        resumed = event.then(
+            self.resume, [self.conversation_store, self.key_state], [*self.outputs, *listing], api_visibility="private"
         )
-        listed.then(None, None, None, js=PHONE_CLOSE_JS)
+        resumed.then(None, None, None, js=PHONE_CLOSE_JS)
 
     # Views ------------------------------------------------------------------------------------------------
     def _view(
@@ -288,7 +295,12 @@ class ChatTab:
     def _listing(self, principal: Any, selected: str | None) -> tuple:
         choices = self._choices(principal)
         title = next((label for label, value in choices if value == selected), "")
-        return gr.Radio(choices=choices, value=selected), gr.Group(visible=selected is not None), title
+        return (
+            gr.Radio(choices=choices, value=selected),
+            gr.Group(visible=selected is not None),
+            title,
+            selected or "",  # kept by the browser: a reload opens this conversation again
+        )
 
     def _choices(self, principal: Any) -> list[tuple[str, str]]:
         if principal is None:
@@ -300,7 +312,7 @@ class ChatTab:
         return self._view([], None, None, [], credits="")
 
     def new_chat(self) -> tuple:
-        return (*self.reset(), gr.Radio(value=None), gr.Group(visible=False), "")
+        return (*self.reset(), gr.Radio(value=None), gr.Group(visible=False), "", "")
 
     # One question -----------------------------------------------------------------------------------------
     def begin(self, message: str, busy: bool) -> tuple:
@@ -488,19 +500,31 @@ class ChatTab:
         except Refusal:
             return None
 
-    def list_conversations(self, key: str | None) -> gr.Radio:
-        return gr.Radio(choices=self._choices(self._principal(key)), value=None)
-
     def open_conversation(self, conversation_id: str | None, key: str | None) -> tuple:
         principal = self._principal(key)
         if principal is None or not conversation_id:
             return self.new_chat()
         try:
-            messages = self.conversations.messages(principal.org_id, conversation_id)
-            pending = self.conversations.pending_confirmation(principal.org_id, conversation_id)
+            return self._open(principal, conversation_id)
         except Exception as exc:
             gr.Warning(friendly_error(exc))
             return self.new_chat()
+
+    def resume(self, conversation_id: str | None, key: str | None) -> tuple:
+        """After a reload: the conversation that was open, if it is still there (else the page stays as it is)."""
+        principal = self._principal(key)
+        if principal is None:
+            return tuple(gr.skip() for _ in range(len(self.outputs) + len(self.listing)))
+        if conversation_id:
+            try:
+                return self._open(principal, conversation_id)
+            except DomainError:  # deleted meanwhile, or another organisation's (another key signed in)
+                pass
+        return (*(gr.skip() for _ in self.outputs), *self._listing(principal, None))
+
+    def _open(self, principal: Any, conversation_id: str) -> tuple:
+        messages = self.conversations.messages(principal.org_id, conversation_id)
+        pending = self.conversations.pending_confirmation(principal.org_id, conversation_id)
         history, citations, pending_view = history_from_messages(messages, pending)
         return (
             *self._view(history, conversation_id, pending_view, citations, credits=""),
@@ -510,7 +534,7 @@ class ChatTab:
     def rename_conversation(self, title: str, key: str | None, conversation_id: str | None) -> tuple:
         principal = self._principal(key)
         if principal is None or not conversation_id:
-            return gr.skip(), gr.skip(), gr.skip()
+            return tuple(gr.skip() for _ in self.listing)
         try:
             self.conversations.rename(principal.org_id, conversation_id, title)
         except Exception as exc:

@@ -204,9 +204,11 @@ def kept_input_and_conversations(page, name: str, viewport: dict[str, int], quan
         finish(page, "and the sales of the last 30 days?")
     shot(page, f"{name}-06-table-and-kept-input")
 
-    # A reload keeps the session (a signed token, not the key) and the conversation is in the list.
+    # A reload keeps the session (a signed token, not the key) and the open conversation; it is in the list.
     page.reload()
     expect(page.locator("#signin-status")).to_contain_text("Signed in to Berg & Veld Outdoor", timeout=20_000)
+    expect(history).to_contain_text(f"move {quantity} BV-TENT-0001 from Johannesburg to Durban")
+    assert "fx_demo" not in page.evaluate("() => JSON.stringify(localStorage) + document.cookie")
     if viewport is PHONE:
         page.locator("#chat-sidebar > .toggle-button").click()
     conversations = page.locator("#chat-conversations label")

@@ -179,7 +179,7 @@ def test_conversations_are_renamed_and_deleted(ui_server):
     chat(session, "what is running low?")
     [listed] = conversations.list("fynbos")
     assert listed.title == "what is running low?"
-    radio, title = session.predict("Reorder check", api_name="/rename")
+    radio, title = session.predict("Reorder check", api_name="/rename")[:2]
     assert radio["value"] == listed.id and radio["choices"] == [["Reorder check", listed.id]]
     assert title == "Reorder check"
     assert conversations.list("fynbos")[0].title == "Reorder check"

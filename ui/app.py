@@ -191,4 +191,5 @@ def mount_ui(app: FastAPI, services: Any) -> FastAPI:
         max_file_size=MAX_UPLOAD,
         footer_links=["api"],
         mcp_server=False,
+        run_history=False,  # Gradio would keep every call's inputs and outputs (a typed API key too) in the browser
     )

@@ -91,6 +91,14 @@ def close_panel(page) -> None:
     expect(page.locator("#ref-panel")).not_to_have_class(re.compile(r"\bopen\b"))
 
 
+def set_sidebar(page, open_: bool) -> None:
+    sidebar = page.locator("#chat-sidebar")
+    is_open = re.compile(r"\bopen\b")
+    if bool(is_open.search(sidebar.get_attribute("class") or "")) != open_:
+        page.locator("#chat-sidebar > .toggle-button").click()
+    (expect(sidebar).to_have_class if open_ else expect(sidebar).not_to_have_class)(is_open)
+
+
 def in_viewport(page, locator) -> bool:
     box = locator.bounding_box()
     size = page.viewport_size
@@ -210,7 +218,8 @@ def kept_input_and_conversations(page, name: str, viewport: dict[str, int], quan
     expect(history).to_contain_text(f"move {quantity} BV-TENT-0001 from Johannesburg to Durban")
     assert "fx_demo" not in page.evaluate("() => JSON.stringify(localStorage) + document.cookie")
     if viewport is PHONE:
-        page.locator("#chat-sidebar > .toggle-button").click()
+        time.sleep(0.5)  # the list closes itself on a phone once the conversation is back
+        set_sidebar(page, True)
     conversations = page.locator("#chat-conversations label")
     expect(conversations.first).to_be_visible()
     count = conversations.count()
@@ -219,7 +228,7 @@ def kept_input_and_conversations(page, name: str, viewport: dict[str, int], quan
     expect(history).to_contain_text("Stock transfer")
     shot(page, f"{name}-07-resumed-after-reload")
     if viewport is PHONE:
-        page.locator("#chat-sidebar > .toggle-button").click()
+        set_sidebar(page, True)  # picking a chat closed it
     page.locator("#chat-title input").fill(f"Tent transfer {name}")
     page.locator("#chat-rename").click()
     expect(conversations.first).to_contain_text(f"Tent transfer {name}")

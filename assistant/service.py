@@ -190,6 +190,11 @@ class ChatService:
             )
             response = self._response(org, conversation_id, list(messages.values()), interrupts, usage, rejected)
             self._settle(principal, request_id, body, response, context)
+        except GeneratorExit:  # the caller stopped reading (Stop in the UI, a client gone) before the charge
+            credits.refund(org, request_id, "the answer was stopped")
+            if confirmation:
+                self.confirmations.release(org, confirmation.id)
+            raise
         except Exception:
             credits.refund(org, request_id, "the assistant call failed")
             if confirmation:  # the run failed: the change can be approved or rejected again

@@ -167,7 +167,13 @@ class ApiKeyRepository:
         the cache or not at all (None), without a read (a caller being throttled)."""
         if not key or len(key) > 200:
             return None
-        key_id = hash_key(key)
+        return self.by_id(hash_key(key), cache_seconds, cached_only)
+
+    def by_id(
+        self, key_id: str, cache_seconds: float = KEY_CACHE_SECONDS, cached_only: bool = False
+    ) -> Principal | None:
+        """The principal of a key known by its id (hash), e.g. from a signed UI session; None if unknown or
+        revoked. Cached as `authenticate` says."""
         if cache_seconds > 0 and (cached := _key_cache.get(self._slot(key_id))) is not None:
             return cached
         if cached_only:

@@ -11,13 +11,23 @@ import gradio as gr
 from fastapi import FastAPI
 
 from assistant.application.policy import Capability, can
+from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.ports import AppServices
 from domain.orgs import Principal, Role
 from ui.admin_tab import AdminTab
 from ui.chat_tab import ChatTab
 from ui.credits_tab import CREDITS_ROLES, CreditsTab
 from ui.kb_tab import KbTab
-from ui.session import TAB_IDS, WRONG_KEY, authenticate, demo_key_choices, signed_in_text
+from ui.session import (
+    TAB_IDS,
+    WRONG_KEY,
+    authenticate,
+    demo_key_choices,
+    share_limiter,
+    signed_in_text,
+    start_session,
+)
+from ui.upload_guard import SESSION_COOKIE, install_upload_guard
 
 # The capability each tab serves. The Chat tab is where changes are proposed and confirmed; support staff's
 # read-only answers are in the Knowledge base tab.
@@ -29,12 +39,21 @@ TAB_CAPABILITY = {
 }
 UI_PATH = "/ui"
 MAX_UPLOAD = "10mb"
+# Runs in the page after sign-in, sign-out and reload: the session token as a cookie (or none).
+SET_COOKIE_JS = f"""(token) => {{
+  document.cookie = token
+    ? `{SESSION_COOKIE}=${{token}}; path=/; max-age=43200; SameSite=Strict`
+    : `{SESSION_COOKIE}=; path=/; max-age=0; SameSite=Strict`;
+}}"""
 CSS = """
 .fx-hit { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin: 8px 0; }
 .fx-hit-title { font-size: 1.02em; }
 .fx-hit-meta { color: var(--body-text-color-subdued); font-size: 0.85em; margin: 2px 0 6px; }
 .fx-hit-snippet b { background: var(--color-accent-soft); border-radius: 3px; padding: 0 2px; }
 #signin-status p { margin: 0; }
+#signin-chip { align-items: center; flex-wrap: nowrap; }
+#signin-chip #signin-status { flex: 1 1 auto; min-width: 0; }
+#signout-button { flex: 0 0 auto; max-width: 120px; align-self: center; }
 """
 
 
@@ -47,7 +66,9 @@ class Ui:
     def __init__(self, services: AppServices) -> None:
         self.services = services
         with gr.Blocks(title="Fluxori Assistant", analytics_enabled=False) as self.blocks:
-            self.key_state = gr.State(None)  # the API key; server-side only, never rendered
+            self.key_state = gr.State(None)  # the session token (never the key); server-side
+            # The same token in the browser, so a reload stays signed in (ui.session_token: signed, expiring).
+            self.session_store = gr.BrowserState("", storage_key="fluxori-session")
             gr.Markdown("# Fluxori Assistant\nStock, orders, imports and the help centre, in one conversation.")
             self._sign_in_panel()
             with gr.Tabs(elem_id="tabs") as self.tabs:
@@ -64,7 +85,7 @@ class Ui:
 
     def _sign_in_panel(self) -> None:
         choices = demo_key_choices(self.services)
-        with gr.Row():
+        with gr.Row(elem_id="signin-panel") as self.sign_in_row:
             # The picker only exists in local mode, where the demo keys are documented and harmless.
             self.demo_key = gr.Dropdown(
                 choices,
@@ -79,8 +100,10 @@ class Ui:
             )
             with gr.Column(scale=1, min_width=140):
                 self.sign_in = gr.Button("Sign in", variant="primary", elem_id="signin-button")
-                self.sign_out = gr.Button("Sign out", visible=False, size="sm", elem_id="signout-button")
-        self.status = gr.Markdown("Sign in with your API key.", elem_id="signin-status")
+        # Once signed in, the panel collapses into this chip: organisation, role, sign out.
+        with gr.Row(elem_id="signin-chip", equal_height=True):
+            self.status = gr.Markdown("Sign in with your API key.", elem_id="signin-status")
+            self.sign_out = gr.Button("Sign out", visible=False, size="sm", elem_id="signout-button", scale=0)
 
     def _wire(self) -> None:
         self.chat.wire()
@@ -89,6 +112,8 @@ class Ui:
         self.admin.wire()
         outputs = [
             self.key_state,
+            self.session_store,
+            self.sign_in_row,
             self.key_text,
             self.status,
             self.sign_out,
@@ -98,17 +123,28 @@ class Ui:
             self.kb.answer,
             *self.chat.outputs,
         ]
+        self.output_count = len(outputs)
         signed_in = self.sign_in.click(self.do_sign_in, [self.key_text, self.demo_key], outputs, api_name="sign_in")
-        self.key_text.submit(self.do_sign_in, [self.key_text, self.demo_key], outputs, api_visibility="private")
-        # Load the credits tab once signed in, as a separate step so that sign-in answers at once.
-        signed_in.then(self.load_credits, [self.key_state], self.credits.outputs, api_visibility="private")
-        self.sign_out.click(self.do_sign_out, None, outputs, api_name="sign_out")
+        submitted = self.key_text.submit(
+            self.do_sign_in, [self.key_text, self.demo_key], outputs, api_visibility="private"
+        )
+        restored = self.blocks.load(self.do_restore, [self.session_store], outputs, api_visibility="private")
+        for event in (signed_in, submitted, restored):
+            # The cookie lets the browser's uploads prove an admin session (ui.upload_guard); then the data.
+            event = event.then(None, [self.session_store], None, js=SET_COOKIE_JS)
+            event.then(self.load_credits, [self.key_state], self.credits.outputs, api_visibility="private")
+            self.chat.after_sign_in(event)
+        self.sign_out.click(self.do_sign_out, None, outputs, api_name="sign_out").then(
+            None, [self.session_store], None, js=SET_COOKIE_JS
+        )
 
     def _view(self, key: str | None, principal: Principal | None, status: str) -> tuple:
         tabs = tabs_for(principal.role) if principal else ()
         first = tabs[0] if tabs else None
         return (
             key,
+            key or "",
+            gr.Row(visible=principal is None),
             "",  # the key never stays in a visible component
             status,
             gr.Button(visible=principal is not None),
@@ -125,10 +161,20 @@ class Ui:
             return self._view(
                 None, None, "Enter an API key" + (" or pick a demo key." if self.demo_key.visible else ".")
             )
-        principal = authenticate(self.services, key)
-        if principal is None:
+        session = start_session(self.services, key)
+        if session is None:
             return self._view(None, None, f"⚠ {WRONG_KEY}")
-        return self._view(key, principal, signed_in_text(self.services, principal))
+        principal, token = session
+        return self._view(token, principal, signed_in_text(self.services, principal))
+
+    def do_restore(self, token: str | None) -> tuple:
+        """A reload: the token kept by the browser signs in again while it is valid, else the sign-in panel."""
+        if not token:  # nothing kept: leave the sign-in panel as it is (the user may be typing already)
+            return tuple(gr.skip() for _ in range(self.output_count))
+        principal = authenticate(self.services, token)
+        if principal is None:
+            return self._view(None, None, "Your session ended; sign in again.")
+        return self._view(token, principal, signed_in_text(self.services, principal))
 
     def do_sign_out(self) -> tuple:
         return self._view(None, None, "Signed out.")
@@ -144,8 +190,12 @@ def build_ui(services: AppServices) -> gr.Blocks:
     return Ui(services).blocks
 
 
-def mount_ui(app: FastAPI, services: AppServices) -> FastAPI:
-    """Mount the UI at /ui of the API app (called by `app.api.app.create_app`)."""
+def mount_ui(app: FastAPI, services: AppServices, limiter: TokenBucketLimiter | None = None) -> FastAPI:
+    """Mount the UI at /ui of the API app (called by `app.api.app.create_app`); `limiter` is the API's per-key
+    rate limit, which UI calls then share."""
+    install_upload_guard(app, services, UI_PATH)
+    if limiter is not None:
+        share_limiter(services, limiter)
     return gr.mount_gradio_app(
         app,
         build_ui(services),
@@ -157,4 +207,5 @@ def mount_ui(app: FastAPI, services: AppServices) -> FastAPI:
         max_file_size=MAX_UPLOAD,
         footer_links=["api"],
         mcp_server=False,
+        run_history=False,  # Gradio would keep every call's inputs and outputs (a typed API key too) in the browser
     )

@@ -1,101 +1,576 @@
-"""Chat tab (merchants): streamed answers, the actions taken, cited sources and Confirm / Reject for writes.
+"""Chat tab (merchants): conversations in a sidebar, streamed answers with clickable sources, friendly tool chips
+and a confirmation card for every proposed change.
 
-The chat history and the conversation id are kept in `gr.State` on the server, so the Gradio API of this tab
-takes only the message (gradio_client calls `/chat` with one argument). The streamed text is provisional; the
-final event's answer replaces it, because the service may rewrite it (e.g. "Please confirm: ...").
+Flow of one question (UI): `begin` moves the text out of the input box into the hidden `question` box and turns
+Send into Stop; `ask` streams the answer; `end` turns Stop back into Send (and puts the question back into an
+empty input box if it failed). Typing goes on while an answer streams; pressing Enter then says "wait" and keeps
+the text. gradio_client calls `/chat` with the question only: history, conversation and the pending change live
+in `gr.State` on the server, per browser session.
 """
 
 from __future__ import annotations
 
 import html
-import json
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import gradio as gr
 
 from assistant.contracts import ChatRequest, ConfirmRequest, StreamEvent
+from assistant.conversations import Conversations
+from domain.errors import DomainError
 from domain.orgs import Role
+from ui.chat_history import history_from_messages
+from ui.chat_render import (
+    CONFIRM,
+    Turn,
+    decided_card,
+    outcome_of_decision,
+    set_outcome,
+    visible,
+)
+from ui.references import render_reference
 from ui.session import Refusal, friendly_error, new_request_id, require
 
-# Symbols from common text fonts (not emoji), so they render on machines without an emoji font.
-ACTION_ICONS = {"executed": "✔", "needs_confirmation": "○", "rejected": "✖", "refused": "⚠"}
+TOKEN_BATCH_SECONDS = 0.05
+BUSY = "An answer is still coming: your message is kept. Press Send when it is done, or Stop."
+PLACEHOLDER = (
+    "**Ask about stock, orders, imports and the help centre.**\n\n"
+    "e.g. *How many BV-TENT-0001 do we have in Cape Town?* · *What is running low?* · *How do stock transfers work?*"
+)
+
+# Links in answers (`#fx-ref:...`) open the side panel: one capturing click listener for the whole page hands
+# the reference to the hidden bridge component, whose click event runs `open_reference` on the server.
+BRIDGE_JS = """
+const fx = (window.__fxRefs = window.__fxRefs || {});
+fx.props = props;
+fx.trigger = trigger;
+if (!fx.installed) {
+  fx.installed = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a[href*="#fx-ref:"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    fx.props.value = decodeURIComponent(link.getAttribute('href').split('#fx-ref:')[1] || '');
+    setTimeout(() => fx.trigger('click'), 0);
+  }, true);
+}
+"""
+# On a phone the conversation list covers the screen: it closes after sign-in and after picking a chat.
+PHONE_CLOSE_JS = """(...args) => {
+  if (window.innerWidth < 768) {
+    document.querySelector('#chat-sidebar.open > .toggle-button')?.click();
+  }
+  return args;
+}"""
+# A card waiting for a decision is scrolled into view (the chat stops following new messages once scrolled).
+SHOW_CARD_JS = """() => {
+  const options = document.querySelector('#chat-history .options');
+  const log = document.querySelector('#chat-history [role=log]');
+  if (options && log) log.scrollTop = log.scrollHeight;
+}"""
+# The cited passage of an article is scrolled into view when the panel shows it.
+PANEL_JS = """
+watch('value', () => {
+  const cited = element.querySelector('.fx-cited');
+  if (cited) setTimeout(() => cited.scrollIntoView({block: 'center', behavior: 'smooth'}), 50);
+});
+"""
+CHAT_CSS = """
+<style>
+#chat-history .options { position: sticky; bottom: 0; display: flex; flex-direction: row; flex-wrap: nowrap;
+  justify-content: flex-start; gap: 10px; padding: 8px 0; background: var(--background-fill-primary); z-index: 2; }
+#chat-history .options .option { min-height: 44px; min-width: 110px; font-weight: 600; }
+#chat-history .options .option:first-child { background: var(--button-primary-background-fill);
+  color: var(--button-primary-text-color); border-color: var(--button-primary-border-color); }
+#chat-history a[href*="#fx-ref:"] { text-decoration: none; border-radius: 4px; padding: 0 3px;
+  background: var(--color-accent-soft); color: var(--body-text-color); }
+#chat-history table { font-size: 0.92em; }
+.fx-ref-title { margin: 0 0 2px; font-size: 1.1em; }
+.fx-ref-sub { color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 8px; word-break: break-all; }
+.fx-ref { max-width: 100%; box-sizing: border-box; overflow-x: auto; padding-right: 4px; }
+.fx-ref-table { width: 100%; table-layout: fixed; border-collapse: collapse; margin: 8px 0; font-size: 0.9em; }
+.fx-ref-table th, .fx-ref-table td { border-bottom: 1px solid var(--border-color-primary); padding: 4px 6px;
+  text-align: left; }
+.fx-ref-warn { color: var(--color-red-500, #c0392b); font-weight: 600; }
+.fx-ref-status { font-weight: 600; text-transform: capitalize; }
+.fx-section h4 { margin: 12px 0 4px; }
+.fx-section p { margin: 6px 0; }
+.fx-cited { border-left: 3px solid var(--color-accent); padding: 2px 8px; background: var(--color-accent-soft);
+  border-radius: 4px; }
+#chat-conversations label { width: 100%; }
+#chat-conversations .wrap { flex-direction: column; gap: 4px; }
+#chat-stop button, #chat-send { min-width: 80px; }
+</style>
+"""
 
 
-@dataclass
-class Turn:
-    """Renders the stream events of one turn into chat messages (pure, so it is tested without a server)."""
-
-    history: list[dict[str, Any]]
-    answer_index: int | None = None
-    tool_indices: dict[str, list[int]] = field(default_factory=dict)
-    final: dict[str, Any] | None = None
-    pending: dict[str, Any] | None = None
-    error: str | None = None
-
-    def apply(self, event: StreamEvent) -> None:
-        data = event.data
-        if event.event == "token":
-            if self.answer_index is None:
-                self.history.append({"role": "assistant", "content": ""})
-                self.answer_index = len(self.history) - 1
-            self.history[self.answer_index]["content"] += str(data.get("text", ""))
-        elif event.event == "tool_call":
-            self.answer_index = None  # text after a tool call is a new message, below the action
-            tool = str(data.get("tool", "tool"))
-            self.history.append(
-                {
-                    "role": "assistant",
-                    "content": f"`{_args_text(data.get('args') or {})}`",
-                    "metadata": {"title": f"Action: {tool}", "status": "pending"},
-                }
+class ChatTab:
+    def __init__(self, services: Any, key_state: gr.State) -> None:
+        self.services = services
+        self.key_state = key_state
+        with gr.Sidebar(
+            position="left", open=True, width=270, elem_id="chat-sidebar", label="Conversations"
+        ) as self.sidebar:
+            self.new = gr.Button("+ New chat", variant="primary", elem_id="chat-new")
+            self.conversation_list = gr.Radio(
+                [], value=None, label="Conversations", show_label=False, elem_id="chat-conversations"
             )
-            self.tool_indices.setdefault(tool, []).append(len(self.history) - 1)
-        elif event.event == "tool_result":
-            indices = self.tool_indices.get(str(data.get("tool")), [])
-            if indices:
-                message = self.history[indices.pop(0)]
-                message["metadata"] = {**message["metadata"], "status": "done", "log": str(data.get("status", ""))}
-        elif event.event == "confirmation":
-            self.pending = {"id": data.get("id"), "summary": data.get("summary", "")}
-        elif event.event == "error":
-            self.error = str(data.get("message") or data.get("detail") or "the assistant could not answer")
-        elif event.event == "final":
-            self.final = data
-            self._finish(data)
-
-    def _finish(self, final: dict[str, Any]) -> None:
-        paused = bool(final.get("pending_confirmation"))
-        for message in self.history:  # a tool whose result never came back: paused for confirmation, or refused
-            metadata = message.get("metadata")
-            if metadata and metadata.get("status") == "pending":
-                metadata.update(status="done", log="waiting for your confirmation" if paused else "not run")
-        answer = final.get("answer") or ""
-        if answer:
-            if self.answer_index is None:
-                self.history.append({"role": "assistant", "content": answer})
-            else:
-                self.history[self.answer_index]["content"] = answer
-        citations = final.get("citations") or []
-        if citations:
-            self.history.append(
-                {
-                    "role": "assistant",
-                    "content": citations_markdown(citations),
-                    "metadata": {"title": f"Sources ({len(citations)})", "status": "done"},
-                }
+            with gr.Group(visible=False, elem_id="chat-manage") as self.manage:
+                self.title = gr.Textbox(label="Title of this chat", elem_id="chat-title", max_lines=1)
+                with gr.Row():
+                    self.rename = gr.Button("Rename", size="sm", elem_id="chat-rename")
+                    self.delete = gr.Button("Delete", size="sm", variant="stop", elem_id="chat-delete")
+        with gr.Sidebar(position="right", open=False, width=400, elem_id="ref-panel", label="Source") as self.ref_panel:
+            self.ref_close = gr.Button("Close", size="sm", elem_id="ref-close")
+            self.ref_body = gr.HTML("", elem_id="ref-body", js_on_load=PANEL_JS, head=CHAT_CSS)
+        self.chatbot = gr.Chatbot(
+            label="Fluxori Assistant",
+            elem_id="chat-history",
+            height="62vh",
+            min_height=320,
+            buttons=["copy"],
+            show_label=False,
+            placeholder=PLACEHOLDER,
+            feedback_options=None,
+        )
+        with gr.Row(equal_height=True, elem_id="chat-input-row"):
+            self.message = gr.Textbox(
+                placeholder="Ask about stock, orders, imports, duties…",
+                show_label=False,
+                elem_id="chat-input",
+                scale=5,
+                max_lines=6,
+                autofocus=True,
             )
-        if final.get("pending_confirmation"):
-            self.pending = final["pending_confirmation"]
+            self.send = gr.Button("Send", variant="primary", elem_id="chat-send", scale=1, min_width=80)
+            self.stop = gr.Button("Stop", variant="stop", elem_id="chat-stop", scale=1, min_width=80, visible=False)
+        self.credits_md = gr.Markdown("", elem_id="chat-credits")
+        # API-only: confirm / reject the pending change (the page uses the card's buttons), the hidden question box
+        # (`/chat` takes it as its one argument) and the bridge of reference links.
+        self.question = gr.Textbox(visible=False)
+        self.confirm = gr.Button(visible=False)
+        self.reject = gr.Button(visible=False)
+        self.bridge = gr.HTML("", html_template="<span></span>", js_on_load=BRIDGE_JS, elem_id="fx-ref-bridge")
+        # Server-side state of this browser session.
+        self.history_state = gr.State([])
+        self.conversation_state = gr.State(None)
+        self.pending_state = gr.State(None)
+        self.citations_state = gr.State([])
+        self.restore_state = gr.State("")  # a question to put back into the input box (its turn failed)
+        self.busy_state = gr.State(False)
+        # The open conversation's id in the browser, so a reload opens it again (the messages stay on the server).
+        # Rendered by `wire` at the top of the page: inside the tab, hidden until sign-in, it would not load its value.
+        self.conversation_store = gr.BrowserState("", storage_key="fluxori-conversation", render=False)
+        # The conversation list and the open conversation (see `_listing`).
+        self.listing = [self.conversation_list, self.manage, self.title, self.conversation_store]
+        # What every chat handler returns, in this order (see `_view`).
+        self.outputs = [
+            self.chatbot,
+            self.credits_md,
+            self.history_state,
+            self.conversation_state,
+            self.pending_state,
+            self.citations_state,
+            self.restore_state,
+        ]
+
+    def wire(self) -> None:
+        """Called by the app at the top level of its Blocks, after every tab is built."""
+        self.conversation_store.render()
+        chat_inputs = [
+            self.question,
+            self.key_state,
+            self.history_state,
+            self.conversation_state,
+            self.pending_state,
+            self.citations_state,
+        ]
+        running = [self.message, self.question, self.send, self.stop, self.busy_state]
+        started = gr.on(
+            [self.send.click, self.message.submit],
+            self.begin,
+            [self.message, self.busy_state],
+            running,
+            api_visibility="private",
+            queue=False,
+        )
+        answering = started.success(self.ask, chat_inputs, self.outputs, api_name="chat", concurrency_limit=None)
+        finished = [
+            self.message,
+            self.send,
+            self.stop,
+            self.busy_state,
+            *self.listing,
+        ]
+        end_inputs = [self.message, self.restore_state, self.key_state, self.conversation_state]
+        answering.then(self.end, end_inputs, finished, api_visibility="private").then(None, None, None, js=SHOW_CARD_JS)
+        self.stop.click(
+            self.stopped,
+            [self.history_state, self.conversation_state, self.pending_state, self.citations_state],
+            [*self.outputs, self.send, self.stop, self.busy_state],
+            cancels=[answering],
+            api_visibility="private",
+            queue=False,
+        )
+        decision_inputs = [
+            self.key_state,
+            self.history_state,
+            self.conversation_state,
+            self.pending_state,
+            self.citations_state,
+        ]
+        self.chatbot.option_select(
+            self.choose, decision_inputs, self.outputs, api_visibility="private", concurrency_limit=None
+        )
+        self.confirm.click(self.approve, decision_inputs, self.outputs, api_name="confirm", concurrency_limit=None)
+        self.reject.click(self.decline, decision_inputs, self.outputs, api_name="reject", concurrency_limit=None)
+        listing = self.listing
+        self.new.click(
+            self.new_chat, None, [*self.outputs, *listing], api_name="new_conversation", queue=False, js=PHONE_CLOSE_JS
+        )
+        # The chatbot's own trash icon starts a new chat too (rather than hiding messages that would come back).
+        self.chatbot.clear(self.new_chat, None, [*self.outputs, *listing], api_visibility="private", queue=False)
+        self.conversation_list.input(
+            self.open_conversation,
+            [self.conversation_list, self.key_state],
+            [*self.outputs, *listing],
+            js=PHONE_CLOSE_JS,
+        )
+        self.rename.click(
+            self.rename_conversation, [self.title, self.key_state, self.conversation_state], listing, api_name="rename"
+        )
+        self.delete.click(
+            self.delete_conversation,
+            [self.key_state, self.conversation_state],
+            [*self.outputs, *listing],
+            api_name="delete",
+        )
+        self.ref_close.click(
+            lambda: gr.Sidebar(open=False), None, self.ref_panel, queue=False, api_visibility="private"
+        )
+        self.bridge.click(
+            self.open_reference,
+            [self.bridge, self.key_state, self.citations_state],
+            [self.ref_panel, self.ref_body, self.sidebar],
+            api_name="reference",
+        )
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        return Conversations(self.services.store)  # built on first use: building the UI needs no database
+
+    def after_sign_in(self, event: Any) -> None:
+        """Chain the conversation list onto a sign-in event of the app."""
+        listing = self.listing
+        resumed = event.then(
+            self.resume, [self.conversation_store, self.key_state], [*self.outputs, *listing], api_visibility="private"
+        )
+        resumed.then(None, None, None, js=PHONE_CLOSE_JS)
+
+    # Views ------------------------------------------------------------------------------------------------
+    def _view(
+        self,
+        history: list,
+        conversation_id: str | None,
+        pending: dict | None,
+        citations: list,
+        *,
+        credits: str | None = None,
+        restore: str = "",
+    ) -> tuple:
+        return (
+            visible(history),
+            gr.skip() if credits is None else credits,
+            history,
+            conversation_id,
+            pending,
+            citations,
+            restore,
+        )
+
+    def _listing(self, principal: Any, selected: str | None) -> tuple:
+        choices = self._choices(principal)
+        title = next((label for label, value in choices if value == selected), "")
+        return (
+            gr.Radio(choices=choices, value=selected),
+            gr.Group(visible=selected is not None),
+            title,
+            selected or "",  # kept by the browser: a reload opens this conversation again
+        )
+
+    def _choices(self, principal: Any) -> list[tuple[str, str]]:
+        if principal is None:
+            return []
+        return [(c.title, c.id) for c in self.conversations.list(principal.org_id)]
+
+    def reset(self) -> tuple:
+        """An empty chat (the values of `outputs`)."""
+        return self._view([], None, None, [], credits="")
+
+    def new_chat(self) -> tuple:
+        return (*self.reset(), gr.Radio(value=None), gr.Group(visible=False), "", "")
+
+    # One question -----------------------------------------------------------------------------------------
+    def begin(self, message: str, busy: bool) -> tuple:
+        if busy:
+            raise gr.Error(BUSY, duration=6, title="Please wait", print_exception=False)
+        if not (message or "").strip():
+            raise gr.Error("Type a question first.", duration=4, title="Nothing to send", print_exception=False)
+        return "", message, gr.Button(interactive=False), gr.Button(visible=True), True
+
+    def end(self, message: str, restore: str, key: str | None, conversation_id: str | None) -> tuple:
+        principal = self._principal(key)
+        return (
+            restore if restore and not (message or "").strip() else gr.skip(),
+            gr.Button(interactive=True),
+            gr.Button(visible=False),
+            False,
+            *self._listing(principal, conversation_id),
+        )
+
+    def stopped(self, history: list, conversation_id: str | None, pending: dict | None, citations: list) -> tuple:
+        history = list(history or [])
+        for message in history:
+            if (message.get("metadata") or {}).get("status") == "pending":
+                set_outcome(message, "stopped")
+        history.append({"role": "assistant", "content": "■ *Stopped. Nothing more was done.*"})
+        return (
+            *self._view(history, conversation_id, pending, citations),
+            gr.Button(interactive=True),
+            gr.Button(visible=False),
+            False,
+        )
+
+    def ask(
+        self,
+        message: str,
+        key: str,
+        history: list,
+        conversation_id: str | None,
+        pending: dict | None,
+        citations: list,
+    ) -> Iterator[tuple]:
+        message = (message or "").strip()
+        history, citations = list(history or []), list(citations or [])
+        if not message:
+            yield self._view(history, conversation_id, pending, citations)
+            return
+        if pending:  # a new message lets the proposal lapse (the service marks it superseded)
+            self._lapse(history, pending, "You asked something else, so nothing was changed.")
+        history.append({"role": "user", "content": message})
+        request_id = new_request_id()
+        try:
+            principal = require(self.services, key, [Role.merchant])
+            request = ChatRequest(message=message, conversation_id=conversation_id)
+            events = self.services.assistant.stream(principal, request, request_id)
+        except Exception as exc:  # every failure becomes a message, never a traceback
+            yield self._failed(history, conversation_id, None, citations, exc, request_id, restore=message)
+            return
+        yield from self._stream(events, history, request.conversation_id, citations, request_id, message)
+
+    def _stream(
+        self,
+        events: Iterator[StreamEvent],
+        history: list,
+        conversation_id: str | None,
+        citations: list,
+        request_id: str,
+        question: str,
+    ) -> Iterator[tuple]:
+        turn = Turn(history, citations)
+        yield self._view(turn.history, conversation_id, None, citations)
+        shown = time.monotonic()
+        try:
+            for event in events:
+                turn.apply(event)
+                # Every update re-sends the chat to the page: tokens are shown in batches (20 a second at most).
+                if event.event in ("tool_call", "tool_result") or (
+                    event.event == "token" and time.monotonic() - shown >= TOKEN_BATCH_SECONDS
+                ):
+                    yield self._view(turn.history, conversation_id, None, citations)
+                    shown = time.monotonic()
+        except Exception as exc:  # a failure mid-stream (the service refunds the credits)
+            yield self._failed(turn.history, conversation_id, None, citations, exc, request_id, restore=question)
+            return
+        if turn.error or turn.final is None:
+            turn.history.append({"role": "assistant", "content": f"⚠ {turn.error or 'The assistant gave no answer.'}"})
+            yield self._view(turn.history, conversation_id, None, citations, restore=question)
+            return
+        final = turn.final
+        yield self._view(
+            turn.history,
+            final.get("conversation_id") or conversation_id,
+            turn.pending,
+            citations,
+            credits=credits_markdown(final),
+        )
+
+    def _failed(
+        self,
+        history: list,
+        conversation_id: str | None,
+        pending: dict | None,
+        citations: list,
+        exc: Exception,
+        request_id: str,
+        restore: str = "",
+    ) -> tuple:
+        text = friendly_error(exc if not _is_validation(exc) else Refusal(_validation_text(exc)), request_id)
+        history.append({"role": "assistant", "content": f"⚠ {text}"})
+        return self._view(history, conversation_id, pending, citations, restore=restore)
+
+    @staticmethod
+    def _lapse(history: list, pending: dict, reason: str) -> None:
+        card = pending.get("card")
+        if card is not None and card < len(history):
+            history[card] = decided_card(str(pending.get("summary", "")), "lapsed", reason)
+        for index in pending.get("chips", []):
+            if index < len(history):
+                set_outcome(history[index], "refused", "not confirmed")
+
+    # Confirm / reject -------------------------------------------------------------------------------------
+    def choose(
+        self,
+        key: str,
+        history: list,
+        conversation_id: str | None,
+        pending: dict | None,
+        citations: list,
+        selected: gr.SelectData,
+    ) -> Iterator[tuple]:
+        yield from self._decide(selected.value == CONFIRM, key, history, conversation_id, pending, citations)
+
+    def approve(self, key: str, history: list, conversation_id: str | None, pending: dict | None, citations: list):
+        yield from self._decide(True, key, history, conversation_id, pending, citations)
+
+    def decline(self, key: str, history: list, conversation_id: str | None, pending: dict | None, citations: list):
+        yield from self._decide(False, key, history, conversation_id, pending, citations)
+
+    def _decide(
+        self,
+        approve: bool,
+        key: str,
+        history: list,
+        conversation_id: str | None,
+        pending: dict | None,
+        citations: list,
+    ) -> Iterator[tuple]:
+        history, citations = list(history or []), list(citations or [])
+        if not pending:
+            history.append({"role": "assistant", "content": "There is nothing waiting for confirmation."})
+            yield self._view(history, conversation_id, None, citations)
+            return
+        summary, card = str(pending.get("summary", "")), pending.get("card", len(history))
+        if card >= len(history):
+            history.append({})
+            card = len(history) - 1
+        history[card] = decided_card(summary, "confirming")
+        yield self._view(history, conversation_id, pending, citations)
+        request_id = new_request_id()
+        try:
+            principal = require(self.services, key, [Role.merchant])
+            request = ConfirmRequest(confirmation_id=pending["id"], approve=approve)
+            final = None
+            for event in self.services.assistant.stream_confirm(principal, request, request_id):
+                if event.event == "final":
+                    final = event.data
+            if final is None:
+                raise RuntimeError("the confirmation gave no answer")
+        except Exception as exc:
+            # Already decided, expired or unknown: the proposal is gone either way, so the card says so.
+            self._lapse(history, pending, friendly_error(exc, request_id))
+            yield self._view(history, conversation_id, None, citations)
+            return
+        state, result = outcome_of_decision(final, approve)
+        history[card] = decided_card(summary, state, result)
+        status = {"confirmed": "executed", "rejected": "rejected", "refused": "refused"}[state]
+        for index in pending.get("chips", []):
+            if index < len(history):
+                set_outcome(history[index], status, result if state == "refused" else "")
+        yield self._view(history, conversation_id, None, citations, credits=credits_markdown(final))
+
+    # Conversations ----------------------------------------------------------------------------------------
+    def _principal(self, key: str | None) -> Any:
+        try:
+            return require(self.services, key, [Role.merchant]) if key else None
+        except Refusal:
+            return None
+
+    def open_conversation(self, conversation_id: str | None, key: str | None) -> tuple:
+        principal = self._principal(key)
+        if principal is None or not conversation_id:
+            return self.new_chat()
+        try:
+            return self._open(principal, conversation_id)
+        except Exception as exc:
+            gr.Warning(friendly_error(exc))
+            return self.new_chat()
+
+    def resume(self, conversation_id: str | None, key: str | None) -> tuple:
+        """After a reload: the conversation that was open, if it is still there (else the page stays as it is)."""
+        principal = self._principal(key)
+        if principal is None:
+            return tuple(gr.skip() for _ in range(len(self.outputs) + len(self.listing)))
+        if conversation_id:
+            try:
+                return self._open(principal, conversation_id)
+            except DomainError:  # deleted meanwhile, or another organisation's (another key signed in)
+                pass
+        return (*(gr.skip() for _ in self.outputs), *self._listing(principal, None))
+
+    def _open(self, principal: Any, conversation_id: str) -> tuple:
+        messages = self.conversations.messages(principal.org_id, conversation_id)
+        pending = self.conversations.pending_confirmation(principal.org_id, conversation_id)
+        history, citations, pending_view = history_from_messages(messages, pending)
+        return (
+            *self._view(history, conversation_id, pending_view, citations, credits=""),
+            *self._listing(principal, conversation_id),
+        )
+
+    def rename_conversation(self, title: str, key: str | None, conversation_id: str | None) -> tuple:
+        principal = self._principal(key)
+        if principal is None or not conversation_id:
+            return tuple(gr.skip() for _ in self.listing)
+        try:
+            self.conversations.rename(principal.org_id, conversation_id, title)
+        except Exception as exc:
+            gr.Warning(friendly_error(exc))
+        return self._listing(principal, conversation_id)
+
+    def delete_conversation(self, key: str | None, conversation_id: str | None) -> tuple:
+        principal = self._principal(key)
+        if principal is not None and conversation_id:
+            try:
+                self.conversations.delete(principal.org_id, conversation_id)
+            except Exception as exc:
+                gr.Warning(friendly_error(exc))
+        return (*self.reset(), *self._listing(principal, None))
+
+    # Side panel -------------------------------------------------------------------------------------------
+    def open_reference(self, ref: str, key: str | None, citations: list) -> tuple:
+        try:
+            principal = require(self.services, key, [Role.merchant])
+            body = render_reference(self.services, principal, ref, list(citations or []))
+        except Exception as exc:
+            body = f"<p>⚠ {html.escape(friendly_error(exc))}</p>"
+        # The source panel takes the room of the conversation list (both at once leave the chat too narrow).
+        return gr.Sidebar(open=True), body, gr.Sidebar(open=False)
 
 
-def _args_text(args: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in args.items()) or "(no arguments)"
+def credits_markdown(final: dict[str, Any]) -> str:
+    usage = final.get("usage") or {}
+    return (
+        f"{final.get('credits_balance', 0):,.3f} credits left · this answer "
+        f"{usage.get('credits_charged', 0):,.3f} credits"
+    )
 
 
 def citations_markdown(citations: list[dict[str, Any]]) -> str:
-    """One expandable <details> per source: the title shows, the snippet opens on click."""
+    """One expandable <details> per source (the knowledge-base tab's answers still use it)."""
     parts = []
     for number, citation in enumerate(citations, start=1):
         label = " > ".join(
@@ -108,204 +583,6 @@ def citations_markdown(citations: list[dict[str, Any]]) -> str:
             f"<details><summary>[{number}] {title} — <code>{source}</code></summary>\n\n{snippet}\n\n</details>"
         )
     return "\n".join(parts)
-
-
-def actions_markdown(actions: list[dict[str, Any]]) -> str:
-    if not actions:
-        return "_No actions in the last answer._"
-    lines = ["**Actions in the last answer**"]
-    for action in actions:
-        icon = ACTION_ICONS.get(action.get("status", ""), "•")
-        args = _args_text(action.get("args") or {})
-        lines.append(f"- {icon} `{action.get('tool')}` ({args}): {str(action.get('status', '')).replace('_', ' ')}")
-    return "\n".join(lines)
-
-
-def credits_markdown(final: dict[str, Any]) -> str:
-    usage = final.get("usage") or {}
-    return (
-        f"**{final.get('credits_balance', 0):,.3f} credits left** "
-        f"(this answer: {usage.get('credits_charged', 0):,.3f} credits, "
-        f"{usage.get('input_tokens', 0)} in / {usage.get('output_tokens', 0)} out tokens)"
-    )
-
-
-def pending_markdown(pending: dict[str, Any] | None) -> str:
-    if not pending:
-        return ""
-    return f"**Waiting for your confirmation:** {pending.get('summary', '')}\n\nNothing changes until you confirm."
-
-
-class ChatTab:
-    def __init__(self, services: Any, key_state: gr.State) -> None:
-        self.services = services
-        self.key_state = key_state
-        with gr.Column():
-            self.chatbot = gr.Chatbot(
-                label="Fluxori Assistant", elem_id="chat-history", height=460, buttons=["copy"], show_label=False
-            )
-            with gr.Row():
-                self.message = gr.Textbox(
-                    placeholder="Ask about stock, orders, imports, duties... e.g. how many BV-TENT-0001 in Cape Town?",
-                    show_label=False,
-                    elem_id="chat-input",
-                    scale=5,
-                    max_lines=6,
-                )
-                self.send = gr.Button("Send", variant="primary", elem_id="chat-send", scale=1)
-            with gr.Row():
-                self.pending_md = gr.Markdown("", elem_id="chat-pending")
-            with gr.Row():
-                self.confirm = gr.Button("Confirm", variant="primary", visible=False, elem_id="chat-confirm")
-                self.reject = gr.Button("Reject", variant="stop", visible=False, elem_id="chat-reject")
-            with gr.Row():
-                self.credits_md = gr.Markdown("", elem_id="chat-credits")
-                self.new = gr.Button("New conversation", size="sm", elem_id="chat-new", scale=0)
-            self.actions_md = gr.Markdown("", elem_id="chat-actions")
-        # Server-side state of this browser session: what the chat shows, the conversation, a pending write.
-        self.history_state = gr.State([])
-        self.conversation_state = gr.State(None)
-        self.pending_state = gr.State(None)
-        self.outputs = [
-            self.chatbot,
-            self.message,
-            self.pending_md,
-            self.confirm,
-            self.reject,
-            self.credits_md,
-            self.actions_md,
-            self.history_state,
-            self.conversation_state,
-            self.pending_state,
-        ]
-
-    def wire(self) -> None:
-        inputs = [self.message, self.key_state, self.history_state, self.conversation_state, self.pending_state]
-        self.send.click(self.ask, inputs, self.outputs, api_name="chat")
-        # Enter in the textbox does the same; one public endpoint is enough for API clients.
-        self.message.submit(self.ask, inputs, self.outputs, api_visibility="private")
-        states = [self.key_state, self.history_state, self.conversation_state, self.pending_state]
-        self.confirm.click(self.approve, states, self.outputs, api_name="confirm")
-        self.reject.click(self.decline, states, self.outputs, api_name="reject")
-        self.new.click(self.reset, None, self.outputs, api_name="new_conversation")
-
-    # Handlers ---------------------------------------------------------------------------------------------
-    def _view(
-        self,
-        history: list,
-        conversation_id: str | None,
-        pending: dict | None,
-        *,
-        message: str = "",
-        credits: str | None = None,
-        actions: str | None = None,
-    ) -> tuple:
-        show = pending is not None
-        return (
-            history,
-            message,
-            pending_markdown(pending),
-            gr.Button(visible=show),
-            gr.Button(visible=show),
-            gr.skip() if credits is None else credits,
-            gr.skip() if actions is None else actions,
-            history,
-            conversation_id,
-            pending,
-        )
-
-    def reset(self) -> tuple:
-        return self._view([], None, None, credits="", actions="")
-
-    def ask(
-        self, message: str, key: str, history: list, conversation_id: str | None, pending: dict | None
-    ) -> Iterator[tuple]:
-        message = (message or "").strip()
-        history = list(history or [])
-        if not message:
-            yield self._view(history, conversation_id, pending)
-            return
-        history.append({"role": "user", "content": message})
-        request_id = new_request_id()
-        try:
-            principal = require(self.services, key, [Role.merchant])
-            request = ChatRequest(message=message, conversation_id=conversation_id)
-            events = self.services.assistant.stream(principal, request, request_id)
-        except Exception as exc:  # every failure becomes a message, never a traceback
-            yield from self._failed(history, conversation_id, pending, message, exc, request_id)
-            return
-        # A new message lets an earlier proposal lapse (the service marks it superseded), so hide its buttons.
-        yield from self._stream(events, history, request.conversation_id, None, request_id)
-
-    def approve(self, key: str, history: list, conversation_id: str | None, pending: dict | None) -> Iterator[tuple]:
-        yield from self._decide(True, key, history, conversation_id, pending)
-
-    def decline(self, key: str, history: list, conversation_id: str | None, pending: dict | None) -> Iterator[tuple]:
-        yield from self._decide(False, key, history, conversation_id, pending)
-
-    def _decide(
-        self, approve: bool, key: str, history: list, conversation_id: str | None, pending: dict | None
-    ) -> Iterator[tuple]:
-        history = list(history or [])
-        if not pending:
-            yield self._view(history, conversation_id, None, actions="_There is nothing waiting for confirmation._")
-            return
-        history.append({"role": "user", "content": "✔ Confirm" if approve else "✖ Reject"})
-        request_id = new_request_id()
-        try:
-            principal = require(self.services, key, [Role.merchant])
-            request = ConfirmRequest(confirmation_id=pending["id"], approve=approve)
-            events = self.services.assistant.stream_confirm(principal, request, request_id)
-        except Exception as exc:
-            # Already decided, expired or unknown: the proposal is gone either way, so hide the buttons.
-            yield from self._failed(history, conversation_id, None, "", exc, request_id)
-            return
-        yield from self._stream(events, history, conversation_id, None, request_id)
-
-    def _stream(
-        self,
-        events: Iterator[StreamEvent],
-        history: list,
-        conversation_id: str | None,
-        pending: dict | None,
-        request_id: str,
-    ) -> Iterator[tuple]:
-        turn = Turn(history)
-        yield self._view(turn.history, conversation_id, None)
-        try:
-            for event in events:
-                turn.apply(event)
-                if event.event in ("token", "tool_call", "tool_result"):
-                    yield self._view(turn.history, conversation_id, None)
-        except Exception as exc:  # a failure mid-stream (the service refunds the credits)
-            yield from self._failed(turn.history, conversation_id, pending, "", exc, request_id)
-            return
-        if turn.error or turn.final is None:
-            text = f"⚠ {turn.error or 'the assistant gave no answer'}"
-            turn.history.append({"role": "assistant", "content": text})
-            yield self._view(turn.history, conversation_id, pending, actions=text)
-            return
-        final = turn.final
-        yield self._view(
-            turn.history,
-            final.get("conversation_id") or conversation_id,
-            turn.pending,
-            credits=credits_markdown(final),
-            actions=actions_markdown(final.get("actions") or []),
-        )
-
-    def _failed(
-        self,
-        history: list,
-        conversation_id: str | None,
-        pending: dict | None,
-        message: str,
-        exc: Exception,
-        request_id: str,
-    ) -> Iterator[tuple]:
-        text = friendly_error(exc if not _is_validation(exc) else Refusal(_validation_text(exc)), request_id)
-        history.append({"role": "assistant", "content": f"⚠ {text}"})
-        yield self._view(history, conversation_id, pending, message=message, actions=f"⚠ {text}")
 
 
 def _is_validation(exc: Exception) -> bool:

@@ -1,28 +1,28 @@
 """Sign-in and the checks every UI handler makes before it touches data.
 
-The API key lives only in a `gr.State` (server-side, per browser session) and is resolved to a `Principal` on
-every call, exactly like the HTTP API does with its bearer token: a revoked key stops working at once, and a
-handler reached directly through Gradio's API (hidden tabs still have endpoints) refuses a wrong role.
+Signing in turns the API key into a signed, expiring session token (`ui.session_token`); the token, never the
+key, is what the page keeps (in a `gr.State` on the server, and in the browser's local storage so a reload stays
+signed in). Every call resolves the token to a `Principal` again, exactly like the HTTP API does with its bearer
+token: a revoked key stops working at once, a handler reached directly through Gradio's API (hidden tabs still
+have endpoints) refuses a wrong role, and the per-key rate limit of the API counts UI calls too.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from assistant.application.ratelimit import TokenBucketLimiter
 from domain.errors import DomainError, InsufficientCredits, InvalidInput, NotFound, QuotaExceeded
 from domain.orgs import Principal, Role
+from ui.session_token import TokenSigner, is_token, load_secret
 
 log = logging.getLogger(__name__)
 
-# Which tabs each role sees; the handlers behind them check the same roles (see `require`).
-TABS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.merchant: ("chat", "kb", "credits"),
-    Role.support: ("kb",),
-    Role.admin: ("admin", "credits", "kb"),
-}
 TAB_IDS = ("chat", "kb", "credits", "admin")
 
 WRONG_KEY = "That API key is not valid (unknown or revoked). Check it, or pick a demo key, and sign in again."
@@ -42,22 +42,62 @@ def new_request_id() -> str:
     return f"ui-{uuid.uuid4().hex}"
 
 
-def authenticate(services: Any, key: str | None) -> Principal | None:
-    key = (key or "").strip()
-    return services.api_keys.authenticate(key) if key else None
+@dataclass
+class Gate:
+    """What one server uses to sign sessions and limit calls; one per `Services` (see `gate`)."""
+
+    signer: TokenSigner
+    limiter: TokenBucketLimiter
+
+
+_GATES: weakref.WeakKeyDictionary[Any, Gate] = weakref.WeakKeyDictionary()
+
+
+def gate(services: Any) -> Gate:
+    if services not in _GATES:
+        settings = services.settings
+        _GATES[services] = Gate(
+            TokenSigner(load_secret(settings.data_dir)), TokenBucketLimiter(settings.rate_limit_per_minute)
+        )
+    return _GATES[services]
+
+
+def share_limiter(services: Any, limiter: TokenBucketLimiter) -> None:
+    """Count UI calls in the same per-key buckets as the API's (called when the UI is mounted on the API app)."""
+    gate(services).limiter = limiter
+
+
+def authenticate(services: Any, credential: str | None) -> Principal | None:
+    """The principal of a session token (what the UI keeps) or of an API key (what the user types)."""
+    credential = (credential or "").strip()
+    if not credential:
+        return None
+    if is_token(credential):
+        key_id = gate(services).signer.key_id(credential)
+        return services.api_keys.by_id(key_id) if key_id else None
+    return services.api_keys.authenticate(credential)
+
+
+def start_session(services: Any, key: str) -> tuple[Principal, str] | None:
+    """Sign in with an API key: its principal and a session token for it, or None for a wrong key."""
+    principal = services.api_keys.authenticate(key.strip()) if key and not is_token(key) else None
+    return (principal, gate(services).signer.issue(principal.key_id)) if principal else None
 
 
 def require(services: Any, key: str | None, roles: Iterable[Role]) -> Principal:
-    """The principal of the signed-in key, or a Refusal saying why this action is not allowed."""
+    """The principal of the signed-in session, or a Refusal saying why this action is not allowed."""
     if not key:
         raise Refusal(NOT_SIGNED_IN)
     principal = authenticate(services, key)
     if principal is None:
-        raise Refusal("Your API key is no longer valid (revoked or unknown); sign in again.")
+        raise Refusal("Your session has ended or your API key was revoked; sign in again.")
     allowed = tuple(roles)
     if principal.role not in allowed:
         names = " or ".join(role.value for role in allowed)
         raise Refusal(f"This needs the {names} role; you are signed in as {principal.role.value}.")
+    wait = gate(services).limiter.acquire(principal.key_id)
+    if wait > 0:
+        raise Refusal(f"Too many requests with this API key; try again in {TokenBucketLimiter.retry_after(wait)} s.")
     return principal
 
 

@@ -20,9 +20,9 @@ from app.api import errors
 from app.api.auth import Authenticator
 from app.api.config import ApiSettings
 from app.api.deps import Shell
+from app.api.docs_assets import install_offline_docs
 from app.api.logging import configure_logging
 from app.api.middleware import RequestMiddleware
-from app.api.ratelimit import TokenBucketLimiter
 from app.api.routes_chat import router as chat_router
 from app.api.routes_credits import router as credits_router
 from app.api.routes_health import Warmup
@@ -32,6 +32,7 @@ from app.api.routes_kb import router as kb_router
 from app.api.routes_search import router as search_router
 from app.demo_index import DemoIndexer
 from app.wiring import Services
+from assistant.application.ratelimit import TokenBucketLimiter
 from ui.app import mount_ui
 
 DESCRIPTION = """
@@ -67,18 +68,16 @@ def create_app(
             {"name": "health", "description": "Probes"},
         ],
     )
+    limiter = TokenBucketLimiter(services.settings.rate_limit_per_minute)
     app.state.shell = Shell(
         services=services,
         api_settings=api_settings,
-        authenticator=Authenticator(
-            services,
-            TokenBucketLimiter(services.settings.rate_limit_per_minute),
-            cache_seconds=api_settings.api_key_cache_seconds,
-        ),
+        authenticator=Authenticator(services, limiter, cache_seconds=api_settings.api_key_cache_seconds),
         warmup=Warmup(services),
         demo_index=demo_index,
     )
     errors.install(app)
+    install_offline_docs(app)
     for router in (chat_router, search_router, kb_router, credits_router, ingest_router, health_router):
         app.include_router(router)
     app.add_middleware(
@@ -87,4 +86,4 @@ def create_app(
         max_upload_bytes=api_settings.max_upload_bytes,
         upload_paths=("/v1/ingest",),
     )
-    return mount_ui(app, services)
+    return mount_ui(app, services, limiter)  # UI calls share the API's per-key rate limit

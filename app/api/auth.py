@@ -11,8 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api import context
 from app.api.errors import ApiError
-from app.api.ratelimit import TokenBucketLimiter
 from assistant.application.policy import Capability, roles_for
+from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.ports import Repositories
 from domain.orgs import KEY_CACHE_SECONDS, ApiKeyRepository, Principal
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from assistant.wiring import Services
 from fastapi.testclient import TestClient
 
+from app.wiring import Services
 from ingestion.chunking import chunk_document
 from ingestion.loaders import load_document
 from retrieval.chunk_store import InMemoryChunkStore

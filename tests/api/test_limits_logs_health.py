@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from app.api.app import create_app
-from app.api.ratelimit import TokenBucketLimiter
 from app.wiring import Services
+from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.settings import Settings
 from tests.api.conftest import auth
 

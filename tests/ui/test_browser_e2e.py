@@ -1,11 +1,14 @@
-"""End to end in headless Chromium: sign in with the demo merchant key, get a cited answer, confirm a stock
-transfer and see the stock change. Driven by Playwright for Python with the SYSTEM Chromium (Debian packages
-`chromium` and `chromium-driver`, `scripts/install-browser.sh`); Playwright's own browser downloads are never used.
-Screenshots of every step go to test-artifacts/ui/."""
+"""End to end in headless Chromium, on a laptop (1280x800) and a phone (390x844), in light and dark mode: sign
+in, a cited answer whose sources open in a side panel, a product card, a stock transfer confirmed or rejected on
+its card in the chat, a message typed while an answer streams is kept, Stop, a reload that stays signed in, and
+the conversation list (resume, rename, delete). Driven by Playwright for Python with the SYSTEM Chromium (Debian
+packages `chromium` and `chromium-driver`, `scripts/install-browser.sh`); Playwright's own browser downloads are
+never used. Screenshots of every step go to test-artifacts/ui/."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,148 +33,262 @@ CHROMIUM_ARGS = [
 ]
 SHOTS = ARTIFACTS / "ui"
 ANSWER_TIMEOUT_MS = 120_000  # the first answer loads the offline model's embeddings on a busy 2-core machine
+LAPTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 
 if not CHROMIUM.exists():
     pytest.skip(
         f"{CHROMIUM} is missing: run scripts/install-browser.sh (Debian packages chromium and chromium-driver)",
         allow_module_level=True,
     )
+expect = sync_api.expect
 
 
 @pytest.fixture(scope="module")
-def page(ui_server) -> Iterator[object]:
+def browser(ui_server) -> Iterator[object]:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    ingest_demo_kb(ui_server.services)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
         try:
-            yield page
+            yield browser
         finally:
-            context.close()
             browser.close()
 
 
+def open_page(browser, ui_server, viewport: dict[str, int], mode: str):
+    context = browser.new_context(viewport=viewport, color_scheme=mode)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{ui_server.ui_url}?__theme={mode}")
+    expect(page.locator("#signin-button")).to_be_visible()
+    return page
+
+
 def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def bubbles(page) -> list[str]:
-    """Texts of the chat messages, oldest first."""
-    return page.locator("#chat-history .message").all_inner_texts()
-
-
-def ask(page, question: str, expect: str | re.Pattern[str]) -> None:
-    credits_before = page.locator("#chat-credits").inner_text()
-    page.locator("#chat-input textarea").fill(question)
-    page.locator("#chat-send").click()
-    sync_api.expect(page.locator("#chat-history")).to_contain_text(question)
-    # The answer is final once its credits line replaces the previous one (the last step of the stream).
-    credits = page.locator("#chat-credits")
-    sync_api.expect(credits).not_to_have_text(credits_before, timeout=ANSWER_TIMEOUT_MS)
-    sync_api.expect(credits).to_contain_text("credits left")
-    sync_api.expect(page.locator("#chat-history")).to_contain_text(expect)
-
-
-def test_merchant_signs_in_asks_confirms_a_transfer_and_sees_the_stock_change(ui_server, page):
-    services = ui_server.services
-    ingest_demo_kb(services)
-    page.goto(ui_server.ui_url)
-    sync_api.expect(page.locator("#signin-button")).to_be_visible()
-    sync_api.expect(page.get_by_role("tab", name="Chat")).to_have_count(0)  # nothing to see before signing in
-    shot(page, "01-sign-in")
-
-    # Wrong key first: a clear message, still no tabs.
-    page.locator("#signin-key input").fill("fx_wrong")
-    page.locator("#signin-button").click()
-    sync_api.expect(page.locator("#signin-status")).to_contain_text("not valid")
-    shot(page, "02-wrong-key")
-
-    page.locator("#signin-demo input").click()
-    page.get_by_role("option", name=re.compile(r"Berg & Veld Outdoor · merchant")).click()
-    page.locator("#signin-button").click()
-    sync_api.expect(page.locator("#signin-status")).to_contain_text("Signed in to Berg & Veld Outdoor")
-    sync_api.expect(page.get_by_role("tab", name="Chat")).to_be_visible()
-    sync_api.expect(page.get_by_role("tab", name="Admin")).to_have_count(0)  # merchants have no admin tab
-    assert page.locator("#signin-key input").input_value() == ""  # the key is not kept in the page
-    shot(page, "03-signed-in")
-
-    # A how-to question: answered from the help centre, with its sources.
-    ask(page, "how do stock transfers work?", "Sources")
-    page.locator("#chat-history").get_by_text(re.compile(r"Sources \(\d+\)")).last.click()  # expand the sources
-    sync_api.expect(page.locator("#chat-history details").first).to_be_visible()
-    shot(page, "04-cited-answer")
-    assert any("transfer" in text.lower() for text in bubbles(page))
-
-    jhb = services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available
-    dbn = services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available
-    ask(page, "move 5 BV-TENT-0001 from Johannesburg to Durban", "Please confirm")
-    sync_api.expect(page.locator("#chat-confirm")).to_be_visible()
-    sync_api.expect(page.locator("#chat-pending")).to_contain_text("Move 5 x BV-TENT-0001 from JHB to DBN")
-    assert services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available == dbn  # not before confirming
-    shot(page, "05-confirm-requested")
-
-    page.locator("#chat-confirm").click()
-    sync_api.expect(page.locator("#chat-history")).to_contain_text("Done: moved 5", timeout=ANSWER_TIMEOUT_MS)
-    sync_api.expect(page.locator("#chat-confirm")).to_be_hidden()
-    assert services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available == jhb - 5
-    assert services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available == dbn + 5
-    shot(page, "06-transfer-done")
-
-    # The assistant now reports the new stock in Durban.
-    ask(page, "how many BV-TENT-0001 do we have in Durban?", f"{dbn + 5} available")
-    shot(page, "07-stock-changed")
-
-    page.get_by_role("tab", name="Credits & usage").click()
-    page.locator("#credits-refresh").click()
-    sync_api.expect(page.locator("#credits-summary")).to_contain_text("Balance:")
-    sync_api.expect(page.locator("#credits-ledger")).to_contain_text("settle")
-    sync_api.expect(page.locator("#credits-by-model .fx-bar").first).to_be_visible()
-    sync_api.expect(page.locator("#credits-by-tool .fx-bar").first).to_be_visible()
-    shot(page, "08-credits")
-
-    page.get_by_role("tab", name="Knowledge base").click()
-    page.locator("#kb-query textarea").fill("Takealot returns")
-    page.locator("#kb-search").click()
-    sync_api.expect(page.locator("#kb-results .fx-hit").first).to_be_visible()
-    shot(page, "09-kb-search")
-
-
-def sign_in_with_key(page, key: str, expect: str) -> None:
+def sign_in(page, key: str, expect_text: str) -> None:
     page.locator("#signin-key input").fill(key)
     page.locator("#signin-button").click()
-    sync_api.expect(page.locator("#signin-status")).to_contain_text(expect)
+    expect(page.locator("#signin-status")).to_contain_text(expect_text)
 
 
-def test_support_and_admin_see_only_their_tabs(ui_server, page, tmp_path):
-    page.goto(ui_server.ui_url)
-    sign_in_with_key(page, "fx_demo_bergveld_support", "as support")
-    sync_api.expect(page.get_by_role("tab", name="Knowledge base")).to_be_visible()
+def ask(page, question: str) -> None:
+    page.locator("#chat-input textarea").fill(question)
+    page.locator("#chat-send").click()
+    finish(page, question)
+
+
+def finish(page, question: str) -> None:
+    expect(page.locator("#chat-history")).to_contain_text(question, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#chat-stop")).to_be_hidden(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#chat-send")).to_be_enabled()
+
+
+def close_panel(page) -> None:
+    page.locator("#ref-close").click()
+    expect(page.locator("#ref-panel")).not_to_have_class(re.compile(r"\bopen\b"))
+
+
+def set_sidebar(page, open_: bool) -> None:
+    sidebar = page.locator("#chat-sidebar")
+    is_open = re.compile(r"\bopen\b")
+    if bool(is_open.search(sidebar.get_attribute("class") or "")) != open_:
+        page.locator("#chat-sidebar > .toggle-button").click()
+    (expect(sidebar).to_have_class if open_ else expect(sidebar).not_to_have_class)(is_open)
+
+
+def in_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] + 1
+
+
+@pytest.mark.parametrize(
+    ("viewport", "mode", "approve", "full"),
+    [
+        (LAPTOP, "light", True, True),
+        (PHONE, "dark", False, True),
+        # The other two combinations look at the main screens only, to keep the suite fast.
+        (LAPTOP, "dark", False, False),
+        (PHONE, "light", True, False),
+    ],
+    ids=["laptop-light", "phone-dark", "laptop-dark", "phone-light"],
+)
+def test_chat_flows(browser, ui_server, viewport, mode, approve, full):
+    services = ui_server.services
+    name = f"{'laptop' if viewport is LAPTOP else 'phone'}-{mode}"
+    page = open_page(browser, ui_server, viewport, mode)
+    expect(page.get_by_role("tab", name="Chat")).to_have_count(0)  # nothing to see before signing in
+    sign_in(page, "fx_wrong", "not valid")
+    shot(page, f"{name}-01-sign-in-wrong-key")
+    sign_in(page, "fx_demo_bergveld_merchant", "Signed in to Berg & Veld Outdoor")
+    expect(page.locator("#signin-panel")).to_be_hidden()  # collapsed into the header chip
+    expect(page.locator("#signout-button")).to_be_visible()
+    assert page.locator("#signin-key input").count() == 0 or page.locator("#signin-key input").input_value() == ""
+
+    # A cited answer: the sources show once, as links; [1] opens the article with the passage highlighted.
+    ask(page, "how do stock transfers work?")
+    history = page.locator("#chat-history")
+    expect(history).to_contain_text("Sources")
+    assert "Sources:" not in history.inner_text()
+    expect(history).to_contain_text("Searched the help centre")
+    page.locator('#chat-history a[href*="#fx-ref:c"]').first.click()
+    panel = page.locator("#ref-body")
+    expect(page.locator("#ref-panel")).to_have_class(re.compile(r"\bopen\b"))
+    expect(panel.locator(".fx-ref-title")).to_contain_text("Transfer")
+    cited = panel.locator(".fx-cited")
+    expect(cited).to_be_visible()
+    time.sleep(0.5)  # the smooth scroll to the cited passage
+    assert in_viewport(page, cited)
+    shot(page, f"{name}-02-article-panel")
+    close_panel(page)
+
+    # A product reference opens its card with the stock per warehouse.
+    dbn = services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available
+    if full:
+        product_card(page, name, dbn)
+    jhb = services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available
+
+    # A write waits on a card in the chat, with its buttons on screen; the decision shows on the card.
+    quantity = 2 if approve else 3
+    ask(page, f"move {quantity} BV-TENT-0001 from Johannesburg to Durban")
+    confirm = page.locator("#chat-history .option", has_text="Confirm")
+    expect(confirm).to_be_visible()
+    expect(history).to_contain_text(f"Move {quantity} x BV-TENT-0001 from JHB to DBN")
+    expect(history).to_contain_text("waiting for your confirmation")
+    assert in_viewport(page, confirm) and in_viewport(page, page.locator("#chat-history .option", has_text="Reject"))
+    assert services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available == dbn  # not before deciding
+    shot(page, f"{name}-04-confirmation-card")
+    if approve:
+        confirm.click()
+        expect(history).to_contain_text("Confirmed", timeout=ANSWER_TIMEOUT_MS)
+        expect(history).to_contain_text(f"Done: moved {quantity}")
+        assert services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available == jhb - quantity
+        assert services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available == dbn + quantity
+    else:
+        page.locator("#chat-history .option", has_text="Reject").click()
+        expect(history).to_contain_text("Rejected", timeout=ANSWER_TIMEOUT_MS)
+        expect(history).to_contain_text("you rejected it")
+        assert services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available == jhb
+    expect(page.locator("#chat-history .option")).to_have_count(0)
+    assert "waiting for your confirmation" not in history.inner_text()
+    shot(page, f"{name}-05-decided")
+    if full:
+        # The conversation list belongs to the chat: other tabs do not show it.
+        page.get_by_role("tab", name="Knowledge base").click()
+        expect(page.locator("#chat-sidebar")).to_be_hidden()
+        page.get_by_role("tab", name="Chat").click()
+        kept_input_and_conversations(page, name, viewport, quantity)
+    page.context.close()
+
+
+def product_card(page, name: str, dbn: int) -> None:
+    ask(page, "how many BV-TENT-0001 do we have in Durban?")
+    expect(page.locator("#chat-history")).to_contain_text("Checked stock levels")
+    page.locator('#chat-history a[href="#fx-ref:product:BV-TENT-0001"]').last.click()
+    panel = page.locator("#ref-body")
+    expect(panel).to_contain_text("Warehouse")
+    expect(panel.locator("tr", has_text="DBN")).to_contain_text(str(dbn))
+    time.sleep(0.5)  # the panel slides in
+    shot(page, f"{name}-03-product-card")
+    close_panel(page)
+
+
+def kept_input_and_conversations(page, name: str, viewport: dict[str, int], quantity: int) -> None:
+    history = page.locator("#chat-history")
+    # A message typed while an answer streams is never lost: sent, or still in the box.
+    box = page.locator("#chat-input textarea")
+    box.fill("what is running low?")
+    page.locator("#chat-send").click()
+    box.fill("and the sales of the last 30 days?")
+    box.press("Enter")
+    finish(page, "what is running low?")
+    kept = box.input_value() == "and the sales of the last 30 days?"
+    assert kept or "and the sales of the last 30 days?" in history.inner_text()
+    if kept:
+        page.locator("#chat-send").click()
+        finish(page, "and the sales of the last 30 days?")
+    shot(page, f"{name}-06-table-and-kept-input")
+
+    # A reload keeps the session (a signed token, not the key) and the open conversation; it is in the list.
+    page.reload()
+    expect(page.locator("#signin-status")).to_contain_text("Signed in to Berg & Veld Outdoor", timeout=20_000)
+    expect(history).to_contain_text(f"move {quantity} BV-TENT-0001 from Johannesburg to Durban")
+    assert "fx_demo" not in page.evaluate("() => JSON.stringify(localStorage) + document.cookie")
+    if viewport is PHONE:
+        time.sleep(0.5)  # the list closes itself on a phone once the conversation is back
+        set_sidebar(page, True)
+    conversations = page.locator("#chat-conversations label")
+    expect(conversations.first).to_be_visible()
+    count = conversations.count()
+    conversations.first.click()
+    expect(history).to_contain_text(f"move {quantity} BV-TENT-0001 from Johannesburg to Durban")
+    expect(history).to_contain_text("Stock transfer")
+    shot(page, f"{name}-07-resumed-after-reload")
+    if viewport is PHONE:
+        set_sidebar(page, True)  # picking a chat closed it
+    page.locator("#chat-title input").fill(f"Tent transfer {name}")
+    page.locator("#chat-rename").click()
+    expect(conversations.first).to_contain_text(f"Tent transfer {name}")
+    shot(page, f"{name}-08-renamed")
+    page.locator("#chat-delete").click()
+    expect(conversations).to_have_count(count - 1)
+    expect(page.locator("#chat-history .message")).to_have_count(0)
+
+
+def test_stop_ends_a_streaming_answer_and_refunds_it(browser, ui_server, monkeypatch):
+    """The real service's events are slowed down (a pause between them) so that Stop lands mid-answer."""
+    services = ui_server.services
+    real_stream = services.assistant.stream
+
+    def slow_stream(*args, **kwargs):
+        for event in real_stream(*args, **kwargs):
+            time.sleep(0.7)
+            yield event
+
+    monkeypatch.setattr(services.assistant, "stream", slow_stream)
+    page = open_page(browser, ui_server, LAPTOP, "light")
+    sign_in(page, "fx_demo_bergveld_merchant", "Signed in")
+    balance = services.credits.account("bergveld").balance_mc
+    page.locator("#chat-input textarea").fill("what is running low?")
+    page.locator("#chat-send").click()
+    expect(page.locator("#chat-send")).to_be_disabled()
+    page.locator("#chat-stop").click()
+    expect(page.locator("#chat-history")).to_contain_text("Stopped")
+    expect(page.locator("#chat-send")).to_be_enabled()
+    shot(page, "laptop-light-09-stopped")
+    deadline = time.monotonic() + 10  # the refund runs when the server closes the stream
+    while services.credits.account("bergveld").balance_mc != balance and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert services.credits.account("bergveld").balance_mc == balance
+    page.context.close()
+
+
+def test_support_and_admin_see_only_their_tabs(browser, ui_server, tmp_path):
+    page = open_page(browser, ui_server, LAPTOP, "light")
+    sign_in(page, "fx_demo_bergveld_support", "as support")
+    expect(page.get_by_role("tab", name="Knowledge base")).to_be_visible()
     for hidden in ("Chat", "Credits & usage", "Admin"):
-        sync_api.expect(page.get_by_role("tab", name=hidden)).to_have_count(0)
+        expect(page.get_by_role("tab", name=hidden)).to_have_count(0)
     page.locator("#kb-query textarea").fill("How do I handle a Takealot return?")
     page.locator("#kb-answer").click()
-    sync_api.expect(page.locator("#kb-answer-text")).to_contain_text("Sources", timeout=ANSWER_TIMEOUT_MS)
-    page.locator("#kb-answer-text details").first.click()  # open the first source
-    shot(page, "10-support-answer-with-citations")
+    expect(page.locator("#kb-answer-text")).to_contain_text("Sources", timeout=ANSWER_TIMEOUT_MS)
+    shot(page, "support-10-answer-with-citations")
 
     page.locator("#signout-button").click()
-    sync_api.expect(page.locator("#signin-status")).to_contain_text("Signed out")
-    sync_api.expect(page.get_by_role("tab", name="Knowledge base")).to_have_count(0)
+    expect(page.locator("#signin-status")).to_contain_text("Signed out")
+    expect(page.get_by_role("tab", name="Knowledge base")).to_have_count(0)
 
-    sign_in_with_key(page, "fx_demo_bergveld_admin", "as admin")
+    # The admin's upload passes the upload guard with the session cookie set at sign-in.
+    sign_in(page, "fx_demo_bergveld_admin", "as admin")
     page.get_by_role("tab", name="Admin").click()
     article = tmp_path / "generator-fuel-policy.md"
     article.write_text("# Generator fuel policy\n\nKeep 200 litres of diesel for the warehouse generator in CPT.\n")
     page.locator("#admin-files input[type=file]").set_input_files(str(article))
-    sync_api.expect(page.locator("#admin-files")).to_contain_text("generator-fuel-policy.md")
+    expect(page.locator("#admin-files")).to_contain_text("generator-fuel-policy.md")
     page.locator("#admin-ingest").click()
-    sync_api.expect(page.locator("#admin-ingest-status")).to_contain_text("Ingestion finished", timeout=60_000)
-    balance = ui_server.services.credits.account("bergveld").balance_mc
-    page.locator("#admin-grant-amount input").fill("25")
-    page.locator("#admin-grant-note textarea").fill("browser test top-up")
-    page.locator("#admin-grant").click()
-    sync_api.expect(page.locator("#admin-grant-status")).to_contain_text("Granted 25 credits")
-    assert ui_server.services.credits.account("bergveld").balance_mc == balance + 25_000
-    shot(page, "11-admin-upload-and-grant")
+    expect(page.locator("#admin-ingest-status")).to_contain_text("Ingestion finished", timeout=60_000)
+    shot(page, "admin-11-upload")
+    page.context.close()

@@ -10,6 +10,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
+from assistant.conversations import Conversations
 from domain.credits import MC_PER_CREDIT
 from domain.orgs import Role
 from tests.ui.conftest import ingest_demo_kb
@@ -21,14 +22,23 @@ pytestmark = pytest.mark.slow
 MERCHANT = "fx_demo_bergveld_merchant"
 SUPPORT = "fx_demo_bergveld_support"
 ADMIN = "fx_demo_bergveld_admin"
-CHAT_OUTPUTS = ("history", "message", "pending", "credits", "actions")
+CHAT_OUTPUTS = ("history", "credits")
+
+
+def sign_in(session: Client, key: str) -> tuple[str, str]:
+    """(session token kept by the browser, status line) of a sign-in."""
+    token, _, status = session.predict(key, None, api_name="/sign_in")[:3]
+    return token, status
 
 
 def client(server: Any, key: str | None = None) -> Client:
-    session = Client(server.ui_url, verbose=False)
+    # Uploads need an admin's key or session besides the sign-in (ui.upload_guard); API clients send the key.
+    headers = {"Authorization": f"Bearer {key}"} if key == ADMIN else None
+    session = Client(server.ui_url, verbose=False, headers=headers)
     if key:
-        status = session.predict(key, None, api_name="/sign_in")[1]
+        token, status = sign_in(session, key)
         assert status.startswith("Signed in"), status
+        assert token.startswith("fxs1.") and key not in token  # the page keeps a signed token, never the key
     return session
 
 
@@ -52,6 +62,11 @@ def last_answer(result: dict[str, Any]) -> str:
     return text_of(answers[-1])
 
 
+def chips(result: dict[str, Any]) -> list[str]:
+    """Title and outcome of each tool chip, e.g. "✔ Checked stock levels: done"."""
+    return [f"{m['metadata']['title']}: {m['metadata'].get('log', '')}" for m in result["history"] if m.get("metadata")]
+
+
 def credits_left(result: dict[str, Any]) -> float:
     match = re.search(r"([\d,]+\.\d+) credits left", result["credits"])
     assert match, result["credits"]
@@ -68,8 +83,8 @@ def test_the_ui_is_served_at_ui(ui_server):
 
 def test_a_wrong_key_gets_a_clear_message_and_no_access(ui_server):
     session = client(ui_server)
-    status = session.predict("fx_not_a_key", None, api_name="/sign_in")[1]
-    assert WRONG_KEY in status
+    token, status = sign_in(session, "fx_not_a_key")
+    assert WRONG_KEY in status and not token
     # Not signed in: the chat endpoint (reachable even though its tab is hidden) refuses in words.
     result = chat(session, "how many BV-TENT-0001 do we have in Cape Town?")
     assert "Sign in with an API key first" in last_answer(result)
@@ -85,12 +100,11 @@ def test_merchant_gets_the_real_stock_and_pays_credits(ui_server):
     first = chat(session, "how many BV-TENT-0001 do we have in Cape Town?")
     answer = last_answer(first)
     assert f"{level.available} available" in answer, answer
-    assert "stock_level" in first["actions"]
+    assert "✔ Checked stock levels: done" in chips(first)
     left = credits_left(first)
     assert left < before
     assert left == pytest.approx(services.credits.account("bergveld").balance_mc / MC_PER_CREDIT, abs=0.001)
-    sources = [m for m in first["history"] if (m.get("metadata") or {}).get("title", "").startswith("Sources (")]
-    assert sources and "product:BV-TENT-0001" in text_of(sources[-1])  # the answer cites the product
+    assert "(#fx-ref:product:BV-TENT-0001)" in answer  # the product reference is a link to its card
 
     second = chat(session, "and in Durban?")
     assert credits_left(second) < left  # every answer is charged, and the UI shows what is left
@@ -111,18 +125,23 @@ def test_a_transfer_waits_for_confirmation_then_changes_the_stock(ui_server):
     dbn = services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available
 
     proposed = chat(session, "move 5 BV-TENT-0001 from Johannesburg to Durban")
-    assert "Waiting for your confirmation" in proposed["pending"]
-    assert "needs confirmation" in proposed["actions"]
+    card = proposed["history"][-1]
+    assert [o["value"] for o in card["options"]] == ["confirm", "reject"]
+    assert "Move 5 x BV-TENT-0001 from JHB to DBN" in text_of(card)
+    assert "○ Stock transfer: waiting for your confirmation" in chips(proposed)
+    assert not any("Please confirm" in text_of(m) for m in proposed["history"])  # the card is the message
     assert services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available == jhb  # nothing moved yet
 
     done = confirm(session)
-    assert done["pending"] == ""
-    assert "executed" in done["actions"]
+    card = done["history"][-1]
+    assert text_of(card).startswith("✔ **Confirmed**") and "Done: moved 5" in text_of(card)
+    assert not card.get("options")
+    assert "✔ Stock transfer: done" in chips(done)  # no longer "waiting"
     assert services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available == jhb - 5
     assert services.inventory.level("bergveld", "BV-TENT-0001", "DBN").available == dbn + 5
 
     again = confirm(session)  # nothing is pending any more: a clear message, no second transfer
-    assert "nothing waiting" in again["actions"]
+    assert "nothing waiting" in text_of(again["history"][-1])
     assert services.inventory.level("bergveld", "BV-TENT-0001", "JHB").available == jhb - 5
 
 
@@ -132,8 +151,41 @@ def test_a_rejected_transfer_changes_nothing(ui_server):
     cpt = services.inventory.level("bergveld", "BV-TENT-0001", "CPT").available
     chat(session, "move 2 BV-TENT-0001 from Cape Town to Durban")
     rejected = confirm(session, approve=False)
-    assert "rejected" in rejected["actions"] or "declined" in last_answer(rejected).lower()
+    assert text_of(rejected["history"][-1]).startswith("✖ **Rejected**")
+    assert "✖ Stock transfer: you rejected it; nothing changed" in chips(rejected)  # the user's choice, no error
     assert services.inventory.level("bergveld", "BV-TENT-0001", "CPT").available == cpt
+
+
+def test_a_refused_write_says_not_done_with_the_reason(ui_server):
+    services = ui_server.services
+    session = client(ui_server, MERCHANT)
+    chat(session, "move 4 BV-TENT-0002 from Cape Town to Durban")
+    # Before the merchant confirms, most of the stock goes elsewhere: the transfer can no longer run.
+    cpt = services.inventory.level("bergveld", "BV-TENT-0002", "CPT").available
+    services.inventory.adjust("bergveld", "BV-TENT-0002", "CPT", -(cpt - 1), "ui test: counted short")
+    try:
+        refused = confirm(session)
+        card = text_of(refused["history"][-1])
+        assert card.startswith("⚠ **Not done**") and "available" in card, card
+        assert any(chip.startswith("⚠ Stock transfer: not done") for chip in chips(refused))  # not "success"
+        assert services.inventory.level("bergveld", "BV-TENT-0002", "CPT").available == 1
+    finally:
+        services.inventory.adjust("bergveld", "BV-TENT-0002", "CPT", cpt - 1, "ui test: found again")
+
+
+def test_conversations_are_renamed_and_deleted(ui_server):
+    conversations = Conversations(ui_server.services.store)
+    session = client(ui_server, "fx_demo_fynbos_merchant")
+    chat(session, "what is running low?")
+    [listed] = conversations.list("fynbos")
+    assert listed.title == "what is running low?"
+    radio, title = session.predict("Reorder check", api_name="/rename")[:2]
+    assert radio["value"] == listed.id and radio["choices"] == [["Reorder check", listed.id]]
+    assert title == "Reorder check"
+    assert conversations.list("fynbos")[0].title == "Reorder check"
+    assert "Reorder check" not in str([c.title for c in conversations.list("bergveld")])
+    session.predict(api_name="/delete")
+    assert conversations.list("fynbos") == []
 
 
 def test_roles_are_checked_by_every_endpoint(ui_server):

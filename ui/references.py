@@ -16,9 +16,10 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from assistant.application import search as app_search
+from assistant.kb import Article
 from domain.errors import DomainError
 from domain.orgs import Principal
-from ui.articles import Article, read_article
 
 _REF = re.compile(r"^(?:c(?P<index>\d{1,5})|(?P<kind>product|order):(?P<key>[A-Za-z0-9._-]{1,64}))$")
 
@@ -49,8 +50,9 @@ def render_reference(services: Any, principal: Principal, ref: str, citations: l
         if source.startswith(("product:", "order:")):
             kind, _, key = source.partition(":")
             return _entity(services, principal, kind, key)
-        article = read_article(services.store, principal.org_id, source)
-        if article is None:
+        try:  # the organisation and the audiences come from the caller, never from the citation
+            article = app_search.article(services, principal, str(citation.get("doc_id") or source))
+        except DomainError:
             return _not_found(f"The article {source}")
         return article_html(article, str(citation.get("snippet") or ""))
     return _entity(services, principal, match.group("kind"), match.group("key"))

@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from assistant.proposals import ValidateProposals
 from assistant.tools import WRITE_TOOLS, AgentContext, describe_write
 
 SYSTEM_PROMPT = """You are Fluxori Assistant, the operations assistant of a South African e-commerce merchant that \
@@ -37,7 +38,7 @@ def _describe(tool_call: dict[str, Any], state: Any, runtime: Any) -> str:
 def build_agent(model: BaseChatModel, tools: list[BaseTool], checkpointer: BaseCheckpointSaver) -> Any:
     writes = {t.name for t in tools} & set(WRITE_TOOLS)
     interrupt_on = {name: {"allowed_decisions": ["approve", "reject"], "description": _describe} for name in writes}
-    middleware = [HumanInTheLoopMiddleware(interrupt_on=interrupt_on)] if interrupt_on else []
+    middleware = [ValidateProposals(), HumanInTheLoopMiddleware(interrupt_on=interrupt_on)] if interrupt_on else []
     return create_agent(
         model,
         tools,

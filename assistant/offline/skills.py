@@ -166,9 +166,9 @@ def landed_args(request: Request) -> Args:
     elif source.quantities and previous:
         args["quantity"] = source.quantities[0]
     if source.hs_code or not previous:
-        args["goods"] = source.hs_code or _goods(
-            Request(request.text, source, request.merged, state, request.follow_up)
-        )
+        # the goods are named in the request itself, or in the one our question completes
+        named = state.asked_slots if state.asked == "landed_cost" and state.asked_slots is not None else slots
+        args["goods"] = source.hs_code or _goods(Request(request.text, named, request.merged, state, request.follow_up))
     if source.country:
         args["origin_country"] = source.country
     for key, value in (("freight_zar", source.freight), ("insurance_zar", source.insurance)):

@@ -73,7 +73,7 @@ NOISE = frozenset(
     move transfer send shift relocate ship write off add remove set mark cancel reorder point adjust correct found
     extra damaged damage broken stolen lost water missing more less fewer by up down should be make bump raise lower
     skuif stuur skryf af beskadig please kindly urgent asap now today list find search show give them
-    na uit vanaf op vir tot met ek jy julle sal moet kan
+    na uit vanaf op vir tot met ek jy julle sal moet kan size sized grootte
     """.split()
 )
 
@@ -125,6 +125,7 @@ def tokens(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         attributes.append(f"{number}{unit}")
     lowered = pattern.sub(" ", lowered)
     raw = re.findall(r"[a-z][a-z']*|\d+(?:[.,]\d+)?", lowered)
+    attributes += [f"size{w}" for w in raw if w in ("s", "m", "l")]  # letter sizes: "Rain Jacket M", "tee size S"
     words = []
     for word in raw:
         word = word.strip("'").removesuffix("'s")

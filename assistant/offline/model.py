@@ -60,8 +60,13 @@ HOW_TO = re.compile(
     r"hoe (werk|doen|koppel|kan)\b|wat beteken\b)",
     re.IGNORECASE,
 )
-# A yes/no question about the state of something is a question, not an instruction to change it.
-STATE_QUESTION = re.compile(r"^\s*(was|were|has|have|is|are|did|does|do|had)\b", re.IGNORECASE)
+# A yes/no question about the state of something is a question, not an instruction to change it; so is any
+# message ending in "?" that is not a request ("can you ...?", "please ...?").
+STATE_QUESTION = re.compile(
+    r"^\s*(was|were|has|have|is|are|did|does|do|had)\b|^(?!\s*(can|could|would|will)\s+you\b|\s*(please|pls|kindly)\b)"
+    r".*\?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
 # Instructions to drop the rules, to act on everything at once, or to play another role: answered, never acted on.
 OVERRIDE = re.compile(
     r"\b(ignore|disregard|forget|bypass|override|skip|vergeet|ignoreer)\b.{0,40}\b(rules?|instructions?|guidelines|"
@@ -117,9 +122,13 @@ class OfflineChatModel(BaseChatModel):
         skill = self._decide(text, slots, state)
         if skill is None or skill.startswith("!"):
             return AIMessage(content=self._no_tool(skill))
-        follow_up = skill == state.last_tool or state.asked == skill
-        request = Request(text, slots, slots.merged_over(state.slots), state, follow_up and _continues(text, state))
+        follow_up = (skill == state.last_tool or state.asked == skill) and _continues(text, state)
+        request = Request(text, slots, slots.merged_over(state.slots), state, follow_up)
         args = SKILLS[skill].arguments(request)
+        if isinstance(args, str) and skill == state.last_tool and not follow_up:
+            # "make the insurance R500": incomplete alone, complete as a change to the previous request
+            continued = SKILLS[skill].arguments(Request(text, slots, request.merged, state, True))
+            args = args if isinstance(continued, str) else continued
         if isinstance(args, str):
             return AIMessage(content=args, additional_kwargs={ASKED: skill})
         calls = [

@@ -26,7 +26,7 @@ from domain.errors import DomainError, NotFound
 from domain.orders import CHANNEL_NAMES, OPEN_STATUSES, TRANSITIONS, Order, OrderStatus
 from domain.resolver import Resolution, Verdict
 from domain.store import utcnow
-from domain.trade import FX_TO_ZAR, duty_rate, find_tariffs, lookup_tariff
+from domain.trade import FX_TO_ZAR, TariffHeading, duty_rate, find_tariffs, lookup_tariff
 from domain.trade import landed_cost as compute_landed_cost
 
 SKU_PATTERN = re.compile(r"\b[A-Z]{2}-[A-Z]+-\d{4}\b", re.IGNORECASE)
@@ -400,18 +400,30 @@ def list_shipments(
     return _ok({**filters, "shipments": data}, citations)
 
 
+def _heading(ctx: AgentContext, goods: str) -> TariffHeading:
+    """The tariff heading of an HS code, of goods described in words, or of a product of the catalogue (SKU or
+    name: its HS code)."""
+    if re.search(r"\d{4}", goods) and not SKU_PATTERN.search(goods):
+        return lookup_tariff(goods)
+    if matches := find_tariffs(goods):
+        return matches[0]
+    try:
+        product = resolve_product(ctx, goods)
+    except DomainError:
+        product = None
+    if product is not None and product.hs_code:
+        return lookup_tariff(product.hs_code)
+    raise NotFound(f"no tariff heading in the table matches {goods!r}; give the HS code")
+
+
 @tool(response_format="content_and_artifact")
 def hs_duty_lookup(query: str, runtime: Runtime, origin_country: str | None = None) -> tuple[str, dict]:
-    """Customs duty rate of an HS code (e.g. 6109.10) or of goods described in words (e.g. cotton T-shirts)."""
+    """Customs duty rate of an HS code (e.g. 6109.10), of goods described in words (e.g. cotton T-shirts) or of a
+    product of the catalogue (SKU or name)."""
     try:
-        heading = lookup_tariff(query) if re.search(r"\d{4}", query) else None
+        heading = _heading(runtime.context, query)
     except DomainError as exc:
         return _fail(exc)
-    if heading is None:
-        matches = find_tariffs(query)
-        if not matches:
-            return _fail(f"no tariff heading in the table matches {query!r}; give the HS code")
-        heading = matches[0]
     data = {
         "hs_code": heading.hs_code,
         "description": heading.description,
@@ -446,12 +458,7 @@ def landed_cost(
     if not origin_country:
         return _fail("the country of origin is missing; the duty rate depends on it, so ask where the goods come from")
     try:
-        if re.search(r"\d{4}", goods):
-            hs_code = lookup_tariff(goods).hs_code
-        elif matches := find_tariffs(goods):
-            hs_code = matches[0].hs_code
-        else:
-            return _fail(f"no tariff heading matches {goods!r}; give the HS code")
+        hs_code = _heading(runtime.context, goods).hs_code
         rate = FX_TO_ZAR.get(freight_currency.upper())
         if rate is None:
             return _fail(f"no exchange rate for {freight_currency}; supported: {', '.join(FX_TO_ZAR)}")

@@ -26,7 +26,7 @@ from pydantic import ConfigDict, Field
 
 from assistant.offline import answers, render
 from assistant.offline.classifier import SkillClassifier
-from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
+from assistant.offline.examples import OUT_OF_SCOPE
 from assistant.offline.skills import SKILLS, WRITE_SKILLS, Request
 from assistant.offline.slots import Slots, extract
 from assistant.offline.state import ASKED, DialogueState, text_of
@@ -312,5 +312,3 @@ def _unused_filters(tool: str, slots: Slots) -> str:
         notes.append("the available figures are for all warehouses; ask for the stock of one product per warehouse")
     return "".join(f"\n\nNote: {note}." for note in notes)
 
-
-assert set(EXAMPLES) - {OUT_OF_SCOPE} == set(SKILLS), "every skill needs examples, and every example set a skill"

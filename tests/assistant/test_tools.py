@@ -265,3 +265,12 @@ def test_validate_write_checks_the_data_before_a_confirmation(services: Services
     assert problem and "pending" in problem and "allowed next: cancelled, confirmed" in problem
     _, problem = validate_write("set_reorder_point", {"sku": "Kalahari cooler box", "reorder_point": 5}, context)
     assert problem and "several products" in problem and "BV-COOL-0001" in problem
+
+
+def test_duty_and_landed_cost_of_a_product_named_from_the_catalogue(services: Services) -> None:
+    duty, _ = run(services, "hs_duty_lookup", org="fynbos", query="Kaapse Son SPF 50 200ml", origin_country="FR")
+    assert duty["hs_code"] == services.products.get("fynbos", "FG-SUN-0003").hs_code
+    cost, _ = run(
+        services, "landed_cost", org="fynbos", goods="FG-SUN-0003", fob_value=500, currency="EUR", origin_country="FR"
+    )
+    assert cost["hs_code"] == duty["hs_code"]

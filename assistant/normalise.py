@@ -320,6 +320,8 @@ def period_days(text: str) -> int | None:
         value = int(number) if number.isdigit() else NUMBER_WORDS[number]
         if value > 1 or match.group(2) not in ("day", "dag"):
             return value * _UNIT_DAYS[match.group(2)]
+    if match := re.search(r"\b(?:last|past|previous|laaste)\s+(\d+)\s*(?:\?|$|,|\.)", lowered):
+        return int(match.group(1))  # "what about the last 30?": days
     if match := re.search(rf"\b(?:last|past|previous|this|hierdie|verlede|vorige)\s+({unit})\b", lowered):
         return _UNIT_DAYS[match.group(1)]
     if re.search(r"\bfortnight\b", lowered):

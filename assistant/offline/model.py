@@ -26,7 +26,7 @@ from pydantic import ConfigDict, Field
 
 from assistant.offline import answers, render
 from assistant.offline.classifier import SkillClassifier
-from assistant.offline.examples import OUT_OF_SCOPE
+from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
 from assistant.offline.skills import SKILLS, WRITE_SKILLS, Request
 from assistant.offline.slots import Slots, extract
 from assistant.offline.state import ASKED, DialogueState, text_of
@@ -50,6 +50,12 @@ FOLLOW_UP = re.compile(
 GREETING = re.compile(
     r"^\s*(hi|hello|hey|howzit|sawubona|molo|goeie(more|middag)|good (morning|afternoon|evening)|help|thanks|"
     r"thank you|dankie|what can you do)\b",
+    re.IGNORECASE,
+)
+# "How do I ...?": always the help centre when nothing concrete is named.
+HOW_DO_I = re.compile(
+    r"^\s*(how (do|can|should) (i|we)\b|how to\b|why\b|explain\b|what does .* mean|can i\b|is it possible|"
+    r"where do i\b|what happens\b|hoe (werk|doen|koppel|kan)\b|wat beteken\b)",
     re.IGNORECASE,
 )
 # Explanations and how-to questions: the help centre, never a change.
@@ -160,8 +166,13 @@ class OfflineChatModel(BaseChatModel):
         best, confidence = ranked[0]
         if HOW_TO.match(text) and not (slots.skus or slots.order_number or slots.money):
             kb = dict(ranked).get("search_knowledge_base", 0.0)
-            if "search_knowledge_base" in allowed and kb >= 0.1:
+            if "search_knowledge_base" in allowed and (kb >= 0.1 or HOW_DO_I.match(text)):
                 return "search_knowledge_base"
+        if best in WRITE_SKILLS and confidence < 0.9 and not _instructs(text, best):
+            reads = [(skill, p) for skill, p in ranked if skill not in WRITE_SKILLS]
+            total = sum(p for _, p in reads) or 1.0
+            ranked = [(skill, p / total) for skill, p in reads]
+            best, confidence = ranked[0]
         if state.asked and state.asked in allowed and len(text.split()) <= 8 and best not in WRITE_SKILLS:
             return state.asked  # the answer to the question the model just asked
         if state.last_tool and state.last_tool in allowed and _continues(text, state):
@@ -172,6 +183,8 @@ class OfflineChatModel(BaseChatModel):
                 return last
         if best == OUT_OF_SCOPE:
             return "!out_of_scope"
+        if confidence < SURE and state.last_tool in [skill for skill, _ in ranked[:2]]:
+            return state.last_tool  # unsure, and the conversation's last tool is a candidate: a change to it
         if confidence < SURE:
             return "!unsure:" + ",".join(skill for skill, _ in ranked[:2] if skill != OUT_OF_SCOPE)
         return best
@@ -290,6 +303,35 @@ class OfflineChatModel(BaseChatModel):
             yield ChatGenerationChunk(message=chunk)
 
 
+def _instructs(text: str, skill: str) -> bool:
+    """Does the message use a word that, among the examples, only requests for a change use ("move", "write off",
+    "cancel", "mark"...)? A change needs an instruction, not only a product and a number."""
+    return bool(set(_words(text)) & ACTION_WORDS[skill])
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def _action_words() -> dict[str, set[str]]:
+    """Per write skill: the words of its examples that no example of a data question uses (learnt from the
+    examples, so a new phrasing in the examples teaches this too)."""
+    questions = {
+        w
+        for name, examples in EXAMPLES.items()
+        if name not in WRITE_SKILLS and name not in ("search_knowledge_base", OUT_OF_SCOPE)
+        for example in examples
+        for w in _words(example)
+    }
+    return {
+        name: {w for example in EXAMPLES[name] for w in _words(example) if w not in questions and len(w) > 1}
+        for name in WRITE_SKILLS
+    }
+
+
+ACTION_WORDS = _action_words()
+
+
 def _continues(text: str, state: DialogueState) -> bool:
     """A short message that only changes a detail of the previous request."""
     return bool(state.last_tool) and bool(FOLLOW_UP.match(text)) and len(text.split()) <= 10
@@ -311,4 +353,3 @@ def _unused_filters(tool: str, slots: Slots) -> str:
     if tool == "find_products" and slots.warehouses:
         notes.append("the available figures are for all warehouses; ask for the stock of one product per warehouse")
     return "".join(f"\n\nNote: {note}." for note in notes)
-

@@ -13,6 +13,7 @@ from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.runtime import Runtime
 
+from assistant.proposals import ValidateProposals
 from assistant.tools import WRITE_TOOLS, AgentContext, describe_write
 
 SYSTEM_PROMPT = """You are Fluxori Assistant, the operations assistant of a South African e-commerce merchant that \
@@ -41,7 +42,7 @@ def build_agent(model: BaseChatModel, tools: list[BaseTool], checkpointer: BaseC
     interrupt_on: dict[str, bool | InterruptOnConfig] = {
         name: InterruptOnConfig(allowed_decisions=["approve", "reject"], description=_describe) for name in writes
     }
-    middleware = [HumanInTheLoopMiddleware(interrupt_on=interrupt_on)] if interrupt_on else []
+    middleware = [ValidateProposals(), HumanInTheLoopMiddleware(interrupt_on=interrupt_on)] if interrupt_on else []
     return create_agent(
         model,
         tools,

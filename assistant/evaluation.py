@@ -8,7 +8,8 @@ A case: `{"id", "org", "turns": [...], "expect": {...}, "setup": {...}}`.
   `expect.unchanged`: nothing in stock or orders may change.
 - Strings in `answer_contains` may name live values, resolved from the data before the case runs, so the set
   stays right when the demo data changes: `{available:SKU:WH}`, `{on_hand:SKU:WH}`, `{order_status:N}`.
-- `setup.balance_credits`: set the organisation's balance first (refusal cases).
+- `setup.balance_credits`: set the organisation's balance first (refusal cases), without using today's quota;
+  `setup.used_today_credits`: set how much of today's quota is used (quota refusals).
 Each case runs in its own copy of the demo data, so cases never see each other's writes.
 """
 
@@ -27,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest
 from assistant.ports import AppServices
-from domain.credits import MC_PER_CREDIT
+from domain.credits import MC_PER_CREDIT, quota_day
 from domain.errors import DomainError, InvalidInput
 from domain.orgs import Principal, Role
 
@@ -124,6 +125,8 @@ def run_case(case: Case, services: AppServices) -> CaseResult:
     principal = Principal(org_id=case.org, role=case.role, key_id=f"eval-{case.id}", label="eval")
     if "balance_credits" in case.setup:
         _set_balance(services, case.org, round(float(case.setup["balance_credits"]) * MC_PER_CREDIT))
+    if "used_today_credits" in case.setup:
+        _set_used_today(services, case.org, round(float(case.setup["used_today_credits"]) * MC_PER_CREDIT))
     expected_answers = [_resolve(s, services, case.org) for s in case.expect.answer_contains]
     before = _snapshot(services, case.org) if case.expect.unchanged else None
     start_balance = services.credits.account(case.org).balance_mc
@@ -192,12 +195,28 @@ def run_case(case: Case, services: AppServices) -> CaseResult:
 
 
 def _set_balance(services: AppServices, org: str, target_mc: int) -> None:
-    difference, key = services.credits.account(org).balance_mc - target_mc, f"eval-{uuid.uuid4().hex[:8]}"
+    """Lower the balance with a reserve + settle (a ledger entry like any charge) under a quota raised for the
+    moment, then put the quota and today's usage back: the balance changes, the daily quota does not."""
+    credits = services.credits
+    account = credits.account(org)
+    difference, key = account.balance_mc - target_mc, f"eval-{uuid.uuid4().hex[:8]}"
     if difference > 0:
-        services.credits.reserve(org, key, difference)
-        services.credits.settle(org, key, difference, {"reason": "evaluation set-up"})
+        credits.set_daily_quota(org, account.used_today_mc + difference + account.daily_quota_mc)
+        try:
+            credits.reserve(org, key, difference)
+            credits.settle(org, key, difference, {"reason": "evaluation set-up"})
+        finally:
+            credits.set_daily_quota(org, account.daily_quota_mc)
+        _set_used_today(services, org, account.used_today_mc)
     elif difference < 0:
-        services.credits.grant(org, -difference, key, "evaluation set-up")
+        credits.grant(org, -difference, key, "evaluation set-up")
+
+
+def _set_used_today(services: AppServices, org: str, used_mc: int) -> None:
+    # The credits repository has no API to change usage (only real calls do); the harness writes the usage
+    # document of today's quota day (domain.credits keeps it at usage/{day}.used_mc).
+    day = quota_day()
+    services.store.col(org, "usage").document(day).set({"day": day, "used_mc": used_mc}, merge=True)
 
 
 def percentile(samples: list[float], q: float) -> float:

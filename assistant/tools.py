@@ -14,18 +14,21 @@ from datetime import timedelta
 from typing import Any, Literal, Protocol
 
 import Stemmer
+from google.cloud.firestore_v1.base_query import FieldFilter
 from langchain.tools import ToolRuntime, tool
 from langchain_core.tools import BaseTool
 
 from assistant.contracts import Citation
 from assistant.kb_answers import knowledge_result
+from assistant.normalise import warehouse_code
 from assistant.ports import Repositories
-from domain.catalog import Product, normalise_sku
+from domain.catalog import Product
 from domain.credits import credits_text
-from domain.errors import DomainError, InvalidInput, NotFound
-from domain.orders import CHANNEL_NAMES, Order
+from domain.errors import DomainError, NotFound
+from domain.orders import CHANNEL_NAMES, OPEN_STATUSES, TRANSITIONS, Order, OrderStatus
+from domain.resolver import Resolution, Verdict
 from domain.store import utcnow
-from domain.trade import duty_rate, find_tariffs, lookup_tariff
+from domain.trade import FX_TO_ZAR, TariffHeading, duty_rate, find_tariffs, lookup_tariff
 from domain.trade import landed_cost as compute_landed_cost
 
 SKU_PATTERN = re.compile(r"\b[A-Z]{2}-[A-Z]+-\d{4}\b", re.IGNORECASE)
@@ -95,21 +98,51 @@ def order_citation(order: Order) -> Citation:
     return Citation(source=f"order:{order.number}", title=f"Order {order.number}", snippet=summary)
 
 
+class ProductNotResolved(NotFound):
+    """A product name that names no product, or several: the message lists the choices (SKU and name)."""
+
+    def __init__(self, resolution: Resolution) -> None:
+        self.resolution = resolution
+        query = resolution.query.strip()
+        if resolution.verdict == Verdict.ambiguous:
+            choices = "; ".join(f"{c.sku} {c.title}" for c in resolution.candidates)
+            message = f"{query!r} matches several products: {choices}. Which one do you mean?"
+        else:
+            message = f"there is no product matching {query!r} in your catalogue; give the SKU or the full name"
+        super().__init__(message)
+
+
 def resolve_product(ctx: AgentContext, text: str) -> Product:
-    """A SKU, or the product whose title best matches the words given."""
+    """A SKU, or a name with attributes resolved by the catalogue (domain.resolver): one clear match is used;
+    several close ones or none raise ProductNotResolved, whose message asks or says so (never a substitute)."""
     if match := SKU_PATTERN.search(text):
         return ctx.services.products.get(ctx.org_id, match.group(0))
-    words = set(re.findall(r"[a-z0-9]+", text.lower())) - {"the", "a", "of", "in", "our", "we", "do", "many"}
-    if not words:
-        raise InvalidInput("name a product or give its SKU, e.g. BV-TENT-0001")
-    best, best_score = None, 0.0
-    for sku, title, category in ctx.services.products.names(ctx.org_id):
-        score = len(words & set(re.findall(r"[a-z0-9]+", f"{title} {category}".lower()))) / len(words)
-        if score > best_score:
-            best, best_score = sku, score
-    if best is None or best_score < 0.5:
-        raise NotFound(f"no product matches {text!r}; give the SKU, e.g. BV-TENT-0001")
-    return ctx.services.products.get(ctx.org_id, best)
+    resolution = ctx.services.products.resolve(ctx.org_id, text)
+    if resolution.sku is None:
+        raise ProductNotResolved(resolution)
+    return ctx.services.products.get(ctx.org_id, resolution.sku)
+
+
+def warehouse_of(ctx: AgentContext, name: str) -> str:
+    """A warehouse code from a code, city, suburb or nickname ("Jozi", "the Mother City", "Durbs")."""
+    return ctx.services.inventory.warehouse(ctx.org_id, warehouse_code(name) or name).code
+
+
+def _available_in(ctx: AgentContext, skus: list[str], code: str) -> dict[str, int]:
+    """Available units of a few SKUs (at most 30) in one warehouse: one Firestore `in` query on the stock levels."""
+    if not skus:
+        return {}
+    stock = ctx.services.inventory.store.col(ctx.org_id, "stock")
+    query = stock.where(filter=FieldFilter("warehouse", "==", code)).where(filter=FieldFilter("sku", "in", skus))
+    return {snap.get("sku"): snap.get("on_hand") - snap.get("reserved") for snap in query.stream()}
+
+
+def _choices(exc: ProductNotResolved) -> tuple[str, dict[str, Any]]:
+    choices = [{"sku": c.sku, "title": c.title} for c in exc.resolution.candidates]
+    if exc.resolution.verdict == Verdict.ambiguous:
+        data = {"query": exc.resolution.query, "ambiguous": True, "choices": choices, "error": exc.message}
+        return json.dumps(data, ensure_ascii=False), {"error": exc.message, "data": data, "citations": []}
+    return _fail(exc)
 
 
 # Read tools ------------------------------------------------------------------------------------------------
@@ -139,17 +172,30 @@ def search_knowledge_base(
 
 @tool(response_format="content_and_artifact")
 def find_products(query: str, runtime: Runtime, category: str | None = None) -> tuple[str, dict]:
-    """Find products in the catalogue by words in their title, category or SKU, with price and stock."""
+    """Find products in the catalogue by name, variant, category or SKU, with price and stock."""
     ctx = runtime.context
-    words = _stems(query)
-    scored = []
-    for sku, title, product_category in ctx.services.products.names(ctx.org_id, category=category):
-        overlap = len(words & _stems(f"{sku} {title} {product_category}"))
-        if overlap:
-            scored.append((overlap, sku))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    products = ctx.services.products.get_many(ctx.org_id, [sku for _, sku in scored[:8]])
-    found = [products[sku] for _, sku in scored[:8] if sku in products]
+    notes = []
+    if category:
+        categories = sorted({c for _, _, c in ctx.services.products.names(ctx.org_id)})
+        if category.lower() not in categories:
+            notes.append(f"there is no category {category!r} (categories: {', '.join(categories)}); searched all")
+            category = None
+    catalogue = ctx.services.products.catalogue(ctx.org_id)
+    ranked = [c for c in catalogue.rank(query) if c.score >= 0.5]
+    if category:
+        in_category = {sku for sku, _, c in ctx.services.products.names(ctx.org_id, category=category)}
+        ranked = [c for c in ranked if c.sku in in_category]
+    if not ranked:
+        words = _stems(query)  # no name matches: words of the title, category or SKU, most in common first
+        scored = [
+            (len(words & _stems(f"{sku} {title} {cat}")), sku)
+            for sku, title, cat in ctx.services.products.names(ctx.org_id, category=category)
+        ]
+        skus = [sku for overlap, sku in sorted(scored, key=lambda item: (-item[0], item[1])) if overlap][:8]
+    else:
+        skus = [c.sku for c in ranked[:8]]
+    products = ctx.services.products.get_many(ctx.org_id, skus)
+    found = [products[sku] for sku in skus if sku in products]
     stock = ctx.services.inventory.available_by_sku(ctx.org_id, [p.sku for p in found])
     data = [
         {
@@ -161,19 +207,28 @@ def find_products(query: str, runtime: Runtime, category: str | None = None) -> 
         }
         for p in found
     ]
-    return _ok({"query": query, "products": data}, [product_citation(p) for p in found])
+    result: dict[str, Any] = {"query": query, "products": data}
+    if len(ranked) > 8:
+        notes.append(f"{len(ranked)} products match; showing the first 8")
+    if notes:
+        result["notes"] = notes
+    return _ok(result, [product_citation(p) for p in found])
 
 
 @tool(response_format="content_and_artifact")
 def stock_level(product: str, runtime: Runtime, warehouse: str | None = None) -> tuple[str, dict]:
-    """Stock of one product (SKU or name) per warehouse (JHB, CPT, DBN): on hand, reserved and available."""
+    """Stock of one product per warehouse (JHB, CPT, DBN): on hand, reserved and available. `product` is a SKU or
+    a name with its variant (size, colour, capacity...); when several products match, the result lists them to
+    ask which one is meant."""
     ctx = runtime.context
     try:
         item = resolve_product(ctx, product)
         levels = ctx.services.inventory.levels_for_sku(ctx.org_id, item.sku)
         if warehouse:
-            code = ctx.services.inventory.warehouse(ctx.org_id, warehouse).code
+            code = warehouse_of(ctx, warehouse)
             levels = [level for level in levels if level.warehouse == code]
+    except ProductNotResolved as exc:
+        return _choices(exc)
     except DomainError as exc:
         return _fail(exc)
     data = {
@@ -189,15 +244,32 @@ def stock_level(product: str, runtime: Runtime, warehouse: str | None = None) ->
 
 
 @tool(response_format="content_and_artifact")
-def low_stock_report(runtime: Runtime) -> tuple[str, dict]:
-    """Products whose available stock over all warehouses is below their reorder point, most urgent first."""
+def low_stock_report(runtime: Runtime, warehouse: str | None = None) -> tuple[str, dict]:
+    """Products whose available stock over all warehouses is below their reorder point, most urgent first; with a
+    warehouse (JHB, CPT, DBN), each with its stock there, the emptiest there first."""
     ctx = runtime.context
     rows = ctx.services.inventory.low_stock(ctx.org_id)
+    code = None
+    if warehouse:
+        try:
+            code = warehouse_of(ctx, warehouse)
+        except DomainError as exc:
+            return _fail(exc)
     data = [
         {"sku": p.sku, "title": p.title, "available": available, "reorder_point": p.reorder_point}
-        for p, available in rows[:15]
+        for p, available in rows
     ]
-    return _ok({"count": len(rows), "products": data}, [product_citation(p) for p, _ in rows[:15]])
+    if code:
+        here = _available_in(ctx, [row["sku"] for row in data[:30]], code)
+        for row in data:
+            row[f"available_{code}"] = here.get(row["sku"], 0)
+        data.sort(key=lambda row: (row[f"available_{code}"] - row["reorder_point"], row["sku"]))
+    shown = data[:15]
+    products = {p.sku: p for p, _ in rows}
+    return _ok(
+        {"warehouse": code, "count": len(rows), "products": shown},
+        [product_citation(products[row["sku"]]) for row in shown],
+    )
 
 
 @tool(response_format="content_and_artifact")
@@ -225,36 +297,53 @@ def get_order(order_number: int, runtime: Runtime) -> tuple[str, dict]:
 
 @tool(response_format="content_and_artifact")
 def list_orders(
-    runtime: Runtime, status: str | None = None, channel: str | None = None, days: int | None = None, limit: int = 10
+    runtime: Runtime,
+    status: str | None = None,
+    channel: str | None = None,
+    days: int | None = None,
+    warehouse: str | None = None,
+    limit: int = 10,
 ) -> tuple[str, dict]:
-    """Recent orders, optionally by status, channel (takealot, amazon, webshop) and the last N days."""
+    """Recent orders, newest first, optionally by status, channel (takealot, amazon, webshop), the last N days and
+    the fulfilment warehouse (JHB, CPT, DBN)."""
     ctx = runtime.context
     since = utcnow() - timedelta(days=days) if days else None
+    notes = []
+    if limit > 25:
+        notes.append(f"at most 25 orders are listed at a time, not {limit}")
+    limit = max(1, min(limit, 25))
     try:
+        code = warehouse_of(ctx, warehouse) if warehouse else None
+        # The warehouse is filtered here: read more so that the page still fills up.
         orders = ctx.services.orders.list(
-            ctx.org_id, status=status, channel=channel, since=since, limit=max(1, min(limit, 25))
+            ctx.org_id, status=status, channel=channel, since=since, limit=limit * 4 if code else limit
         )
     except (DomainError, ValueError) as exc:
         return _fail(exc if isinstance(exc, DomainError) else f"unknown status or channel: {exc}")
+    if code:
+        orders = [o for o in orders if o.warehouse == code][:limit]
     data = [
         {
             "number": o.number,
             "channel": CHANNEL_NAMES[o.channel],
             "status": o.status.value,
+            "warehouse": o.warehouse,
             "total_incl_vat": _rand(o.total_cents),
             "created": o.created_at.date().isoformat(),
         }
         for o in orders
     ]
-    return _ok(
-        {"status": status, "channel": channel, "days": days, "orders": data}, [order_citation(o) for o in orders]
-    )
+    result: dict[str, Any] = {"status": status, "channel": channel, "days": days, "warehouse": code, "orders": data}
+    if notes:
+        result["notes"] = notes
+    return _ok(result, [order_citation(o) for o in orders])
 
 
 @tool(response_format="content_and_artifact")
 def sales_summary(runtime: Runtime, days: int = 30) -> tuple[str, dict]:
     """Orders, units and revenue (incl. VAT) per sales channel over the last N days."""
     ctx = runtime.context
+    notes = [f"the summary covers at most 365 days, not {days}"] if days > 365 else []
     days = max(1, min(days, 365))
     rows = ctx.services.orders.sales_summary(ctx.org_id, utcnow() - timedelta(days=days))
     data = [
@@ -262,22 +351,37 @@ def sales_summary(runtime: Runtime, days: int = 30) -> tuple[str, dict]:
         for r in rows
     ]
     total = sum(r.revenue_cents for r in rows)
-    return _ok({"days": days, "channels": data, "total_revenue": _rand(total)})
+    result: dict[str, Any] = {"days": days, "channels": data, "total_revenue": _rand(total)}
+    if notes:
+        result["notes"] = notes
+    return _ok(result)
 
 
 @tool(response_format="content_and_artifact")
-def list_shipments(runtime: Runtime, status: str | None = None) -> tuple[str, dict]:
-    """Import shipments with supplier, route, status (booked, in_transit, at_customs, cleared, delivered) and ETA."""
+def list_shipments(
+    runtime: Runtime, status: str | None = None, origin_country: str | None = None, warehouse: str | None = None
+) -> tuple[str, dict]:
+    """Import shipments with supplier, route, status (booked, in_transit, at_customs, cleared, delivered) and ETA;
+    optionally only those from one origin country (ISO code, e.g. CN, IT) or for one destination warehouse."""
     ctx = runtime.context
     try:
         shipments = ctx.services.shipments.list(ctx.org_id, status=status)
+        code = warehouse_of(ctx, warehouse) if warehouse else None
     except ValueError:
         return _fail("unknown shipment status; use booked, in_transit, at_customs, cleared or delivered")
+    except DomainError as exc:
+        return _fail(exc)
+    if origin_country:
+        shipments = [s for s in shipments if s.origin_country == origin_country.strip().upper()]
+    if code:
+        shipments = [s for s in shipments if s.destination_warehouse == code]
     data = [
         {
             "id": s.id,
             "supplier": s.supplier,
+            "origin_country": s.origin_country,
             "route": f"{s.origin_port} to {s.destination_port}",
+            "destination_warehouse": s.destination_warehouse,
             "status": s.status.value,
             "eta": s.eta.isoformat(),
             "incoterm": s.incoterm.value,
@@ -287,21 +391,34 @@ def list_shipments(runtime: Runtime, status: str | None = None) -> tuple[str, di
         for s in shipments
     ]
     citations = [Citation(source=f"shipment:{s.id}", title=f"Shipment {s.id}", snippet=s.supplier) for s in shipments]
-    return _ok({"status": status, "shipments": data}, citations)
+    filters = {"status": status, "origin_country": origin_country, "warehouse": code}
+    return _ok({**filters, "shipments": data}, citations)
+
+
+def _heading(ctx: AgentContext, goods: str) -> TariffHeading:
+    """The tariff heading of an HS code, of goods described in words, or of a product of the catalogue (SKU or
+    name: its HS code)."""
+    if re.search(r"\d{4}", goods) and not SKU_PATTERN.search(goods):
+        return lookup_tariff(goods)
+    if matches := find_tariffs(goods):
+        return matches[0]
+    try:
+        product = resolve_product(ctx, goods)
+    except DomainError:
+        product = None
+    if product is not None and product.hs_code:
+        return lookup_tariff(product.hs_code)
+    raise NotFound(f"no tariff heading in the table matches {goods!r}; give the HS code")
 
 
 @tool(response_format="content_and_artifact")
 def hs_duty_lookup(query: str, runtime: Runtime, origin_country: str | None = None) -> tuple[str, dict]:
-    """Customs duty rate of an HS code (e.g. 6109.10) or of goods described in words (e.g. cotton T-shirts)."""
+    """Customs duty rate of an HS code (e.g. 6109.10), of goods described in words (e.g. cotton T-shirts) or of a
+    product of the catalogue (SKU or name)."""
     try:
-        heading = lookup_tariff(query) if re.search(r"\d{4}", query) else None
+        heading = _heading(runtime.context, query)
     except DomainError as exc:
         return _fail(exc)
-    if heading is None:
-        matches = find_tariffs(query)
-        if not matches:
-            return _fail(f"no tariff heading in the table matches {query!r}; give the HS code")
-        heading = matches[0]
     data = {
         "hs_code": heading.hs_code,
         "description": heading.description,
@@ -322,28 +439,31 @@ def landed_cost(
     goods: str,
     fob_value: float,
     currency: str,
-    origin_country: str,
     runtime: Runtime,
+    origin_country: str | None = None,
     quantity: int = 1,
     freight_zar: float = 0.0,
     insurance_zar: float = 0.0,
+    freight_currency: str = "ZAR",
 ) -> tuple[str, dict]:
     """Landed cost in rand of an import: customs value (FOB x FX), duty, import VAT (15% of customs value + 10%
-    + duty), freight and insurance. `goods` is an HS code or a description; `fob_value` is the total FOB value."""
+    + duty), freight and insurance. `goods` is an HS code or a description; `fob_value` is the total FOB value in
+    `currency` (ZAR, USD, EUR, GBP, CNY). `origin_country` (ISO code) sets the duty rate: ask the user when they did
+    not say it, never assume it. Freight and insurance are in `freight_currency` (rand unless said otherwise)."""
+    if not origin_country:
+        return _fail("the country of origin is missing; the duty rate depends on it, so ask where the goods come from")
     try:
-        if re.search(r"\d{4}", goods):
-            hs_code = lookup_tariff(goods).hs_code
-        elif matches := find_tariffs(goods):
-            hs_code = matches[0].hs_code
-        else:
-            return _fail(f"no tariff heading matches {goods!r}; give the HS code")
+        hs_code = _heading(runtime.context, goods).hs_code
+        rate = FX_TO_ZAR.get(freight_currency.upper())
+        if rate is None:
+            return _fail(f"no exchange rate for {freight_currency}; supported: {', '.join(FX_TO_ZAR)}")
         cost = compute_landed_cost(
             fob_value,
             currency,
             hs_code,
             origin_country,
-            freight_zar=freight_zar,
-            insurance_zar=insurance_zar,
+            freight_zar=float(rate) * freight_zar,
+            insurance_zar=float(rate) * insurance_zar,
             quantity=quantity,
         )
     except DomainError as exc:
@@ -373,10 +493,12 @@ def credits_balance(runtime: Runtime) -> tuple[str, dict]:
 
 @tool(response_format="content_and_artifact")
 def adjust_stock(sku: str, warehouse: str, quantity: int, reason: str, runtime: Runtime) -> tuple[str, dict]:
-    """Add (positive quantity) or remove (negative) units on hand in one warehouse, with a reason."""
+    """Add (positive quantity) or remove (negative) units on hand in one warehouse, with a reason. `sku` is a SKU or
+    a product name with its variant."""
     ctx = runtime.context
     try:
-        level = ctx.services.inventory.adjust(ctx.org_id, sku, warehouse, quantity, reason, actor=ctx.actor)
+        item, code = resolve_product(ctx, sku), warehouse_of(ctx, warehouse)
+        level = ctx.services.inventory.adjust(ctx.org_id, item.sku, code, quantity, reason, actor=ctx.actor)
     except DomainError as exc:
         return _fail(exc)
     return _ok({"sku": level.sku, "warehouse": level.warehouse, "on_hand": level.on_hand, "available": level.available})
@@ -386,12 +508,13 @@ def adjust_stock(sku: str, warehouse: str, quantity: int, reason: str, runtime: 
 def transfer_stock(
     sku: str, from_warehouse: str, to_warehouse: str, quantity: int, runtime: Runtime
 ) -> tuple[str, dict]:
-    """Move available units of one SKU from one warehouse to another (JHB, CPT, DBN) in one step."""
+    """Move available units of one product (SKU or name with its variant) from one warehouse to another (JHB, CPT,
+    DBN) in one step."""
     ctx = runtime.context
     try:
-        result = ctx.services.inventory.transfer(
-            ctx.org_id, sku, from_warehouse, to_warehouse, quantity, actor=ctx.actor
-        )
+        item = resolve_product(ctx, sku)
+        source, destination = warehouse_of(ctx, from_warehouse), warehouse_of(ctx, to_warehouse)
+        result = ctx.services.inventory.transfer(ctx.org_id, item.sku, source, destination, quantity, actor=ctx.actor)
     except DomainError as exc:
         return _fail(exc)
     return _ok(
@@ -433,10 +556,10 @@ def cancel_order(order_number: int, runtime: Runtime) -> tuple[str, dict]:
 
 @tool(response_format="content_and_artifact")
 def set_reorder_point(sku: str, reorder_point: int, runtime: Runtime) -> tuple[str, dict]:
-    """Set the available-stock level below which a product shows in the low-stock report."""
+    """Set the available-stock level below which a product (SKU or name) shows in the low-stock report."""
     ctx = runtime.context
     try:
-        product = ctx.services.products.set_reorder_point(ctx.org_id, sku, reorder_point)
+        product = ctx.services.products.set_reorder_point(ctx.org_id, resolve_product(ctx, sku).sku, reorder_point)
     except DomainError as exc:
         return _fail(exc)
     return _ok({"sku": product.sku, "reorder_point": product.reorder_point}, [product_citation(product)])
@@ -465,20 +588,82 @@ ALL_TOOLS: list[BaseTool] = [
 ]
 
 
+def validate_write(name: str, args: dict[str, Any], ctx: AgentContext) -> tuple[dict[str, Any], str | None]:
+    """Check a proposed write against the current data before anyone is asked to confirm it.
+
+    Returns (args with the product and warehouses resolved to SKU and codes, None) when it can go ahead, or
+    (args, why not) when it cannot: not enough stock, a status change the order does not allow, an unknown or
+    ambiguous product. The domain checks again when the write runs; this only spares the user a pointless
+    confirmation."""
+    services, org = ctx.services, ctx.org_id
+    args = dict(args)
+    try:
+        if "sku" in args:
+            product = resolve_product(ctx, str(args["sku"]))
+            args["sku"] = product.sku
+        for key in ("warehouse", "from_warehouse", "to_warehouse"):
+            if args.get(key):
+                args[key] = warehouse_of(ctx, str(args[key]))
+        if name == "transfer_stock":
+            quantity = int(args["quantity"])
+            source = services.inventory.level(org, args["sku"], args["from_warehouse"])
+            if args["from_warehouse"] == args["to_warehouse"]:
+                return args, f"{args['from_warehouse']} is both the source and the destination: name two warehouses."
+            if quantity <= 0:
+                return args, "A transfer needs a positive number of units."
+            if source.available < quantity:
+                return args, (
+                    f"I can't move {quantity} x {product.sku} ({product.title}) from {source.warehouse}: only "
+                    f"{source.available} available there ({source.on_hand} on hand, {source.reserved} reserved). "
+                    "Nothing was changed."
+                )
+        elif name == "adjust_stock":
+            quantity = int(args["quantity"])
+            level = services.inventory.level(org, args["sku"], args["warehouse"])
+            if quantity == 0:
+                return args, "An adjustment needs a number of units other than 0."
+            if level.on_hand + quantity < level.reserved:
+                return args, (
+                    f"I can't remove {-quantity} x {product.sku} in {level.warehouse}: {level.on_hand} on hand, of "
+                    f"which {level.reserved} reserved for orders ({level.available} available). Nothing was changed."
+                )
+        elif name in ("update_order_status", "cancel_order"):
+            order = services.orders.get(org, args["order_number"])
+            target = OrderStatus.cancelled if name == "cancel_order" else OrderStatus(str(args["status"]).lower())
+            if target not in TRANSITIONS[order.status]:
+                allowed = ", ".join(sorted(s.value for s in TRANSITIONS[order.status])) or "none (it is final)"
+                verb = "cancelled" if name == "cancel_order" else f"moved to {target.value}"
+                reason = " once it has shipped" if name == "cancel_order" and order.status not in OPEN_STATUSES else ""
+                return args, (
+                    f"Order {order.number} is {order.status.value}, so it cannot be {verb}{reason}; allowed next: "
+                    f"{allowed}. Nothing was changed. [order:{order.number}]"
+                )
+        elif name == "set_reorder_point" and int(args["reorder_point"]) < 0:
+            return args, "A reorder point cannot be negative."
+    except ProductNotResolved as exc:
+        return args, exc.message[0].upper() + exc.message[1:]
+    except ValueError:
+        return args, f"{args.get('status')!r} is not an order status; use confirmed, picking, shipped or delivered."
+    except (DomainError, KeyError, TypeError) as exc:
+        return args, f"I can't propose that: {getattr(exc, 'message', exc)}."
+    return args, None
+
+
 def describe_write(name: str, args: dict[str, Any], ctx: AgentContext) -> str:
     """What a proposed write will change, in words, from the current data."""
     services, org = ctx.services, ctx.org_id
     try:
         if name == "transfer_stock":
-            sku = normalise_sku(args["sku"])
-            source = services.inventory.level(org, sku, args["from_warehouse"])
-            dest = services.inventory.warehouse(org, args["to_warehouse"]).code
+            sku = resolve_product(ctx, args["sku"]).sku
+            source = services.inventory.level(org, sku, warehouse_of(ctx, args["from_warehouse"]))
+            dest = warehouse_of(ctx, args["to_warehouse"])
             return (
                 f"Move {args['quantity']} x {sku} from {source.warehouse} to {dest} "
                 f"({source.available} available in {source.warehouse} now)."
             )
         if name == "adjust_stock":
-            level = services.inventory.level(org, args["sku"], args["warehouse"])
+            sku = resolve_product(ctx, args["sku"]).sku
+            level = services.inventory.level(org, sku, warehouse_of(ctx, args["warehouse"]))
             change = f"add {args['quantity']}" if int(args["quantity"]) > 0 else f"remove {-int(args['quantity'])}"
             return (
                 f"{change.capitalize()} x {level.sku} in {level.warehouse} ({level.on_hand} on hand now), "
@@ -493,7 +678,7 @@ def describe_write(name: str, args: dict[str, Any], ctx: AgentContext) -> str:
                 f"Cancel order {order.number} ({order.status.value}, {_rand(order.total_cents)}) and release its stock."
             )
         if name == "set_reorder_point":
-            product = services.products.get(org, args["sku"])
+            product = resolve_product(ctx, args["sku"])
             return (
                 f"Set the reorder point of {product.sku} ({product.title}) from {product.reorder_point} "
                 f"to {args['reorder_point']}."

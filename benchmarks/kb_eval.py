@@ -28,8 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.wiring_retrieval import build_embedder  # noqa: E402
-
+from app.wiring_retrieval import build_embedder  # noqa: E402
 from assistant.kb_answers import CALIBRATION, Calibration, answerable, knowledge_result  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ingestion.chunking import chunk_document  # noqa: E402

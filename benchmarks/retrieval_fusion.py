@@ -20,8 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.wiring_retrieval import build_embedder
-
+from app.wiring_retrieval import build_embedder
 from assistant.settings import Settings
 from retrieval.beir import load_dataset, to_chunks
 from retrieval.fusion import reciprocal_rank_fusion, score_fusion

@@ -41,9 +41,9 @@ QUESTIONS = [
 def serve(port: int, emulator: str, data_dir: str) -> None:
     """The server process: seed, index the demo help centre, serve."""
     import uvicorn
-    from assistant.api.app import create_app
-    from assistant.wiring import Services
 
+    from app.api.app import create_app
+    from app.wiring import Services
     from assistant.settings import Settings
     from domain.demo import seed
     from domain.store import Store, make_client

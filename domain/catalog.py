@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import datetime
 
 from google.cloud import firestore
@@ -10,6 +12,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel, Field, field_validator
 
 from domain.errors import InvalidInput, NotFound
+from domain.resolver import Catalogue, Resolution
 from domain.store import Store, utcnow
 
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,39}$")
@@ -56,8 +59,33 @@ def stock_totals(available: int, reorder_point: int) -> dict[str, int]:
 
 
 class ProductRepository:
+    # How long a catalogue read for name matching is reused. Changes made through this repository drop it at once;
+    # products written by another instance show up for name matching after at most this long.
+    CATALOGUE_TTL_SECONDS = 60.0
+
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._catalogues: dict[str, tuple[float, Catalogue]] = {}
+        self._catalogue_lock = threading.Lock()
+
+    def catalogue(self, org_id: str) -> Catalogue:
+        """The organisation's products, ready to resolve names against (see domain.resolver)."""
+        with self._catalogue_lock:
+            cached = self._catalogues.get(org_id)
+        if cached and time.monotonic() - cached[0] < self.CATALOGUE_TTL_SECONDS:
+            return cached[1]
+        catalogue = Catalogue(self.names(org_id))
+        with self._catalogue_lock:
+            self._catalogues[org_id] = (time.monotonic(), catalogue)
+        return catalogue
+
+    def resolve(self, org_id: str, text: str) -> Resolution:
+        """A product name with attributes -> one match, several close candidates, or none."""
+        return self.catalogue(org_id).resolve(text)
+
+    def _changed(self, org_id: str) -> None:
+        with self._catalogue_lock:
+            self._catalogues.pop(org_id, None)
 
     def _col(self, org_id: str):
         return self.store.col(org_id, "products")
@@ -76,6 +104,7 @@ class ProductRepository:
             tx.set(ref, product.model_dump() | stock_totals(available, product.reorder_point))
 
         self.store.runner.run(apply, lock=[ref.path])
+        self._changed(org_id)
         return product
 
     def get(self, org_id: str, sku: str) -> Product:
@@ -124,3 +153,4 @@ class ProductRepository:
 
     def delete(self, org_id: str, sku: str) -> None:
         self._col(org_id).document(normalise_sku(sku)).delete()
+        self._changed(org_id)

@@ -1,10 +1,11 @@
 """`OfflineChatModel`: a deterministic chat model behind LangChain's `BaseChatModel`, so that the agent loop,
 tools, confirmations, streaming and billing run exactly as with Gemini, without a cloud account.
 
-It reads the conversation the agent gives it. After a user message it picks one tool (intent matching by
-embedding similarity plus slot extraction, see `intents.py`/`slots.py`) and its arguments, taking missing
-ones from earlier turns ("and in Durban?", "mark it shipped"). After tool results it writes the answer from
-those results only (`answers.py`). It never acts on text inside tool results: only user messages choose tools.
+After a user message it decides which skill (tool) the message asks for with a classifier over sentence
+embeddings (`classifier.py`), fills the tool's arguments from the slots of the message and the dialogue state
+(`slots.py`, `state.py`, `skills.py`), or asks one short question when it is unsure or a detail is missing. After
+tool results it writes the answer from those results only (`render.py`; help-centre answers by
+`assistant.kb_answers`). It never acts on text inside tool results: only user messages choose tools.
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
-from assistant.offline import answers
-from assistant.offline.intents import WRITE_INTENTS, IntentClassifier
+from assistant.kb_answers import render_answer
+from assistant.offline import render
+from assistant.offline.classifier import SkillClassifier
+from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
+from assistant.offline.skills import SKILLS, WRITE_SKILLS, Request
 from assistant.offline.slots import Slots, extract
+from assistant.offline.state import ASKED, DialogueState, text_of
 
 MODEL_NAME = "fluxori-offline-1"
 CAPABILITIES = (
@@ -33,22 +38,52 @@ CAPABILITIES = (
     "and landed costs, your AI credits, and answer questions from the Fluxori help centre. I can also move or "
     "adjust stock, change order statuses, cancel orders and set reorder points once you confirm."
 )
-STOPWORDS = frozenset(
-    """
-    a an the of in at on for to from and or is are do does did we our us you your i me my how many much what
-    which where when who whose have has hold held stock stocks level levels inventory units unit available
-    there any left check show tell please can could would about it its this that per warehouse warehouses
-    """.split()
+SUPPORT_CAPABILITIES = (
+    "You are signed in with a support role, which is read-only: I can answer questions from the Fluxori help "
+    "centre, but I can't change stock, orders or settings for you. A merchant or admin of the organisation can "
+    "make that change."
 )
-FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|also|same for|in|at|for)\b", re.IGNORECASE)
-
-
-def _text(message: BaseMessage) -> str:
-    return (
-        message.content
-        if isinstance(message.content, str)
-        else " ".join(part.get("text", "") for part in message.content if isinstance(part, dict))
-    )
+# The message continues the previous request with one new detail.
+FOLLOW_UP = re.compile(
+    r"^\s*(and|what about|how about|also|same|en|and if|what if|only|just|with|make it|but|ok and|plus|for)\b",
+    re.IGNORECASE,
+)
+GREETING = re.compile(
+    r"^\s*(hi|hello|hey|howzit|sawubona|molo|goeie(more|middag)|good (morning|afternoon|evening)|help|thanks|"
+    r"thank you|dankie|what can you do)\b",
+    re.IGNORECASE,
+)
+# "How do I ...?": always the help centre when nothing concrete is named.
+HOW_DO_I = re.compile(
+    r"^\s*(how (do|can|should) (i|we)\b|how to\b|why\b|explain\b|what does .* mean|can i\b|is it possible|"
+    r"where do i\b|what happens\b|hoe (werk|doen|koppel|kan)\b|wat beteken\b)",
+    re.IGNORECASE,
+)
+# Explanations and how-to questions: the help centre, never a change.
+HOW_TO = re.compile(
+    r"^\s*(how (do|can|should|does|is|are|to)\b|why\b|explain\b|what (is|are) (a|an|the difference)\b|"
+    r"what'?s (a|an|the difference)\b|what does .* mean|what happens\b|can i\b|is it possible|where do i\b|"
+    r"when (should|does|do)\b|"
+    r"hoe (werk|doen|koppel|kan)\b|wat beteken\b)",
+    re.IGNORECASE,
+)
+# A yes/no question about the state of something is a question, not an instruction to change it; so is any
+# message ending in "?" that is not a request ("can you ...?", "please ...?").
+STATE_QUESTION = re.compile(
+    r"^\s*(was|were|has|have|is|are|did|does|do|had)\b|^(?!\s*(can|could|would|will)\s+you\b|\s*(please|pls|kindly)\b)"
+    r".*\?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+# Instructions to drop the rules, to act on everything at once, or to play another role: answered, never acted on.
+OVERRIDE = re.compile(
+    r"\b(ignore|disregard|forget|bypass|override|skip|vergeet|ignoreer)\b.{0,40}\b(rules?|instructions?|guidelines|"
+    r"polic(y|ies)|safeguards?|confirmations?|the above|previous|prior|reëls|instruksies)\b|\bwithout (asking|"
+    r"confirm\w*)\b|\b(every|all|al die)\b(\s+\w+){0,2}\s+(orders?|products?|stock|items?|skus?|bestellings?)\b|"
+    r"\beverything\b|\b(system override|developer mode|you are now|act as|pretend (you are|to be)|jailbreak)\b|"
+    r"\[system\]|\bconfirmation (step )?(is |are )?disabled\b",
+    re.IGNORECASE,
+)
+SURE = 0.35  # below this probability the model asks instead of guessing (calibrated on the dev split)
 
 
 class OfflineChatModel(BaseChatModel):
@@ -59,11 +94,11 @@ class OfflineChatModel(BaseChatModel):
     encode: Callable[[list[str]], np.ndarray] = Field(exclude=True)
     count_tokens: Callable[[str], int] = Field(exclude=True)
     tool_names: tuple[str, ...] = ()
-    classifier: IntentClassifier | None = Field(default=None, exclude=True)
+    classifier: SkillClassifier | None = Field(default=None, exclude=True)
 
     def model_post_init(self, __context: Any) -> None:
         if self.classifier is None:
-            self.classifier = IntentClassifier(self.encode)
+            self.classifier = SkillClassifier(self.encode)
 
     @property
     def _llm_type(self) -> str:
@@ -77,155 +112,100 @@ class OfflineChatModel(BaseChatModel):
         names = tuple(getattr(t, "name", None) or t["name"] for t in tools)
         return self.model_copy(update={"tool_names": names})
 
+    @property
+    def _read_only(self) -> bool:
+        return not WRITE_SKILLS & set(self.tool_names)
+
     # The reply ---------------------------------------------------------------------------------------------
     def _reply(self, messages: list[BaseMessage]) -> AIMessage:
         if isinstance(messages[-1], ToolMessage):
             return AIMessage(content=self._compose(messages))
         human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
         if human is None:
-            return AIMessage(content=CAPABILITIES)
-        text = _text(human)
-        context_tool, context = self._context(messages[:-1])
+            return AIMessage(content=self._capabilities())
+        text = text_of(human)
+        state = DialogueState.read(messages[: messages.index(human)])
         slots = extract(text)
-        decision = self.classifier.decide(text, slots, set(self.tool_names))
-        tool = decision.tool
-        if (
-            context_tool
-            and (
-                tool is None or (FOLLOW_UP.match(text) and len(text.split()) <= 7 and context_tool not in WRITE_INTENTS)
-            )
-            and (slots.warehouses or slots.skus or slots.days or slots.status or slots.channel or slots.order_number)
-        ):
-            tool = context_tool  # "and in Durban?": the previous question with the new detail
-        if tool is None:
-            if decision.out_of_scope:
-                greeting = "That is outside what I can help with. "
-            else:
-                greeting = "Hello! " if decision.confidence == 1.0 else "I'm not sure what you need. "
-            return AIMessage(content=greeting + CAPABILITIES)
-        merged = slots.merged_over(context) if (slots.refers_back or tool == context_tool or context_tool) else slots
-        if tool == "landed_cost" and slots.money is None:
-            tool = "hs_duty_lookup"  # no value to cost yet: give the rate and say what is missing
-        args_or_question = self._arguments(tool, text, slots, merged, context)
-        if isinstance(args_or_question, str):
-            return AIMessage(content=args_or_question)
-        call = {"name": tool, "args": args_or_question, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
-        return AIMessage(content="", tool_calls=[call])
+        skill = self._decide(text, slots, state)
+        if skill is None or skill.startswith("!"):
+            return AIMessage(content=self._no_tool(skill))
+        follow_up = (skill == state.last_tool or state.asked == skill) and _continues(text, state)
+        request = Request(text, slots, slots.merged_over(state.slots), state, follow_up)
+        args = SKILLS[skill].arguments(request)
+        if isinstance(args, str) and skill == state.last_tool and not follow_up:
+            # "make the insurance R500": incomplete alone, complete as a change to the previous request
+            continued = SKILLS[skill].arguments(Request(text, slots, request.merged, state, True))
+            args = args if isinstance(continued, str) else continued
+        if isinstance(args, str):
+            return AIMessage(content=args, additional_kwargs={ASKED: skill})
+        calls = [
+            {"name": skill, "args": one, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
+            for one in (args if isinstance(args, list) else [args])
+        ]
+        return AIMessage(content="", tool_calls=calls)
 
-    def _context(self, history: list[BaseMessage]) -> tuple[str | None, Slots]:
-        """The last tool the conversation used and the concrete things it named, for follow-ups."""
-        context = Slots()
-        last_tool = None
-        for message in history:
-            if isinstance(message, HumanMessage):
-                context = extract(_text(message)).merged_over(context)
-            elif isinstance(message, AIMessage) and message.tool_calls:
-                call = message.tool_calls[-1]
-                last_tool = call["name"]
-                args = call["args"]
-                if sku := args.get("sku") or (
-                    args.get("product") if re.match(r"^[A-Z]{2}-", str(args.get("product", ""))) else None
-                ):
-                    context.skus = [sku]
-                if number := args.get("order_number"):
-                    context.order_number = int(number)
-                if warehouse := args.get("warehouse") or args.get("to_warehouse"):
-                    context.warehouses = [warehouse]
-            elif isinstance(message, ToolMessage):
-                try:
-                    data = json.loads(_text(message))
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(data, dict) and (sku := data.get("sku")):
-                    context.skus = [sku]
-        return last_tool, context
+    def _decide(self, text: str, slots: Slots, state: DialogueState) -> str | None:
+        """The skill to use, None for a greeting (what I can do), or "!reason" for a reply without a tool."""
+        allowed = set(self.tool_names) & set(SKILLS)
+        if GREETING.match(text) and len(text.split()) <= 6:
+            return None
+        override = bool(OVERRIDE.search(text))
+        if override and not (slots.order_number or slots.skus):
+            return "!override"  # nothing concrete to look up, only an attempt to change the rules
+        if self._read_only:
+            ranked = self.classifier.predict(text, slots, set(SKILLS)).ranked
+            if ranked[0][0] in WRITE_SKILLS and not HOW_TO.match(text):
+                return "!read_only"
+            if ranked[0][0] == OUT_OF_SCOPE and ranked[0][1] >= 0.5:
+                return "!out_of_scope"
+            return "search_knowledge_base" if "search_knowledge_base" in allowed else "!read_only"
+        questioning = bool(HOW_TO.match(text) or STATE_QUESTION.match(text))
+        if override or questioning:
+            allowed -= WRITE_SKILLS  # a change needs an instruction, never a question about it
+        prediction = self.classifier.predict(text, slots, allowed)
+        ranked = [(skill, p) for skill, p in prediction.ranked if skill in allowed or skill == OUT_OF_SCOPE]
+        best, confidence = ranked[0]
+        if HOW_TO.match(text) and not (slots.skus or slots.order_number or slots.money):
+            kb = dict(ranked).get("search_knowledge_base", 0.0)
+            if "search_knowledge_base" in allowed and (kb >= 0.1 or HOW_DO_I.match(text)):
+                return "search_knowledge_base"
+        if best in WRITE_SKILLS and confidence < 0.9 and not _instructs(text, best):
+            reads = [(skill, p) for skill, p in ranked if skill not in WRITE_SKILLS]
+            total = sum(p for _, p in reads) or 1.0
+            ranked = [(skill, p / total) for skill, p in reads]
+            best, confidence = ranked[0]
+        if state.asked and state.asked in allowed and len(text.split()) <= 8 and best not in WRITE_SKILLS:
+            return state.asked  # the answer to the question the model just asked
+        if state.last_tool and state.last_tool in allowed and _continues(text, state):
+            last = state.last_tool
+            if best in WRITE_SKILLS and confidence >= 0.5:
+                return best
+            if last not in WRITE_SKILLS and (best in (last, OUT_OF_SCOPE) or confidence < 0.85):
+                return last
+        if best == OUT_OF_SCOPE:
+            return "!out_of_scope"
+        if confidence < SURE and state.last_tool in [skill for skill, _ in ranked[:2]]:
+            return state.last_tool  # unsure, and the conversation's last tool is a candidate: a change to it
+        if confidence < SURE:
+            return "!unsure:" + ",".join(skill for skill, _ in ranked[:2] if skill != OUT_OF_SCOPE)
+        return best
 
-    def _arguments(self, tool: str, text: str, slots: Slots, merged: Slots, context: Slots) -> dict[str, Any] | str:
-        sku = (slots.skus or merged.skus or [None])[0]
-        quantity = slots.quantities[0] if slots.quantities else None
-        if tool == "stock_level":
-            product = sku if sku and (slots.skus or not self._product_words(text)) else self._product_words(text)
-            if not product:
-                return "Which product? Give me the SKU (for example BV-TENT-0001) or its name."
-            warehouse = slots.warehouses[0] if len(slots.warehouses) == 1 else None
-            return {"product": product, "warehouse": warehouse} if warehouse else {"product": product}
-        if tool == "find_products":
-            return {"query": self._product_words(text) or text}
-        if tool in ("low_stock_report", "credits_balance"):
-            return {}
-        if tool in ("get_order", "cancel_order", "update_order_status"):
-            number = slots.order_number or merged.order_number
-            if number is None:
-                return "Which order? Give me its number, for example 1042."
-            if tool == "update_order_status":
-                status = slots.status or ("shipped" if re.search(r"collect|dispatch", text, re.I) else None)
-                if status is None:
-                    return f"Which status should order {number} get: confirmed, picking, shipped or delivered?"
-                return {"order_number": number, "status": status}
-            return {"order_number": number}
-        if tool == "list_orders":
-            return {
-                k: v for k, v in {"status": slots.status, "channel": slots.channel, "days": slots.days}.items() if v
-            }
-        if tool == "sales_summary":
-            return {"days": slots.days or 30}
-        if tool == "list_shipments":
-            return {"status": slots.shipment_status} if slots.shipment_status else {}
-        if tool == "hs_duty_lookup":
-            query = slots.hs_code or re.sub(r"[\d.,$€£%]+", " ", text)
-            return {"query": query, "origin_country": slots.country} if slots.country else {"query": query}
-        if tool == "landed_cost":
-            amount, currency = slots.money
-            units = next((q for q in slots.quantities if q != int(amount)), 1)
-            each = bool(re.search(r"\b(each|per (unit|piece|item)|a piece|apiece|/unit)\b", text, re.I))
-            return {
-                "goods": slots.hs_code or re.sub(r"[\d.,$€£%]+", " ", text),
-                "fob_value": amount * units if each else amount,
-                "currency": currency,
-                "origin_country": slots.country or "CN",
-                "quantity": units,
-            }
-        if tool == "search_knowledge_base":
-            return {"query": text}
-        if tool == "transfer_stock":
-            if not sku:
-                return "Which product should I move? Give me the SKU."
-            if quantity is None:
-                return f"How many units of {sku} should I move?"
-            to = slots.to_warehouse or (slots.warehouses[-1] if slots.warehouses else None)
-            source = slots.from_warehouse or next((w for w in slots.warehouses if w != to), None)
-            # "move 20 to Durban" after a question about Cape Town: the warehouse talked about is the source
-            source = source or next((w for w in context.warehouses if w != to), None)
-            if not to or not source:
-                return f"From which warehouse to which (JHB, CPT or DBN) should I move {quantity} x {sku}?"
-            return {"sku": sku, "from_warehouse": source, "to_warehouse": to, "quantity": quantity}
-        if tool == "adjust_stock":
-            warehouse = (slots.warehouses or merged.warehouses or [None])[0]
-            if not sku or quantity is None or not warehouse:
-                return "To adjust stock I need the SKU, the warehouse and the number of units."
-            removing = re.search(r"\b(write|damaged|broken|remove|lost|stolen|down|less|fewer)\b", text, re.I)
-            reason = next(
-                (w for w in ("damaged", "broken", "lost", "stolen", "found") if w in text.lower()), "count correction"
-            )
-            return {
-                "sku": sku,
-                "warehouse": warehouse,
-                "quantity": -quantity if removing else quantity,
-                "reason": reason,
-            }
-        if tool == "set_reorder_point":
-            if not sku or not slots.quantities:
-                return "Which SKU, and what should its reorder point be?"
-            return {"sku": sku, "reorder_point": slots.quantities[-1]}
-        return {}
+    def _capabilities(self) -> str:
+        return SUPPORT_CAPABILITIES if self._read_only else CAPABILITIES
 
-    @staticmethod
-    def _product_words(text: str) -> str:
-        cleaned = re.sub(
-            r"\b(?:johannesburg|joburg|jhb|cape\s*town|cpt|durban|dbn|midrand|pinetown)\b", " ", text, flags=re.I
-        )
-        words = [w for w in re.findall(r"[A-Za-z0-9'-]+", cleaned) if w.lower() not in STOPWORDS and not w.isdigit()]
-        return " ".join(words)
+    def _no_tool(self, reason: str | None) -> str:
+        if reason is None:
+            return "Hello! " + self._capabilities()
+        if reason == "!override":
+            return "I can't do that: changes need a specific request and your confirmation. " + self._capabilities()
+        if reason == "!read_only":
+            return SUPPORT_CAPABILITIES
+        if reason == "!out_of_scope":
+            return "That is outside what I can help with. " + self._capabilities()
+        options = [SKILLS[name].label for name in reason.split(":", 1)[1].split(",") if name in SKILLS]
+        if len(options) >= 2:
+            return f"I'm not sure what you need: do you want {options[0]} or {options[1]}? Tell me a bit more."
+        return "I'm not sure what you need. " + self._capabilities()
 
     # Composing the answer from tool results ---------------------------------------------------------------
     def _compose(self, messages: list[BaseMessage]) -> str:
@@ -233,10 +213,12 @@ class OfflineChatModel(BaseChatModel):
         call_message = next(m for m in reversed(messages) if isinstance(m, AIMessage) and m.tool_calls)
         calls = {c["id"]: c for c in call_message.tool_calls}
         results = [m for m in messages[messages.index(call_message) + 1 :] if isinstance(m, ToolMessage)]
-        parts = []
+        question = text_of(human)
+        slots = extract(question)
+        parts, stocks = [], []
         for result in results:
             call = calls.get(result.tool_call_id, {"name": result.name, "args": {}})
-            content = _text(result)
+            content = text_of(result)
             if content.startswith("User rejected"):
                 parts.append("OK, I did not do that: nothing was changed.")
                 continue
@@ -245,37 +227,29 @@ class OfflineChatModel(BaseChatModel):
             except json.JSONDecodeError:
                 parts.append(f"Something went wrong: {content}")
                 continue
-            if isinstance(data, dict) and "error" in data:
-                verb = "I could not do that" if call["name"] in WRITE_INTENTS else "I could not find that"
+            if isinstance(data, dict) and data.get("ambiguous"):
+                parts.append(render.choices(data))
+            elif isinstance(data, dict) and "error" in data:
+                verb = "I could not do that" if call["name"] in WRITE_SKILLS else "I could not find that"
                 parts.append(f"{verb}: {data['error']}.")
-                continue
-            parts.append(self._render(call["name"], call["args"], data, _text(human)))
+            elif call["name"] == "stock_level" and len(results) > 1:
+                stocks.append(data)
+            else:
+                parts.append(self._render(call["name"], call["args"], data, question, slots))
+        if stocks:
+            warehouse = _warehouse_of(calls)
+            parts.insert(0, render.stock_many(stocks, [warehouse] if warehouse else []))
         return "\n\n".join(parts)
 
-    def _render(self, tool: str, args: dict[str, Any], data: Any, question: str) -> str:
+    def _render(self, tool: str, args: dict[str, Any], data: Any, question: str, slots: Slots) -> str:
         if tool == "search_knowledge_base":
-            return answers.knowledge_answer(question, data, self.encode)
-        if tool == "stock_level":
-            return answers.stock_answer(data, extract(question).warehouses)
-        renderers = {
-            "get_order": answers.order_answer,
-            "list_orders": answers.orders_answer,
-            "sales_summary": answers.sales_answer,
-            "low_stock_report": answers.low_stock_answer,
-            "find_products": answers.products_answer,
-            "list_shipments": answers.shipments_answer,
-            "hs_duty_lookup": answers.duty_answer,
-            "landed_cost": answers.landed_cost_answer,
-            "credits_balance": answers.credits_answer,
-        }
-        if tool in renderers:
-            return renderers[tool](data)
-        return answers.write_answer(tool, data)
+            return render_answer(data)
+        return SKILLS[tool].render(data, args) + _unused_filters(tool, slots)
 
     # LangChain plumbing -----------------------------------------------------------------------------------
     def _usage(self, messages: list[BaseMessage], reply: AIMessage) -> UsageMetadata:
-        prompt = sum(self.count_tokens(_text(m)) for m in messages)
-        output = self.count_tokens(_text(reply)) + sum(
+        prompt = sum(self.count_tokens(text_of(m)) for m in messages)
+        output = self.count_tokens(text_of(reply)) + sum(
             self.count_tokens(json.dumps(c["args"])) + 4 for c in reply.tool_calls
         )
         return UsageMetadata(input_tokens=prompt, output_tokens=output, total_tokens=prompt + output)
@@ -321,9 +295,62 @@ class OfflineChatModel(BaseChatModel):
             chunks = [AIMessageChunk(content=piece) for piece in re.findall(r"\S+\s*", str(reply.content))] or [
                 AIMessageChunk(content="")
             ]
+            chunks[0].additional_kwargs = reply.additional_kwargs
         chunks[-1].usage_metadata = usage
         chunks[-1].response_metadata = {"model_name": MODEL_NAME, "finish_reason": "stop"}
         for chunk in chunks:
             if run_manager and chunk.content:
                 run_manager.on_llm_new_token(str(chunk.content), chunk=ChatGenerationChunk(message=chunk))
             yield ChatGenerationChunk(message=chunk)
+
+
+def _instructs(text: str, skill: str) -> bool:
+    """Does the message use a word that, among the examples, only requests for a change use ("move", "write off",
+    "cancel", "mark"...)? A change needs an instruction, not only a product and a number."""
+    return bool(set(_words(text)) & ACTION_WORDS[skill])
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def _action_words() -> dict[str, set[str]]:
+    """Per write skill: the words of its examples that no example of a data question uses (learnt from the
+    examples, so a new phrasing in the examples teaches this too)."""
+    questions = {
+        w
+        for name, examples in EXAMPLES.items()
+        if name not in WRITE_SKILLS and name not in ("search_knowledge_base", OUT_OF_SCOPE)
+        for example in examples
+        for w in _words(example)
+    }
+    return {
+        name: {w for example in EXAMPLES[name] for w in _words(example) if w not in questions and len(w) > 1}
+        for name in WRITE_SKILLS
+    }
+
+
+ACTION_WORDS = _action_words()
+
+
+def _continues(text: str, state: DialogueState) -> bool:
+    """A short message that only changes a detail of the previous request."""
+    return bool(state.last_tool) and bool(FOLLOW_UP.match(text)) and len(text.split()) <= 10
+
+
+def _warehouse_of(calls: dict[str, dict[str, Any]]) -> str | None:
+    return next((c["args"].get("warehouse") for c in calls.values() if c["args"].get("warehouse")), None)
+
+
+def _unused_filters(tool: str, slots: Slots) -> str:
+    """Say so when the request names a filter the tool cannot apply, instead of silently ignoring it."""
+    notes = []
+    if tool == "sales_summary" and slots.warehouses:
+        notes.append("sales are not split by warehouse: these figures are for all warehouses")
+    if tool == "sales_summary" and slots.channel:
+        notes.append("the summary always shows every channel")
+    if tool == "low_stock_report" and slots.channel:
+        notes.append("stock is not held per channel: this is the stock of all channels")
+    if tool == "find_products" and slots.warehouses:
+        notes.append("the available figures are for all warehouses; ask for the stock of one product per warehouse")
+    return "".join(f"\n\nNote: {note}." for note in notes)

@@ -171,9 +171,9 @@ def test_mark_it_shipped_refers_to_the_order_just_discussed(
     [
         "move 4 {sku} from Johannesburg to Cape Town",
         "add 10 units of {sku} to Durban, we found them in a count",
-        "cancel order 1003",
+        "cancel order 1493",
         "set the reorder point of {sku} to 1",
-        "mark order 1004 as delivered",
+        "mark order 1466 as delivered",
     ],
 )
 def test_no_write_runs_without_confirmation(
@@ -181,12 +181,12 @@ def test_no_write_runs_without_confirmation(
 ) -> None:
     sku = fresh_sku(services)
     levels = [level.model_dump(exclude={"updated_at"}) for level in services.inventory.levels_for_sku(ORG, sku)]
-    orders = [services.orders.get(ORG, n).status for n in (1003, 1004)]
+    orders = [services.orders.get(ORG, n).status for n in (1493, 1466)]
     response = ask(chat, request_id, message.format(sku=sku))
     assert response.pending_confirmation is not None
     assert all(a.status == "needs_confirmation" for a in response.actions)
     assert [lvl.model_dump(exclude={"updated_at"}) for lvl in services.inventory.levels_for_sku(ORG, sku)] == levels
-    assert [services.orders.get(ORG, n).status for n in (1003, 1004)] == orders
+    assert [services.orders.get(ORG, n).status for n in (1493, 1466)] == orders
 
 
 def test_another_organisation_cannot_see_or_confirm(

@@ -10,7 +10,7 @@ from tests.assistant.conftest import principal
 
 
 def test_a_stream_closed_before_its_end_is_refunded(services, request_id):
-    chat = ChatService(services.settings, services)
+    chat = ChatService(services.settings, services, model=services.chat_model)
     before = services.credits.account("bergveld").balance_mc
     events = chat.stream(principal(), ChatRequest(message="how many BV-TENT-0001 do we have?"), rid := request_id())
     first = next(events)

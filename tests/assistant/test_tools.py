@@ -12,7 +12,7 @@ from langchain.tools import ToolRuntime
 from langchain_core.messages import ToolMessage
 
 from app.wiring import Services
-from assistant.tools import ALL_TOOLS, AgentContext, describe_write
+from assistant.tools import ALL_TOOLS, AgentContext, describe_write, validate_write
 from domain.credits import credits_text
 from domain.orders import OrderStatus
 from domain.trade import landed_cost
@@ -220,3 +220,87 @@ def test_describe_write_states_the_change(services: Services) -> None:
 @pytest.mark.parametrize("name", sorted(TOOLS))
 def test_no_tool_takes_an_organisation_argument(name: str) -> None:
     assert not {"org", "org_id", "organisation", "organization"} & set(TOOLS[name].args)
+
+
+# Products named, not SKU'd; filters; validated proposals -------------------------------------------------------
+
+
+def test_stock_level_by_name_with_attributes(services: Services) -> None:
+    data, artifact = run(services, "stock_level", product="Lumo headlamp 500 lm", warehouse="Egoli")
+    level = services.inventory.level(ORG, "BV-LAMP-0003", "JHB")
+    assert data["sku"] == "BV-LAMP-0003" and data["levels"][0]["available"] == level.available
+    assert artifact["citations"][0]["source"] == "product:BV-LAMP-0003"
+    several, _ = run(services, "stock_level", product="Kalahari cooler boxes", warehouse="DBN")
+    assert several["ambiguous"] and {c["sku"] for c in several["choices"]} == {f"BV-COOL-000{i}" for i in range(1, 7)}
+    none, _ = run(services, "stock_level", product="Lumo headlamp 650 lm")
+    assert "no product matching" in none["error"] and "levels" not in none
+
+
+def test_low_stock_report_by_warehouse(services: Services) -> None:
+    data, _ = run(services, "low_stock_report", warehouse="Durbs")
+    assert data["warehouse"] == "DBN"
+    here = [row["available_DBN"] for row in data["products"]]
+    for row in data["products"][:3]:
+        assert row["available_DBN"] == services.inventory.level(ORG, row["sku"], "DBN").available
+    assert [a - r["reorder_point"] for a, r in zip(here, data["products"], strict=True)] == sorted(
+        a - r["reorder_point"] for a, r in zip(here, data["products"], strict=True)
+    )
+    unknown, _ = run(services, "low_stock_report", warehouse="Bloemfontein")
+    assert "no warehouse" in unknown["error"]
+
+
+def test_landed_cost_with_freight_insurance_and_currency(services: Services) -> None:
+    args = {"goods": "headlamps", "fob_value": 2400, "currency": "USD", "quantity": 300}
+    missing, _ = run(services, "landed_cost", **args)
+    assert "origin" in missing["error"]
+    data, _ = run(services, "landed_cost", **args, origin_country="CN", freight_zar=4000, insurance_zar=350)
+    expected = landed_cost(2400, "USD", "8513.10", "CN", freight_zar=4000, insurance_zar=350, quantity=300)
+    assert float(data["landed_cost_zar"]) == float(expected.landed_cost_zar)
+    in_usd, _ = run(services, "landed_cost", **args, origin_country="CN", freight_zar=200, freight_currency="USD")
+    assert float(in_usd["freight_zar"]) == 200 * 18.20
+
+
+def test_filters_are_applied_or_refused(services: Services) -> None:
+    orders, _ = run(services, "list_orders", warehouse="Kaapstad", limit=40)
+    assert orders["orders"] and {o["warehouse"] for o in orders["orders"]} == {"CPT"}
+    assert "at most 25" in orders["notes"][0]
+    shipments, _ = run(services, "list_shipments", origin_country="IT")
+    assert shipments["shipments"] and {s["origin_country"] for s in shipments["shipments"]} == {"IT"}
+    products, _ = run(services, "find_products", query="tent", category="hammocks")
+    assert "no category 'hammocks'" in products["notes"][0]
+
+
+def test_validate_write_checks_the_data_before_a_confirmation(services: Services) -> None:
+    context = AgentContext(org_id=ORG, actor="test", services=services)
+    args, problem = validate_write(
+        "transfer_stock",
+        {"sku": "Lumo Headlamp 350 lm", "from_warehouse": "Joburg", "to_warehouse": "the Mother City", "quantity": 1},
+        context,
+    )
+    assert problem is None and args == {
+        "sku": "BV-LAMP-0002",
+        "from_warehouse": "JHB",
+        "to_warehouse": "CPT",
+        "quantity": 1,
+    }
+    source = services.inventory.level(ORG, "BV-TENT-0005", "CPT")
+    _, problem = validate_write(
+        "transfer_stock",
+        {"sku": "BV-TENT-0005", "from_warehouse": "CPT", "to_warehouse": "JHB", "quantity": source.available + 1},
+        context,
+    )
+    assert problem and f"only {source.available} available" in problem
+    pending = next(o for o in services.orders.list(ORG, status="pending", limit=5))
+    _, problem = validate_write("update_order_status", {"order_number": pending.number, "status": "delivered"}, context)
+    assert problem and "pending" in problem and "allowed next: cancelled, confirmed" in problem
+    _, problem = validate_write("set_reorder_point", {"sku": "Kalahari cooler box", "reorder_point": 5}, context)
+    assert problem and "several products" in problem and "BV-COOL-0001" in problem
+
+
+def test_duty_and_landed_cost_of_a_product_named_from_the_catalogue(services: Services) -> None:
+    duty, _ = run(services, "hs_duty_lookup", org="fynbos", query="Kaapse Son SPF 50 200ml", origin_country="FR")
+    assert duty["hs_code"] == services.products.get("fynbos", "FG-SUN-0003").hs_code
+    cost, _ = run(
+        services, "landed_cost", org="fynbos", goods="FG-SUN-0003", fob_value=500, currency="EUR", origin_country="FR"
+    )
+    assert cost["hs_code"] == duty["hs_code"]

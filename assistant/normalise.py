@@ -1,0 +1,340 @@
+"""Slot normalisers: the values merchants type, as the tools want them.
+
+Money as South Africans write it (R4k, R3 500, ZAR 2 100, USD 2,400, $5000, EUR 1.200,50, RMB 18 000, 6.5k),
+warehouses by code, city, suburb, nickname or Afrikaans name (Jozi, Egoli, the Mother City, Kaapstad, Durbs,
+eThekwini, Midrand, Pinetown), order and shipment statuses, sales channels, periods ("past 2 weeks", "hierdie
+maand") and quantities ("4x", "a dozen"). Place names tolerate a typo (edit distance).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from domain.resolver import edit_distance
+
+# Money -------------------------------------------------------------------------------------------------------
+CURRENCY_WORDS = {
+    "r": "ZAR",
+    "zar": "ZAR",
+    "rand": "ZAR",
+    "usd": "USD",
+    "us$": "USD",
+    "$": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "eur": "EUR",
+    "€": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "gbp": "GBP",
+    "£": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "cny": "CNY",
+    "rmb": "CNY",
+    "¥": "CNY",
+    "yuan": "CNY",
+}
+_CUR = r"us\$|usd|zar|eur|gbp|cny|rmb|rand|dollars?|euros?|pounds?|yuan|[$€£¥]|r"
+# A number as typed: 2,400 / 1 850 / 1.200,50 / 4.20 / 12k / 6.5k / 1.2m
+_AMOUNT = r"\d{1,3}(?:[ ,.\u00a0]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
+MONEY = re.compile(
+    rf"(?<![\w.])(?:(?P<cur1>{_CUR})\s?(?P<amt1>{_AMOUNT})(?P<suf1>\s?[km]\b)?"
+    rf"|(?P<amt2>{_AMOUNT})(?P<suf2>\s?[km]\b)?\s?(?P<cur2>{_CUR})\b)",
+    re.IGNORECASE,
+)
+ROLES = {
+    "freight": r"freight|shipping|transport|vrag|sea freight|air freight|courier",
+    "insurance": r"insurance|insured|cover|versekering",
+    "value": r"fob|worth|value|valued|at|cost|costs|for|price|invoice|goods",
+}
+PER_UNIT = re.compile(r"^\s*(each|a unit|per unit|/unit|a piece|apiece|per piece|per item|a pop|per pair|a pair|ea)\b")
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: float
+    currency: str
+    role: str  # freight | insurance | value
+    per_unit: bool
+    start: int
+    end: int
+
+
+def parse_amount(text: str, suffix: str = "") -> float:
+    """ "2,400" -> 2400, "1 850" -> 1850, "1.200,50" -> 1200.5, "4.20" -> 4.2, "6.5" + "k" -> 6500."""
+    text = text.replace("\u00a0", " ").strip()
+    groups = re.split(r"[ ,.]", text)
+    separators = re.findall(r"[ ,.]", text)
+    if separators:
+        last = separators[-1]
+        if len(groups[-1]) != 3 or (last in ",." and len(set(separators)) > 1 and separators.count(last) == 1):
+            # the last separator is a decimal mark: 4.20, 1.200,50, 2 400.75
+            whole, decimals = "".join(groups[:-1]), groups[-1]
+        elif last in ",." and len(separators) == 1 and suffix:
+            whole, decimals = groups[0], groups[1]  # 1.500k is 1 500, not 1 500 000
+        else:
+            whole, decimals = "".join(groups), ""
+        value = float(f"{whole}.{decimals}" if decimals else whole)
+    else:
+        value = float(text)
+    multiplier = {"k": 1_000, "m": 1_000_000}.get(suffix.strip().lower(), 1)
+    return value * multiplier
+
+
+def money(text: str) -> list[Money]:
+    """Every amount of money in the text, with what it is for (freight, insurance or the goods' value)."""
+    found = []
+    for match in MONEY.finditer(text):
+        currency_word = (match.group("cur1") or match.group("cur2")).lower()
+        amount_text = match.group("amt1") or match.group("amt2")
+        suffix = match.group("suf1") or match.group("suf2") or ""
+        if currency_word == "r" and not re.match(r"r\s?\d", match.group(0), re.IGNORECASE):
+            continue  # a bare "r" after a number ("3 r") is no currency
+        if currency_word == "r" and match.group("cur2"):
+            continue
+        amount = parse_amount(amount_text, suffix)
+        before = text[max(0, match.start() - 28) : match.start()].lower()
+        after = text[match.end() : match.end() + 20].lower()
+        role = "value"
+        # a role word right after the amount ("R500 insurance") wins; else the nearest one before it
+        after_role = [n for n in ("freight", "insurance") if re.match(rf"^\s*(of\s+)?({ROLES[n]})\b", after)]
+        before_roles = [
+            (m.start(), n) for n in ("freight", "insurance") if (m := re.search(rf"\b({ROLES[n]})\b[^0-9,;]*$", before))
+        ]
+        if after_role:
+            role = after_role[0]
+        elif before_roles:
+            role = max(before_roles)[1]
+        per_unit = bool(PER_UNIT.match(after))
+        found.append(Money(amount, CURRENCY_WORDS[currency_word], role, per_unit, match.start(), match.end()))
+    return found
+
+
+# Warehouses ----------------------------------------------------------------------------------------------------
+WAREHOUSE_NAMES = {
+    "JHB": (
+        "jhb",
+        "jnb",
+        "johannesburg",
+        "johannesberg",
+        "joburg",
+        "jo'burg",
+        "joeys",
+        "jozi",
+        "egoli",
+        "gauteng",
+        "midrand",
+        "gp",
+        "the reef",
+    ),
+    "CPT": (
+        "cpt",
+        "cape town",
+        "capetown",
+        "kaapstad",
+        "mother city",
+        "the cape",
+        "kaap",
+        "western cape",
+        "wes-kaap",
+        "montague gardens",
+        "slaapstad",
+    ),
+    "DBN": (
+        "dbn",
+        "durban",
+        "durbs",
+        "durbz",
+        "ethekwini",
+        "kzn",
+        "kwazulu-natal",
+        "kwazulu natal",
+        "natal",
+        "pinetown",
+        "surf city",
+    ),
+}
+_PLACE = re.compile(
+    r"\b("
+    + "|".join(sorted((re.escape(n) for names in WAREHOUSE_NAMES.values() for n in names), key=len, reverse=True))
+    + r")\b",
+    re.IGNORECASE,
+)
+_CODE_OF = {name: code for code, names in WAREHOUSE_NAMES.items() for name in names}
+_FROM = re.compile(r"\b(from|out of|ex|van|uit|vanaf|source)\s+(the\s+|die\s+)?$", re.IGNORECASE)
+_TO = re.compile(r"\b(to|into|towards|na|naar|over to|destination)\s+(the\s+|die\s+)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    start: int
+    end: int
+    direction: str | None  # "from" | "to" | None
+
+
+def warehouse_code(text: str) -> str | None:
+    """One warehouse name, code or nickname -> JHB, CPT or DBN (a typo allowed in names of 5+ letters)."""
+    cleaned = " ".join(re.sub(r"\b(warehouse|wh|dc|depot|store)\b", " ", text.lower()).split())
+    cleaned = re.sub(r"^(the|die)\s+", "", cleaned)
+    if cleaned in _CODE_OF:
+        return _CODE_OF[cleaned]
+    if cleaned.upper() in WAREHOUSE_NAMES:
+        return cleaned.upper()
+    if len(cleaned) >= 5:
+        best = min((edit_distance(cleaned, name, 2), name) for name in _CODE_OF if len(name) >= 5)
+        if best[0] <= (1 if len(cleaned) < 8 else 2):
+            return _CODE_OF[best[1]]
+    return None
+
+
+def places(text: str) -> list[Place]:
+    """Warehouses named in the text, in order, with "from"/"to" when the words around say so."""
+    found: list[Place] = []
+    for match in _PLACE.finditer(text):
+        name = match.group(1).lower()
+        if name == "natal" and re.search(r"kwazulu[- ]$", text[: match.start()].lower()):
+            continue
+        found.append(Place(_CODE_OF[name], match.start(), match.end(), _direction(text, match.start())))
+    taken = [(p.start, p.end) for p in found]
+    for match in re.finditer(r"\b[a-z][a-z']{4,}\b", text, re.IGNORECASE):  # typos: "Johanesburg", "Durbn"
+        if any(s <= match.start() < e for s, e in taken) or match.group(0).lower() in _NOT_PLACES:
+            continue
+        if code := warehouse_code(match.group(0)):
+            found.append(Place(code, match.start(), match.end(), _direction(text, match.start())))
+    return sorted(found, key=lambda p: p.start)
+
+
+_NOT_PLACES = frozenset({"durable", "capture", "natural", "gauge", "johanna", "nature", "capital", "captain"})
+
+
+def _direction(text: str, start: int) -> str | None:
+    before = text[max(0, start - 16) : start]
+    if _FROM.search(before):
+        return "from"
+    if _TO.search(before):
+        return "to"
+    return None
+
+
+# Statuses, channels, periods ----------------------------------------------------------------------------------
+ORDER_STATUSES = {
+    "pending": r"pending|new orders?|unconfirmed|awaiting confirmation|hangende|nuwe bestellings?",
+    "confirmed": r"confirmed|confirm(?=\s*$)|bevestig",
+    "picking": r"picking|being picked|in pick|pick list|to be picked|packed",
+    "shipped": r"shipped|dispatched|despatched|sent out|out the door|left the building|gone out|on its way|"
+    r"handed to the courier|collected by the courier|courier collected|gestuur",
+    "delivered": r"delivered|received by the customer|arrived|afgelewer",
+    "cancelled": r"cancell?ed|voided|gekanselleer",
+    "returned": r"returned|sent back|came back|teruggestuur",
+}
+SHIPMENT_STATUSES = {
+    "at_customs": r"at customs|in customs|stuck at customs|held (?:up )?at customs|customs hold|clearance|"
+    r"waiting on customs|by sars|doeane",
+    "in_transit": r"in transit|at sea|on the water|on the ocean|sailing|on the boat|en route|onderweg",
+    "booked": r"booked",
+    "cleared": r"cleared|released by customs|through customs",
+    "delivered": r"delivered|arrived|received|in the warehouse",
+}
+CHANNELS = {
+    "takealot": r"takealot(?:\.com)?|tal|take a lot|takelot|takealott",
+    "amazon": r"amazon(?:\.co\.za)?|amz|amazn|seller central",
+    "webshop": r"web\s*shop|website|web site|own shop|online store|our site|webwinkel|shopify|woocommerce|woo",
+}
+NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "dozen": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+    "hundred": 100,
+    "een": 1,
+    "twee": 2,
+    "drie": 3,
+    "vier": 4,
+    "vyf": 5,
+    "ses": 6,
+    "tien": 10,
+}
+_UNIT_DAYS = {
+    "day": 1,
+    "days": 1,
+    "dae": 1,
+    "dag": 1,
+    "week": 7,
+    "weeks": 7,
+    "weke": 7,
+    "wk": 7,
+    "wks": 7,
+    "fortnight": 14,
+    "month": 30,
+    "months": 30,
+    "maand": 30,
+    "maande": 30,
+    "quarter": 90,
+    "year": 365,
+    "jaar": 365,
+}
+
+
+def first_match(table: dict[str, str], text: str) -> str | None:
+    """The key whose pattern occurs first in the text ("booked but not sailing yet" is booked)."""
+    best: tuple[int, str] | None = None
+    for key, pattern in table.items():
+        match = re.search(rf"\b(?:{pattern})\b", text, re.IGNORECASE)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), key)
+    return best[1] if best else None
+
+
+def period_days(text: str) -> int | None:
+    lowered = text.lower()
+    unit = "|".join(sorted(_UNIT_DAYS, key=len, reverse=True))
+    count = r"\d+|" + "|".join(NUMBER_WORDS)
+    lead = r"last|past|previous|over|the last|laaste|afgelope|in"
+    if match := re.search(rf"\b(?:{lead})\s+({count})\s+({unit})\b", lowered):
+        number = match.group(1)
+        value = int(number) if number.isdigit() else NUMBER_WORDS[number]
+        return value * _UNIT_DAYS[match.group(2)]
+    if match := re.search(rf"\b({count})[- ]({unit})\b", lowered):
+        number = match.group(1)
+        value = int(number) if number.isdigit() else NUMBER_WORDS[number]
+        if value > 1 or match.group(2) not in ("day", "dag"):
+            return value * _UNIT_DAYS[match.group(2)]
+    if match := re.search(r"\b(?:last|past|previous|laaste)\s+(\d+)\s*(?:\?|$|,|\.)", lowered):
+        return int(match.group(1))  # "what about the last 30?": days
+    if match := re.search(rf"\b(?:last|past|previous|this|hierdie|verlede|vorige)\s+({unit})\b", lowered):
+        return _UNIT_DAYS[match.group(1)]
+    if re.search(r"\bfortnight\b", lowered):
+        return 14
+    if re.search(r"\b(mtd|month to date)\b", lowered):
+        return 30
+    if re.search(r"\b(ytd|year to date)\b", lowered):
+        return 365
+    if re.search(r"\b(today|vandag|so far today)\b", lowered):
+        return 1
+    if re.search(r"\b(yesterday|gister)\b", lowered):
+        return 2
+    return None
+
+
+QUANTITY = re.compile(r"(?<![\w.,#-])(?:x\s?)?(\d{1,6})(?:\s?x)?(?![\w.,%]|\s?(?:ml|l|lm|kg|g|person|p|pack)\b)")

@@ -1,0 +1,218 @@
+"""Answers a merchant can scan, written from tool results only: Markdown tables for lists, figures with their
+units and the warehouse named, the source cited. (Help-centre answers are written by `assistant.kb_answers`.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "/").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _notes(data: dict[str, Any]) -> str:
+    return "".join(f"\n\nNote: {note}." for note in data.get("notes") or [])
+
+
+def choices(data: dict[str, Any]) -> str:
+    rows = [[c["sku"], c["title"]] for c in data["choices"]]
+    return f'Several products match "{data["query"]}". Which one do you mean?\n\n' + table(["SKU", "Product"], rows)
+
+
+def stock(data: dict[str, Any], warehouses: list[str]) -> str:
+    levels = [lvl for lvl in data["levels"] if not warehouses or lvl["warehouse"] in warehouses] or data["levels"]
+    head = f"**{data['title']}** ({data['sku']})"
+    if len(levels) == 1:
+        lvl = levels[0]
+        return (
+            f"{head} in {lvl['warehouse']}: {lvl['available']} available ({lvl['on_hand']} on hand, "
+            f"{lvl['reserved']} reserved for orders). [product:{data['sku']}]"
+        )
+    lines = [
+        f"- {lvl['warehouse']}: {lvl['available']} available ({lvl['on_hand']} on hand, {lvl['reserved']} reserved)"
+        for lvl in levels
+    ]
+    total = sum(lvl["available"] for lvl in data["levels"])
+    return (
+        f"{head}:\n" + "\n".join(lines) + f"\n\nIn total {total} available; the reorder point is "
+        f"{data['reorder_point']}. [product:{data['sku']}]"
+    )
+
+
+def stock_many(results: list[dict[str, Any]], warehouses: list[str]) -> str:
+    """Several products at once ("how many of those in Durban?"): one line each."""
+    lines = []
+    for data in results:
+        levels = [lvl for lvl in data["levels"] if not warehouses or lvl["warehouse"] in warehouses]
+        figures = "; ".join(f"{lvl['available']} available in {lvl['warehouse']}" for lvl in levels)
+        lines.append(f"- {data['sku']} {data['title']}: {figures}")
+    return "\n".join(lines)
+
+
+def order(data: dict[str, Any]) -> str:
+    rows = [[line["sku"], line["title"], line["quantity"]] for line in data["lines"]]
+    return (
+        f"Order {data['number']} ({data['channel']}) is **{data['status']}** (last update {data['updated']}). It ships "
+        f"from {data['warehouse']} to {data['customer_city']}; total {data['total_incl_vat']} incl. "
+        f"{data['vat']} VAT, placed on {data['created']}.\n\n"
+        + table(["SKU", "Product", "Qty"], rows)
+        + f"\n\n[order:{data['number']}]"
+    )
+
+
+def orders(data: dict[str, Any]) -> str:
+    rows = data["orders"]
+    what = " ".join(filter(None, [data.get("status"), data.get("channel")])) or "recent"
+    where = f" from {data['warehouse']}" if data.get("warehouse") else ""
+    period = f" in the last {data['days']} days" if data.get("days") else ""
+    if not rows:
+        return f"There are no {what} orders{where}{period}." + _notes(data)
+    body = table(
+        ["Order", "Channel", "Status", "Warehouse", "Total (incl. VAT)", "Placed"],
+        [
+            [o["number"], o["channel"], o["status"], o.get("warehouse", ""), o["total_incl_vat"], o["created"]]
+            for o in rows
+        ],
+    )
+    return f"{len(rows)} {what} orders{where}{period}, newest first:\n\n{body}" + _notes(data)
+
+
+def sales(data: dict[str, Any]) -> str:
+    body = table(
+        ["Channel", "Orders", "Units", "Revenue (incl. VAT)"],
+        [[c["channel"], c["orders"], c["units"], c["revenue"]] for c in data["channels"]],
+    )
+    return (
+        f"Sales over the last {data['days']} days (orders not cancelled or returned):\n\n{body}\n\n"
+        f"Total revenue {data['total_revenue']}." + _notes(data)
+    )
+
+
+def low_stock(data: dict[str, Any]) -> str:
+    if not data["products"]:
+        return "Nothing is below its reorder point."
+    code = data.get("warehouse")
+    headers = ["SKU", "Product", "Available (all warehouses)", "Reorder point"]
+    if code:
+        headers.insert(2, f"Available in {code}")
+    rows = []
+    for p in data["products"]:
+        row = [p["sku"], p["title"], p["available"], p["reorder_point"]]
+        if code:
+            row.insert(2, p.get(f"available_{code}", 0))
+        rows.append(row)
+    scope = f", emptiest in {code} first" if code else ", most urgent first"
+    return f"{data['count']} products are below their reorder point{scope}:\n\n" + table(headers, rows)
+
+
+def products(data: dict[str, Any]) -> str:
+    if not data["products"]:
+        return f'I found no products matching "{data["query"]}".' + _notes(data)
+    body = table(
+        ["SKU", "Product", "Price (excl. VAT)", "Available"],
+        [[p["sku"], p["title"], p["price_excl_vat"], p["available"]] for p in data["products"]],
+    )
+    return f'Products matching "{data["query"]}":\n\n{body}' + _notes(data)
+
+
+def shipments(data: dict[str, Any]) -> str:
+    filters = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in data.items() if k != "shipments" and v)
+    if not data["shipments"]:
+        return "There are no import shipments" + (f" with {filters}." if filters else ".")
+    body = table(
+        ["Shipment", "Supplier", "Route", "Status", "ETA", "Customs ref"],
+        [
+            [
+                s["id"],
+                s["supplier"],
+                f"{s['route']} ({s['incoterm']})",
+                s["status"].replace("_", " "),
+                s["eta"],
+                s["customs_reference"] or "-",
+            ]
+            for s in data["shipments"]
+        ],
+    )
+    return f"{len(data['shipments'])} import shipments" + (f" ({filters})" if filters else "") + f":\n\n{body}"
+
+
+def duty(data: dict[str, Any]) -> str:
+    text = (
+        f"HS {data['hs_code']} ({data['description']}): customs duty {data['general_rate_percent']:g}% of the "
+        f"customs value (FOB in rand); goods of EU origin {data['eu_rate_percent']:g}% under the EU-SADC EPA."
+    )
+    if data.get("origin_country") and "applied_rate_percent" in data:
+        text += f" From {data['origin_country']}: {data['applied_rate_percent']:g}%."
+    text += " Import VAT is then 15% of (customs value + 10% + duty)."
+    return text + " Give me the FOB value, currency and origin for the landed cost. [tariff:" + data["hs_code"] + "]"
+
+
+def _r(value: Any) -> str:
+    return f"R{float(value):,.2f}"
+
+
+def landed_cost(data: dict[str, Any]) -> str:
+    rate = float(data["duty_rate"]) * 100
+    rows = [
+        [
+            "Customs value",
+            f"{data['currency']} {float(data['fob_value']):,.2f} x {float(data['fx_rate']):g}",
+            _r(data["customs_value_zar"]),
+        ],
+        ["Duty", f"{rate:g}% of the customs value", _r(data["duty_zar"])],
+        ["Import VAT", f"15% of {_r(data['added_tax_value_zar'])}", _r(data["import_vat_zar"])],
+        ["Freight", "", _r(data["freight_zar"])],
+        ["Insurance", "", _r(data["insurance_zar"])],
+        ["**Landed cost**", f"{data['quantity']} units", f"**{_r(data['landed_cost_zar'])}**"],
+    ]
+    return (
+        f"Landed cost of {data['quantity']} units under HS {data['hs_code']} ({data['description']}) from "
+        f"{data['origin_country']}:\n\n"
+        + table(["", "How", "Rand"], rows)
+        + f"\n\nThat is {_r(data['landed_cost_per_unit_zar'])} per unit. The import VAT is claimable as input tax by "
+        f"a VAT vendor. [tariff:{data['hs_code']}]"
+    )
+
+
+def credits(data: dict[str, Any]) -> str:
+    return (
+        f"Your organisation has {data['balance']} left. Today {data['used_today']} of the daily quota of "
+        f"{data['daily_quota']} is used."
+    )
+
+
+def write(tool: str, data: dict[str, Any]) -> str:
+    if tool == "transfer_stock":
+        return (
+            f"Done: moved {data['quantity']} x {data['sku']} from {data['from']['warehouse']} to "
+            f"{data['to']['warehouse']}. Now {data['from']['available']} available in {data['from']['warehouse']} "
+            f"and {data['to']['available']} in {data['to']['warehouse']}."
+        )
+    if tool == "adjust_stock":
+        return (
+            f"Done: {data['sku']} in {data['warehouse']} now has {data['on_hand']} on hand "
+            f"({data['available']} available)."
+        )
+    if tool in ("update_order_status", "cancel_order"):
+        return f"Done: order {data['number']} is now {data['status']}. [order:{data['number']}]"
+    if tool == "set_reorder_point":
+        return f"Done: the reorder point of {data['sku']} is now {data['reorder_point']}."
+    return "Done."
+
+
+RENDERERS = {
+    "get_order": order,
+    "list_orders": orders,
+    "sales_summary": sales,
+    "low_stock_report": low_stock,
+    "find_products": products,
+    "list_shipments": shipments,
+    "hs_duty_lookup": duty,
+    "landed_cost": landed_cost,
+    "credits_balance": credits,
+}

@@ -1,0 +1,303 @@
+"""One skill record per tool: how its arguments come from a request (the slots, the dialogue state) and how its
+result is written. The classifier (`classifier.py`, trained on `examples.py`) says which skill a request is for;
+a skill returns the tool call's arguments, or one short question when a detail is missing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.offline import render
+from assistant.offline.examples import EXAMPLES
+from assistant.offline.slots import Slots
+from assistant.offline.state import DialogueState
+from domain.resolver import tokens
+
+Args = dict[str, Any] | list[dict[str, Any]] | str  # one call, several calls of the tool, or a question
+
+
+@dataclass(frozen=True)
+class Request:
+    text: str
+    slots: Slots  # what this message says
+    merged: Slots  # ...with the gaps filled from earlier messages
+    state: DialogueState
+    follow_up: bool  # the message continues the last request ("and in Durban?", "same but from Italy")
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One tool as the offline model uses it: requests it answers (the classifier's training examples), how its
+    arguments come from a request, and how its result is written."""
+
+    name: str
+    arguments: Callable[[Request], Args]
+    render: Callable[[dict[str, Any], dict[str, Any]], str]  # (tool result, call arguments) -> answer
+    write: bool = False
+    label: str = ""  # what the skill does, for "do you want ... or ...?"
+
+    @property
+    def examples(self) -> list[str]:
+        return EXAMPLES[self.name]
+
+
+def product_phrase(slots: Slots) -> str:
+    """The words of a request that can name a product (the resolver drops request words like "how many")."""
+    text = re.sub(r"(?<![\w.])\d+\s?x\b|\bx\s?\d+\b", " ", slots.rest, flags=re.IGNORECASE)
+    words, attributes = tokens(text)
+    return " ".join(text.split()) if words or [a for a in attributes if not a.startswith("#")] else ""
+
+
+def _one_warehouse(request: Request) -> str | None:
+    if len(request.slots.warehouses) == 1:
+        return request.slots.warehouses[0]
+    if not request.slots.warehouses and request.follow_up:
+        return request.state.args_by_tool.get(request.state.last_tool or "", {}).get("warehouse")
+    return None
+
+
+def stock_args(request: Request) -> Args:
+    slots, state = request.slots, request.state
+    warehouse = _one_warehouse(request)
+    extra = {"warehouse": warehouse} if warehouse else {}
+    if slots.skus:
+        return (
+            [{"product": sku, **extra} for sku in slots.skus[:8]]
+            if len(slots.skus) > 1
+            else {
+                "product": slots.skus[0],
+                **extra,
+            }
+        )
+    if phrase := product_phrase(slots):
+        return {"product": phrase, **extra}
+    if state.products and (slots.refers_back or request.follow_up):
+        return [{"product": sku, **extra} for sku in state.products[:8]]
+    previous = state.args_by_tool.get("stock_level")
+    if previous and request.follow_up:
+        return {**previous, **extra}
+    return "Which product? Give me the SKU (for example BV-TENT-0001) or its name with the size or colour."
+
+
+def low_stock_args(request: Request) -> Args:
+    warehouse = _one_warehouse(request)
+    return {"warehouse": warehouse} if warehouse else {}
+
+
+def find_products_args(request: Request) -> Args:
+    return {"query": product_phrase(request.slots) or request.text}
+
+
+def order_number(request: Request) -> int | None:
+    return request.slots.order_number or request.merged.order_number or request.state.order_number
+
+
+def get_order_args(request: Request) -> Args:
+    number = order_number(request)
+    return {"order_number": number} if number else "Which order? Give me its number, for example 1042."
+
+
+def list_orders_args(request: Request) -> Args:
+    slots = request.slots
+    args = {"status": slots.status, "channel": slots.channel, "days": slots.days}
+    if len(slots.warehouses) == 1:
+        args["warehouse"] = slots.warehouses[0]
+    if request.follow_up and request.state.last_tool == "list_orders":
+        args = {**request.state.last_args, **{k: v for k, v in args.items() if v}}
+    return {k: v for k, v in args.items() if v}
+
+
+def sales_args(request: Request) -> Args:
+    days = request.slots.days
+    if days is None and request.follow_up:
+        days = request.state.args_by_tool.get("sales_summary", {}).get("days")
+    return {"days": days or 30}
+
+
+def shipments_args(request: Request) -> Args:
+    slots = request.slots
+    args: dict[str, Any] = {}
+    if slots.shipment_status:
+        args["status"] = slots.shipment_status
+    if slots.country and re.search(r"\b(from|ex|out of|coming|van)\b", request.text, re.IGNORECASE):
+        args["origin_country"] = slots.country
+    if slots.to_warehouse:
+        args["warehouse"] = slots.to_warehouse
+    return args
+
+
+def _goods(request: Request) -> str:
+    if request.slots.hs_code:
+        return request.slots.hs_code
+    return re.sub(r"[\d.,$€£%]+", " ", request.slots.rest).strip() or request.text
+
+
+def duty_args(request: Request) -> Args:
+    slots = request.slots
+    previous = request.state.args_by_tool.get("hs_duty_lookup") if request.follow_up else None
+    args: dict[str, Any] = {"query": slots.hs_code or (previous or {}).get("query") or _goods(request)}
+    if slots.hs_code is None and not previous:
+        args["query"] = _goods(request)
+    country = slots.country or (previous or {}).get("origin_country")
+    if country:
+        args["origin_country"] = country
+    return args
+
+
+def landed_args(request: Request) -> Args:
+    slots, state = request.slots, request.state
+    previous: dict[str, Any] = {}
+    source = slots
+    if state.asked == "landed_cost" and state.asked_slots is not None:
+        source = slots.merged_over(state.asked_slots)  # the answer to our question, over the request it completes
+    elif request.follow_up:
+        previous = dict(state.args_by_tool.get("landed_cost", {}))
+    args = dict(previous)
+    if source.money:
+        amount, currency = source.money
+        units = next((q for q in source.quantities if q != int(amount)), None)
+        if units:
+            args["quantity"] = units
+        quantity = args.get("quantity", 1)
+        args["fob_value"] = round(amount * quantity, 2) if source.per_unit else amount
+        args["currency"] = currency
+    elif source.quantities and previous:
+        args["quantity"] = source.quantities[0]
+    if source.hs_code or not previous:
+        # the goods are named in the request itself, or in the one our question completes
+        named = state.asked_slots if state.asked == "landed_cost" and state.asked_slots is not None else slots
+        args["goods"] = source.hs_code or _goods(Request(request.text, named, request.merged, state, request.follow_up))
+    if source.country:
+        args["origin_country"] = source.country
+    for key, value in (("freight_zar", source.freight), ("insurance_zar", source.insurance)):
+        if value:
+            args[key] = value[0]
+            if value[1] != "ZAR":
+                args["freight_currency"] = value[1]
+    if "fob_value" not in args:
+        return "What is the FOB value of the goods, with its currency (for example USD 2 400)?"
+    args.setdefault("quantity", 1)
+    if not args.get("origin_country"):
+        return (
+            "Where do the goods come from? The duty rate depends on the country of origin (for example China or "
+            "Italy), so I won't assume it."
+        )
+    return args
+
+
+def kb_args(request: Request) -> Args:
+    return {"query": request.text}
+
+
+def transfer_args(request: Request) -> Args:
+    slots, state = request.slots, request.state
+    product = slots.skus[0] if slots.skus else product_phrase(slots) or (state.products[0] if state.products else "")
+    if not product:
+        return "Which product should I move? Give me the SKU or its name."
+    if len(state.products) > 1 and not slots.skus and not product_phrase(slots) and slots.refers_back:
+        return "Which of those products should I move? Give me the SKU."
+    quantity = slots.quantities[0] if slots.quantities else None
+    if quantity is None:
+        return f"How many units of {product} should I move?"
+    to = slots.to_warehouse or (slots.warehouses[-1] if slots.warehouses else None)
+    source = slots.from_warehouse or next((w for w in slots.warehouses if w != to), None)
+    source = source or (state.warehouse if state.warehouse != to else None)
+    if not to or not source:
+        return f"From which warehouse to which (JHB, CPT or DBN) should I move {quantity} x {product}?"
+    return {"sku": product, "from_warehouse": source, "to_warehouse": to, "quantity": quantity}
+
+
+REMOVING = re.compile(
+    r"\b(write[- ]?off|write \d+ off|writeoff|damaged?|broken|remove|lost|stolen|missing|down|less|fewer|take .* off|"
+    r"skryf .* af|beskadig)\b",
+    re.IGNORECASE,
+)
+REASONS = {
+    "damaged": r"damage|broken|beskadig",
+    "stolen": r"stolen|theft|gesteel",
+    "lost": r"lost|missing",
+    "found": r"found|extra|more",
+}
+
+
+def adjust_args(request: Request) -> Args:
+    slots, state = request.slots, request.state
+    product = slots.skus[0] if slots.skus else product_phrase(slots) or (state.products[0] if state.products else "")
+    quantity = slots.quantities[0] if slots.quantities else None
+    warehouse = slots.warehouses[0] if slots.warehouses else state.warehouse
+    if not product or quantity is None or not warehouse:
+        return "To adjust stock I need the product (SKU or name), the warehouse and the number of units."
+    reason = next((r for r, p in REASONS.items() if re.search(p, request.text, re.IGNORECASE)), "count correction")
+    sign = -1 if REMOVING.search(request.text) else 1
+    return {"sku": product, "warehouse": warehouse, "quantity": sign * quantity, "reason": reason}
+
+
+def reorder_args(request: Request) -> Args:
+    slots, state = request.slots, request.state
+    product = slots.skus[0] if slots.skus else product_phrase(slots) or (state.products[0] if state.products else "")
+    if not product or not slots.quantities:
+        return "Which product (SKU or name), and what should its reorder point be?"
+    return {"sku": product, "reorder_point": slots.quantities[-1]}
+
+
+def status_args(request: Request) -> Args:
+    number = order_number(request)
+    if number is None:
+        return "Which order? Give me its number, for example 1042."
+    status = request.slots.status
+    if status is None:
+        return f"Which status should order {number} get: confirmed, picking, shipped or delivered?"
+    return {"order_number": number, "status": status}
+
+
+def cancel_args(request: Request) -> Args:
+    number = order_number(request)
+    return {"order_number": number} if number else "Which order should I cancel? Give me its number."
+
+
+def _result(name: str) -> Callable[[dict[str, Any], dict[str, Any]], str]:
+    return lambda data, args: render.RENDERERS[name](data)
+
+
+def _write(name: str) -> Callable[[dict[str, Any], dict[str, Any]], str]:
+    return lambda data, args: render.write(name, data)
+
+
+def _stock(data: dict[str, Any], args: dict[str, Any]) -> str:
+    return render.stock(data, [args["warehouse"]] if args.get("warehouse") else [])
+
+
+def _knowledge(data: dict[str, Any], args: dict[str, Any]) -> str:
+    raise NotImplementedError("help-centre answers need the encoder: OfflineChatModel writes them")
+
+
+SKILLS: dict[str, Skill] = {
+    s.name: s
+    for s in [
+        Skill("stock_level", stock_args, _stock, label="the stock of a product"),
+        Skill("low_stock_report", low_stock_args, _result("low_stock_report"), label="what is running low"),
+        Skill("find_products", find_products_args, _result("find_products"), label="products in the catalogue"),
+        Skill("get_order", get_order_args, _result("get_order"), label="one order"),
+        Skill("list_orders", list_orders_args, _result("list_orders"), label="a list of orders"),
+        Skill("sales_summary", sales_args, _result("sales_summary"), label="sales per channel"),
+        Skill("list_shipments", shipments_args, _result("list_shipments"), label="import shipments"),
+        Skill("hs_duty_lookup", duty_args, _result("hs_duty_lookup"), label="a duty rate"),
+        Skill("landed_cost", landed_args, _result("landed_cost"), label="a landed cost"),
+        Skill("credits_balance", lambda request: {}, _result("credits_balance"), label="your AI credits"),
+        Skill("search_knowledge_base", kb_args, _knowledge, label="a help-centre article"),
+        Skill("transfer_stock", transfer_args, _write("transfer_stock"), write=True, label="a stock transfer"),
+        Skill("adjust_stock", adjust_args, _write("adjust_stock"), write=True, label="a stock adjustment"),
+        Skill("set_reorder_point", reorder_args, _write("set_reorder_point"), write=True, label="a reorder point"),
+        Skill(
+            "update_order_status",
+            status_args,
+            _write("update_order_status"),
+            write=True,
+            label="an order status change",
+        ),
+        Skill("cancel_order", cancel_args, _write("cancel_order"), write=True, label="cancelling an order"),
+    ]
+}
+WRITE_SKILLS = frozenset(name for name, skill in SKILLS.items() if skill.write)

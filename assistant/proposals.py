@@ -1,0 +1,37 @@
+"""Validated proposals: a write the model proposes is checked against the current data before the user is asked
+to confirm it (every model provider goes through this). A write that cannot succeed (not enough stock, an order
+status that does not allow the change, an unknown or ambiguous product) is replaced by the reason, with the figures
+from the data, and no confirmation is opened; one that can has its product and warehouses resolved to the SKU and
+codes, so that what the user confirms is exactly what will run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
+from langchain_core.messages import AIMessage
+
+from assistant.tools import WRITE_TOOLS, validate_write
+
+
+class ValidateProposals(AgentMiddleware):
+    def wrap_model_call(self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]) -> Any:
+        response = handler(request)
+        message = next((m for m in reversed(response.result) if isinstance(m, AIMessage)), None)
+        if message is None or not any(call["name"] in WRITE_TOOLS for call in message.tool_calls):
+            return response
+        calls, problems = [], []
+        for call in message.tool_calls:
+            if call["name"] not in WRITE_TOOLS:
+                calls.append(call)
+                continue
+            args, problem = validate_write(call["name"], call["args"], request.runtime.context)
+            if problem:
+                problems.append(problem)
+            calls.append({**call, "args": args})
+        if problems:
+            reply = AIMessage(content="\n\n".join(problems), id=message.id, usage_metadata=message.usage_metadata)
+        else:
+            reply = message.model_copy(update={"tool_calls": calls})
+        return ModelResponse(result=[reply], structured_response=response.structured_response)

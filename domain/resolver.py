@@ -1,0 +1,227 @@
+"""Which product a merchant means: a name with attributes ("Lumo headlamp 500 lm", "Otter Trail backpack 65L
+women's fit", "Kaapse Son SPF 50 200ml") -> ranked candidates with scores, and a verdict: one clear match, several
+close ones (ask with a short choice list), or none (say so; never substitute another product).
+
+Numbers are part of names: sizes (ml, L, kg), capacities, person counts, lumen, SPF, pack sizes and shoe sizes are
+read as attribute tokens ("500lm", "4person", "spf50", "10pack") that a candidate must carry, so "Lumo Headlamp
+650 lm" matches no product instead of the 500 lm one. Words are compared by stem and tolerate a typo (edit
+distance), so "Drakensburg dome tents" finds "Drakensberg Dome Tent".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from math import log
+
+import Stemmer
+
+_STEMMER = Stemmer.Stemmer("english")
+UNITS = {
+    "ml": "ml",
+    "millilitre": "ml",
+    "milliliter": "ml",
+    "l": "l",
+    "lt": "l",
+    "ltr": "l",
+    "litre": "l",
+    "liter": "l",
+    "litres": "l",
+    "liters": "l",
+    "kg": "kg",
+    "g": "g",
+    "lm": "lm",
+    "lumen": "lm",
+    "lumens": "lm",
+    "c": "c",
+    "°c": "c",
+    "degrees": "c",
+    "person": "person",
+    "persons": "person",
+    "people": "person",
+    "man": "person",
+    "p": "person",
+    "persoon": "person",
+    "pack": "pack",
+    "pk": "pack",
+    "pak": "pack",
+}
+PREFIX_ATTRIBUTES = {"spf": "spf", "uk": "size", "size": "size", "sz": "size", "grootte": "size"}
+ABBREVIATIONS = {
+    "edt": "eau de toilette",
+    "edp": "eau de parfum",
+    "womens": "women",
+    "ladies": "women",
+    "dames": "women",
+    "kids": "kid",
+    "4p": "4 person",
+    "xxl": "xxl",
+}
+# Words of a request that never name a product: asking, stock, place and courtesy words (also in Afrikaans).
+NOISE = frozenset(
+    """
+    a an the of in at on for to from and or is are do does did we our us you your i me my how many much what which
+    where when who have has got get any some left stock stocks level levels inventory unit units available
+    availability avail soh qty quantity check show tell please pls plz can could would about it its this that
+    these those per warehouse warehouses there here still hold holding on hand onhand count the price cost
+    hoeveel het ons in die van en is daar nog voorraad asseblief wat kos sien all total totals across
+    jhb cpt dbn johannesburg joburg jozi egoli cape town kaapstad durban durbs ethekwini midrand pinetown
+    mother city x ea each pcs piece pieces item items product products sku range catalogue catalog carry sell sold
+    move transfer send shift relocate ship write off add remove set mark cancel reorder point adjust correct found
+    extra damaged damage broken stolen lost water missing more less fewer by up down should be make bump raise lower
+    skuif stuur skryf af beskadig please kindly urgent asap now today list find search show give them
+    na uit vanaf op vir tot met ek jy julle sal moet kan size sized grootte
+    """.split()
+)
+
+
+class Verdict(StrEnum):
+    match = "match"
+    ambiguous = "ambiguous"
+    none = "none"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    sku: str
+    title: str
+    score: float
+
+
+@dataclass
+class Resolution:
+    verdict: Verdict
+    query: str
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def sku(self) -> str | None:
+        return self.candidates[0].sku if self.verdict == Verdict.match else None
+
+
+def _number(text: str) -> str:
+    value = float(text.replace(",", "."))
+    return f"{value:g}"
+
+
+@lru_cache(maxsize=4096)
+def tokens(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(words, attributes) of a name: words are stems; attributes are number+unit tokens such as "500lm"."""
+    lowered = text.lower().replace("°", " °").replace("’", "'")
+    for short, long in ABBREVIATIONS.items():
+        lowered = re.sub(rf"\b{short}\b", long, lowered)
+    attributes: list[str] = []
+    for prefix, name in PREFIX_ATTRIBUTES.items():  # "SPF 50+", "UK 9", "size 3"
+        for match in re.finditer(rf"\b{prefix}\s*-?\s*(\d+(?:[.,]\d+)?)(\+?)", lowered):
+            attributes.append(f"{name}{_number(match.group(1))}{match.group(2)}")
+        lowered = re.sub(rf"\b{prefix}\s*-?\s*\d+(?:[.,]\d+)?\+?", " ", lowered)
+    unit_names = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+    pattern = re.compile(rf"(-?\d+(?:[.,]\d+)?)\s*-?\s*({unit_names})(?![a-z])")
+    for match in pattern.finditer(lowered):
+        number, unit = _number(match.group(1)), UNITS[match.group(2)]
+        attributes.append(f"{number}{unit}")
+    lowered = pattern.sub(" ", lowered)
+    raw = re.findall(r"[a-z][a-z']*|\d+(?:[.,]\d+)?", lowered)
+    attributes += [f"size{w}" for w in raw if w in ("s", "m", "l")]  # letter sizes: "Rain Jacket M", "tee size S"
+    words = []
+    for word in raw:
+        word = word.strip("'").removesuffix("'s")
+        if word and word not in NOISE and len(word) > 1 and not word.isdigit():
+            words.append(word)
+    numbers = [f"#{_number(w)}" for w in raw if w[0].isdigit()]  # bare numbers: a hint, never required
+    return tuple(_STEMMER.stemWords(words)), tuple(attributes + numbers)
+
+
+def edit_distance(a: str, b: str, limit: int = 2) -> int:
+    """Levenshtein distance, stopping early above `limit` (names are short; this runs per catalogue word)."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _close(word: str, vocabulary: Iterable[str]) -> str | None:
+    """The catalogue word a typed word means: itself, or one within 1 edit (5+ letters) or 2 (8+ letters)."""
+    limit = 2 if len(word) >= 8 else 1 if len(word) >= 5 else 0
+    if not limit:
+        return None
+    best = min(((edit_distance(word, v, limit), v) for v in vocabulary), default=(limit + 1, None))
+    return best[1] if best[0] <= limit else None
+
+
+class Catalogue:
+    """The products of one organisation as (sku, title, category), ready to resolve names against."""
+
+    def __init__(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        self.rows = sorted(rows)
+        self.words: dict[str, set[str]] = {}
+        self.attributes: dict[str, set[str]] = {}
+        self.titles: dict[str, str] = {}
+        document_frequency: dict[str, int] = {}
+        for sku, title, category in self.rows:
+            words, attributes = tokens(f"{title} {category}")
+            self.words[sku], self.attributes[sku], self.titles[sku] = set(words), set(attributes), title
+            for word in self.words[sku]:
+                document_frequency[word] = document_frequency.get(word, 0) + 1
+        total = max(len(self.rows), 1)
+        self.idf = {w: log(1 + total / n) for w, n in document_frequency.items()}
+        self.vocabulary = set(self.idf)
+
+    def rank(self, text: str) -> list[Candidate]:
+        """Every product that shares something with the text, best first; a score of 1 means it carries every
+        word and attribute of the text (weighted by how rare each word is in the catalogue)."""
+        return self._rank(text)[0]
+
+    def _rank(self, text: str) -> tuple[list[Candidate], set[str], set[str]]:
+        words, attributes = tokens(text)
+        known = {word if word in self.vocabulary else _close(word, self.vocabulary) or word for word in words}
+        required = {a for a in attributes if not a.startswith("#")}
+        hints = {a[1:] for a in attributes if a.startswith("#")}
+        if not known and not required:
+            return [], known, required
+        unknown_weight = max(self.idf.values(), default=1.0)  # a word no product has counts as much as the rarest
+        weights = {w: self.idf.get(w, unknown_weight) for w in known}
+        total = sum(weights.values()) + 2.0 * len(required)
+        scored = []
+        for sku, title in self.titles.items():
+            product_words, product_attributes = self.words[sku], self.attributes[sku]
+            matched = sum(weight for w, weight in weights.items() if w in product_words)
+            matched += 2.0 * len(required & product_attributes)
+            if not matched:
+                continue
+            plain = {re.sub(r"[^\d.]", "", a) for a in product_attributes}
+            score = matched / total + 0.01 * len(hints & plain)  # "Potjie pot 3" leans towards size 3
+            scored.append(Candidate(sku, title, round(score, 4)))
+        scored.sort(key=lambda c: (-c.score, c.sku))
+        return scored, known, required
+
+    def resolve(self, text: str, limit: int = 8) -> Resolution:
+        scored, known, required = self._rank(text)
+        complete = [c for c in scored if c.score >= 0.999]
+        if len(complete) == 1:
+            return Resolution(Verdict.match, text, complete)
+        if len(complete) > 1:
+            exact = self._exact(complete, known, required)
+            if exact is not None:
+                return Resolution(Verdict.match, text, [exact])
+            return Resolution(Verdict.ambiguous, text, complete[:limit])
+        # Nothing carries every word and attribute: no match. The close ones are kept for the message, never used.
+        return Resolution(Verdict.none, text, [c for c in scored if c.score >= 0.5][:limit])
+
+    def _exact(self, complete: list[Candidate], words: set[str], attributes: set[str]) -> Candidate | None:
+        """Among candidates that all match, the one with no variant detail beyond what was asked ("Protea
+        handbag black" is the black one, not the mini black one); None when that is not exactly one."""
+        extras = [(self.words[c.sku] - words) | (self.attributes[c.sku] - attributes) for c in complete]
+        shared = set.intersection(*extras)
+        plain = [c for c, extra in zip(complete, extras, strict=True) if not extra - shared]
+        return plain[0] if len(plain) == 1 else None

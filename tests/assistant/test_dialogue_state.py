@@ -1,0 +1,90 @@
+"""Follow-ups with the offline model through the real service: the dialogue state (last products, warehouse,
+order, calculation inputs, the question the model asked) is read from the conversation in the Firestore
+checkpoint, so a follow-up works after a restart (a new ChatService, model and classifier), and a support user
+asking for a change is told the role is read-only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.wiring import Services
+from assistant.contracts import ChatRequest
+from assistant.service import ChatService
+from domain.orgs import Role
+from domain.trade import landed_cost
+from tests.assistant.conftest import principal
+
+RequestId = Callable[[], str]
+
+
+def chat_service(services: Services) -> ChatService:
+    """A new service each time: nothing of the conversation is kept in memory between them."""
+    return ChatService(services.settings, services, model=services.chat_model)
+
+
+def say(chat: ChatService, rid: RequestId, message: str, conversation: str | None = None, role: Role = Role.merchant):
+    return chat.chat(principal("bergveld", role), ChatRequest(message=message, conversation_id=conversation), rid())
+
+
+def test_follow_ups_survive_a_restart(services: Services, request_id: RequestId) -> None:
+    first = say(
+        chat_service(services),
+        request_id,
+        "how many Kalahari Cooler Box 40 L in Durbs?",
+    )
+    assert first.actions[0].tool == "stock_level" and first.actions[0].args["warehouse"] == "DBN"
+    restarted = ChatService(
+        services.settings, services, model=services.chat_model
+    )  # nothing in memory: the state comes from the checkpoint
+    second = say(restarted, request_id, "en in Kaapstad?", first.conversation_id)
+    level = services.inventory.level("bergveld", "BV-COOL-0002", "CPT")
+    assert second.actions[0].tool == "stock_level" and second.actions[0].args["warehouse"] == "CPT"
+    assert f"{level.available} available" in second.answer and "BV-COOL-0002" in second.answer
+
+
+def test_the_answer_to_a_question_completes_the_request(services: Services, request_id: RequestId) -> None:
+    chat = chat_service(services)
+    asked = say(chat, request_id, "landed cost of 100 cooler boxes, FOB USD 1 500, freight R2 000")
+    assert not asked.actions and "origin" in asked.answer
+    answered = say(
+        chat_service(services),
+        request_id,
+        "from China",
+        asked.conversation_id,
+    )
+    [action] = answered.actions
+    assert action.tool == "landed_cost"
+    assert {k: action.args[k] for k in ("fob_value", "currency", "origin_country", "freight_zar", "quantity")} == {
+        "fob_value": 1500,
+        "currency": "USD",
+        "origin_country": "CN",
+        "freight_zar": 2000,
+        "quantity": 100,
+    }
+    expected = landed_cost(1500, "USD", "3924.90", "CN", freight_zar=2000, quantity=100)
+    assert f"{float(expected.landed_cost_zar):,.2f}" in answered.answer
+
+
+def test_one_number_of_the_last_calculation_changes(services: Services, request_id: RequestId) -> None:
+    chat = chat_service(services)
+    first = say(chat, request_id, "landed cost of 200 tents from China, FOB USD 5,000, freight R8 000")
+    second = say(chat, request_id, "and with freight of R11 000?", first.conversation_id)
+    assert second.actions[0].args | {"freight_zar": 0} == first.actions[0].args | {"freight_zar": 0}
+    assert second.actions[0].args["freight_zar"] == 11000
+
+
+def test_those_products(services: Services, request_id: RequestId) -> None:
+    chat = chat_service(services)
+    listed = say(chat, request_id, "show me the Spitskop torches")
+    skus = [c.source.removeprefix("product:") for c in listed.citations]
+    those = say(chat, request_id, "how many of those do we have in Durban?", listed.conversation_id)
+    assert [a.args["product"] for a in those.actions] == skus
+    for sku in skus:
+        assert f"{services.inventory.level('bergveld', sku, 'DBN').available} available in DBN" in those.answer
+
+
+def test_support_is_told_it_is_read_only(services: Services, request_id: RequestId) -> None:
+    chat = chat_service(services)
+    response = say(chat, request_id, "cancel order 1491 please", role=Role.support)
+    assert not response.actions and response.pending_confirmation is None
+    assert "read-only" in response.answer and "once you confirm" not in response.answer

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from langchain.agents import create_agent
-from langchain.agents.middleware import AgentState, HumanInTheLoopMiddleware, InterruptOnConfig
+from langchain.agents.middleware import AgentMiddleware, AgentState, HumanInTheLoopMiddleware, InterruptOnConfig
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import ToolCall
 from langchain_core.tools import BaseTool
@@ -42,7 +42,9 @@ def build_agent(model: BaseChatModel, tools: list[BaseTool], checkpointer: BaseC
     interrupt_on: dict[str, bool | InterruptOnConfig] = {
         name: InterruptOnConfig(allowed_decisions=["approve", "reject"], description=_describe) for name in writes
     }
-    middleware = [ValidateProposals(), HumanInTheLoopMiddleware(interrupt_on=interrupt_on)] if interrupt_on else []
+    middleware: list[AgentMiddleware[Any, Any, Any]] = (
+        [ValidateProposals(), HumanInTheLoopMiddleware(interrupt_on=interrupt_on)] if interrupt_on else []
+    )
     return create_agent(
         model,
         tools,

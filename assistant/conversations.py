@@ -8,6 +8,7 @@ never lists or opens another's conversations.
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 
@@ -68,7 +69,7 @@ class Conversations:
             found.append(ConversationInfo(id=snap.id, title=title, updated_at=data["updated_at"]))
         return found
 
-    def messages(self, org_id: str, conversation_id: str) -> list[BaseMessage]:
+    def messages(self, org_id: str, conversation_id: str) -> builtins.list[BaseMessage]:
         """The messages of the conversation as last saved (questions, tool calls and results, answers)."""
         self._existing(org_id, conversation_id)
         checkpoint = self.saver.get_tuple({"configurable": {"thread_id": thread_id_for(org_id, conversation_id)}})

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
+from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain_core.messages import AIMessage
 
-from assistant.tools import WRITE_TOOLS, validate_write
+from assistant.tools import WRITE_TOOLS, AgentContext, validate_write
 
 
-class ValidateProposals(AgentMiddleware):
-    def wrap_model_call(self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]) -> Any:
+class ValidateProposals(AgentMiddleware[AgentState, AgentContext, Any]):
+    def wrap_model_call(
+        self, request: ModelRequest[AgentContext], handler: Callable[[ModelRequest[AgentContext]], ModelResponse]
+    ) -> Any:
         response = handler(request)
         message = next((m for m in reversed(response.result) if isinstance(m, AIMessage)), None)
         if message is None or not any(call["name"] in WRITE_TOOLS for call in message.tool_calls):

@@ -37,7 +37,7 @@ def qualify_legacy_ids(store: Store, org_id: str) -> int:
         return 0
     records = RecordStore(store, org_id)
     query = store.col(org_id, COLLECTION).where(filter=FieldFilter("doc_type", "==", "kb"))
-    legacy = [r for r in (IngestRecord(**s.to_dict()) for s in query.stream()) if not is_qualified(r.doc_id)]
+    legacy = [r for r in (IngestRecord(**(s.to_dict() or {})) for s in query.stream()) if not is_qualified(r.doc_id)]
     renamed = []
     for record in legacy:
         new_id = qualified_id(record.root, record.doc_id)

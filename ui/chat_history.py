@@ -49,7 +49,7 @@ def history_from_messages(
         elif isinstance(message, AIMessage):
             for call in message.tool_calls:
                 history.append(tool_chip(call["name"], call.get("args") or {}))
-                result = results.get(call["id"])
+                result = results.get(call["id"] or "")
                 if result is None and pending:
                     set_outcome(history[-1], "needs_confirmation")
                 else:

@@ -63,7 +63,7 @@ class TokenSigner:
 
 
 def is_token(value: str | None) -> bool:
-    return bool(value) and value.startswith(PREFIX)
+    return bool(value and value.startswith(PREFIX))
 
 
 def load_secret(data_dir: Path) -> bytes:

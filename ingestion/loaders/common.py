@@ -6,6 +6,7 @@ import re
 from pathlib import PurePosixPath
 
 from ingestion.errors import ParseError
+from retrieval.types import AUDIENCES, Audience
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -39,9 +40,9 @@ def title_from_name(name: str) -> str:
     return stem[:1].upper() + stem[1:] if stem else name
 
 
-def audience_of(value: str | None, name: str) -> str:
+def audience_of(value: str | None, name: str) -> Audience:
     """`public` (the default) or `internal`; anything else is refused rather than published by mistake."""
     audience = (value or "public").strip().strip("\"'").lower()
-    if audience not in ("public", "internal"):
+    if audience not in AUDIENCES:
         raise ParseError(f"{name}: audience must be public or internal, not {value!r}")
     return audience

@@ -16,7 +16,7 @@ _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 def load_markdown(data: bytes, name: str) -> LoadedDocument:
     text = decode_text(data)
-    title, audience = "", "public"
+    title, audience = "", audience_of(None, name)
     if front := _FRONT_MATTER.match(text):
         # `title:` and `audience:` are read; the rest is metadata for other tools, not searchable text.
         if found := _FRONT_TITLE.search(front.group(1)):

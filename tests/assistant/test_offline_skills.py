@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.models import encode
+from assistant.models import SentenceEncoder
 from assistant.offline.classifier import SkillClassifier, training_set
 from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
 from assistant.offline.skills import SKILLS
 from assistant.offline.slots import extract
 from assistant.tools import ALL_TOOLS
+from retrieval.embeddings import LocalEmbedder, get_sentence_model
 
 
 @pytest.fixture(scope="module")
 def classifier() -> SkillClassifier:
-    return SkillClassifier(encode)
+    return SkillClassifier(SentenceEncoder(LocalEmbedder(), get_sentence_model()).encode)
 
 
 def test_one_skill_record_per_tool() -> None:

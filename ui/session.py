@@ -3,8 +3,9 @@
 Signing in turns the API key into a signed, expiring session token (`ui.session_token`); the token, never the
 key, is what the page keeps (in a `gr.State` on the server, and in the browser's local storage so a reload stays
 signed in). Every call resolves the token to a `Principal` again, exactly like the HTTP API does with its bearer
-token: a revoked key stops working at once, a handler reached directly through Gradio's API (hidden tabs still
-have endpoints) refuses a wrong role, and the per-key rate limit of the API counts UI calls too.
+token: a revoked key stops working within 5 s (at once in the process that revoked it), a handler reached
+directly through Gradio's API (hidden tabs still have endpoints) refuses a wrong role, and the per-key rate
+limit of the API counts UI calls too.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A token names the API key by its id (the SHA-256 hash stored in Firestore, from which the key cannot be
 recovered) and an expiry, signed with HMAC-SHA256 under a server secret: `FLUXORI_SESSION_SECRET`, or else a
 random secret generated once per data directory (so sessions survive restarts of one server). Resolving a
-token re-reads the key, so a revoked key ends its sessions at once.
+token re-reads the key, so a revoked key ends its sessions within 5 s (the key cache, `domain.orgs`).
 """
 
 from __future__ import annotations

@@ -15,9 +15,11 @@ class ApiSettings(BaseSettings):
         default=20 * 1024 * 1024, ge=1024, description="Largest multipart upload to /v1/ingest, all files together"
     )
     api_key_cache_seconds: float = Field(
-        default=30.0,
+        default=5.0,
         ge=0,
-        description="How long a resolved API key is trusted without asking Firestore again (0: always ask). "
-        "A revoked key keeps working for at most this long on an instance that has seen it.",
+        le=5,
+        description="How long a resolved API key is trusted without asking Firestore again (0: always ask; at most "
+        "5). A key revoked elsewhere keeps working for at most this long on an instance that has seen it; the "
+        "instance that revokes it refuses it at once.",
     )
     max_search_k: int = Field(default=50, ge=1, le=200)

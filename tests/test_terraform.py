@@ -522,11 +522,14 @@ def test_short_lived_documents_have_a_ttl_policy_on_the_field_the_code_writes(tr
     ttl = module(tree, "firestore").resource("google_firestore_field")
     assert "ttl_config" in ttl and ttl["field"] == "delete_after"
     collections = set(re.findall(r'"(\w+)"', ttl["for_each"]))
-    service = (ROOT / "assistant/service.py").read_text(encoding="utf-8")
+    from assistant.confirmations import Confirmation, StoredAnswer
+
+    records = (ROOT / "assistant/confirmations.py").read_text(encoding="utf-8")
     assert collections == {"responses", "confirmations"}
-    assert service.count('"delete_after":') == len(collections), "each collection's documents carry delete_after"
+    for model in (Confirmation, StoredAnswer):  # each collection's documents carry delete_after
+        assert model.model_fields["delete_after"].is_required()
     for collection in collections:
-        assert f'"{collection}"' in service
+        assert f'"{collection}"' in records
 
 
 def test_buckets_are_private_versioned_and_expire_old_data(tree: dict[Path, TfDir]) -> None:

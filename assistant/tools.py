@@ -30,6 +30,7 @@ from domain.resolver import Resolution, Verdict
 from domain.store import utcnow
 from domain.trade import FX_TO_ZAR, TariffHeading, duty_rate, find_tariffs, lookup_tariff
 from domain.trade import landed_cost as compute_landed_cost
+from retrieval.types import Audience
 
 SKU_PATTERN = re.compile(r"\b[A-Z]{2}-[A-Z]+-\d{4}\b", re.IGNORECASE)
 _STEMMER = Stemmer.Stemmer("english")
@@ -48,7 +49,7 @@ class SearchHitLike(Protocol):
 
 class Searcher(Protocol):
     def search(
-        self, org_id: str, query: str, k: int = 5, doc_type: str | None = None, audiences: tuple[str, ...] = ...
+        self, org_id: str, query: str, k: int = 5, doc_type: str | None = None, audiences: tuple[Audience, ...] = ...
     ) -> list[SearchHitLike]: ...
 
 
@@ -60,7 +61,7 @@ class AgentContext:
     actor: str
     services: Repositories
     searcher: Any = None  # a Searcher; typed loosely because tool schemas are built from these annotations
-    audiences: tuple[str, ...] = ("public",)  # of knowledge-base articles, from the caller's role (the policy)
+    audiences: tuple[Audience, ...] = ("public",)  # of knowledge-base articles, from the caller's role (the policy)
     embedded_chars: list[int] = field(default_factory=list)
 
 
@@ -255,7 +256,7 @@ def low_stock_report(runtime: Runtime, warehouse: str | None = None) -> tuple[st
             code = warehouse_of(ctx, warehouse)
         except DomainError as exc:
             return _fail(exc)
-    data = [
+    data: list[dict[str, Any]] = [
         {"sku": p.sku, "title": p.title, "available": available, "reorder_point": p.reorder_point}
         for p, available in rows
     ]

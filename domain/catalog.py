@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 import threading
 import time
@@ -111,11 +112,11 @@ class ProductRepository:
         snap = self._col(org_id).document(normalise_sku(sku)).get()
         if not snap.exists:
             raise NotFound(f"there is no product with SKU {sku.upper()!r}")
-        return Product(**snap.to_dict())
+        return Product(**(snap.to_dict() or {}))
 
     def get_many(self, org_id: str, skus: list[str]) -> dict[str, Product]:
         refs = [self._col(org_id).document(normalise_sku(sku)) for sku in skus]
-        return {snap.id: Product(**snap.to_dict()) for snap in self.store.client.get_all(refs) if snap.exists}
+        return {snap.id: Product(**(snap.to_dict() or {})) for snap in self.store.client.get_all(refs) if snap.exists}
 
     def list(self, org_id: str, category: str | None = None, limit: int | None = None) -> list[Product]:
         query = self._col(org_id)
@@ -124,9 +125,9 @@ class ProductRepository:
         query = query.order_by("sku")
         if limit:
             query = query.limit(limit)
-        return [Product(**snap.to_dict()) for snap in query.stream()]
+        return [Product(**(snap.to_dict() or {})) for snap in query.stream()]
 
-    def names(self, org_id: str, category: str | None = None) -> list[tuple[str, str, str]]:
+    def names(self, org_id: str, category: str | None = None) -> builtins.list[tuple[str, str, str]]:
         """(sku, title, category) of every product, read as a projection: matching by name needs no more."""
         query = self._col(org_id)
         if category:

@@ -130,7 +130,7 @@ class CreditsRepository:
     def _snapshot_data(org_id: str, snap: firestore.DocumentSnapshot) -> dict:
         if not snap.exists:
             raise NotFound(f"organisation {org_id!r} has no credits account")
-        return snap.to_dict()
+        return snap.to_dict() or {}
 
     def account(self, org_id: str) -> Account:
         data = self._read_account_snapshot(org_id)
@@ -164,7 +164,7 @@ class CreditsRepository:
             if existing.exists:
                 if existing.get("amount_mc") != amount_mc:
                     raise Conflict("this idempotency key was already used for a different grant")
-                return existing.to_dict()
+                return existing.to_dict() or {}
             entry = LedgerEntry(
                 id=entry_id,
                 kind=EntryKind.grant,
@@ -257,11 +257,11 @@ class CreditsRepository:
         return sorted(snap.id for snap in query.stream() if snap.get("created_at") < older_than)
 
     def ledger(self, org_id: str, limit: int = 50, kind: EntryKind | None = None) -> list[LedgerEntry]:
-        query = self.store.col(org_id, "ledger")
+        query: firestore.CollectionReference | firestore.Query = self.store.col(org_id, "ledger")
         if kind:
             query = query.where(filter=FieldFilter("kind", "==", kind.value))
         query = query.order_by("created_at", direction=firestore.Query.DESCENDING).limit(limit)
-        return [LedgerEntry(**snap.to_dict()) for snap in query.stream()]
+        return [LedgerEntry(**(snap.to_dict() or {})) for snap in query.stream()]
 
     def ledger_total(self, org_id: str) -> int:
         """Sum of every ledger entry, computed by Firestore's aggregation query."""
@@ -311,7 +311,7 @@ class _Books:
         self.usage = {
             day: snap.get("used_mc") if snap.exists else 0 for day, snap in zip(days, usage_snaps, strict=True)
         }
-        self.reservations = {snap.id: snap.to_dict() for snap in reservation_snaps if snap.exists}
+        self.reservations = {snap.id: snap.to_dict() or {} for snap in reservation_snaps if snap.exists}
         # A reservation made before midnight and closed after it gives back to its own day's quota.
         if other_days := sorted({r["day"] for r in self.reservations.values() if r["status"] == "open"} - set(days)):
             for day, snap in zip(

@@ -42,7 +42,7 @@ class Idempotency:
         snap = self.ref.get(transaction=tx)
         if not snap.exists:
             return None
-        data = snap.to_dict()
+        data = snap.to_dict() or {}
         if data["fingerprint"] != self.fingerprint:
             raise Conflict("this idempotency key was already used for a different request; use a new key")
         return data["result"]

@@ -99,7 +99,7 @@ class StockBook:
         snaps = {snap.reference.path: snap for snap in tx.get_all(refs)}
         for sku, warehouse in unique:
             snap = snaps.get(col.document(stock_id(sku, warehouse)).path)
-            data = snap.to_dict() if snap is not None and snap.exists else {"sku": sku, "warehouse": warehouse}
+            data = (snap.to_dict() or {}) if snap is not None and snap.exists else {"sku": sku, "warehouse": warehouse}
             self.levels[(sku, warehouse)] = StockLevel(**data)
         self.opening = dict(self.levels)
         # Products still in the catalogue (stock of a deleted one can still move, e.g. when its order is cancelled).
@@ -178,13 +178,15 @@ class InventoryRepository:
         return warehouse
 
     def warehouses(self, org_id: str) -> list[Warehouse]:
-        return [Warehouse(**s.to_dict()) for s in self.store.col(org_id, "warehouses").order_by("code").stream()]
+        return [
+            Warehouse(**(s.to_dict() or {})) for s in self.store.col(org_id, "warehouses").order_by("code").stream()
+        ]
 
     def warehouse(self, org_id: str, code: str) -> Warehouse:
         """By code ("CPT"), or by city or name ("Cape Town"), since people and models use both."""
         snap = self.store.col(org_id, "warehouses").document(code.strip().upper()).get()
         if snap.exists:
-            return Warehouse(**snap.to_dict())
+            return Warehouse(**(snap.to_dict() or {}))
         wanted = " ".join(code.lower().split())
         warehouses = self.warehouses(org_id)
         for warehouse in warehouses:
@@ -198,13 +200,13 @@ class InventoryRepository:
         sku, code = normalise_sku(sku), self.warehouse(org_id, warehouse).code
         self.products.get(org_id, sku)
         snap = self.store.col(org_id, "stock").document(stock_id(sku, code)).get()
-        return StockLevel(**snap.to_dict()) if snap.exists else StockLevel(sku=sku, warehouse=code)
+        return StockLevel(**(snap.to_dict() or {})) if snap.exists else StockLevel(sku=sku, warehouse=code)
 
     def levels_for_sku(self, org_id: str, sku: str) -> list[StockLevel]:
         sku = normalise_sku(sku)
         self.products.get(org_id, sku)
         query = self.store.col(org_id, "stock").where(filter=FieldFilter("sku", "==", sku)).order_by("warehouse")
-        found = {level.warehouse: level for level in (StockLevel(**s.to_dict()) for s in query.stream())}
+        found = {level.warehouse: level for level in (StockLevel(**(s.to_dict() or {})) for s in query.stream())}
         return [found.get(w.code, StockLevel(sku=sku, warehouse=w.code)) for w in self.warehouses(org_id)]
 
     def available_by_sku(self, org_id: str, skus: list[str]) -> dict[str, int]:
@@ -216,12 +218,12 @@ class InventoryRepository:
         query = self.store.col(org_id, "stock").where(filter=FieldFilter("sku", "in", [normalise_sku(s) for s in skus]))
         totals = dict.fromkeys((normalise_sku(s) for s in skus), 0)
         for snapshot in query.stream():
-            level = StockLevel(**snapshot.to_dict())
+            level = StockLevel(**(snapshot.to_dict() or {}))
             totals[level.sku] += level.available
         return totals
 
     def all_levels(self, org_id: str) -> list[StockLevel]:
-        return [StockLevel(**s.to_dict()) for s in self.store.col(org_id, "stock").stream()]
+        return [StockLevel(**(s.to_dict() or {})) for s in self.store.col(org_id, "stock").stream()]
 
     def movements(self, org_id: str, sku: str, limit: int = 20) -> list[StockMovement]:
         query = (
@@ -230,12 +232,12 @@ class InventoryRepository:
             .order_by("created_at", direction=firestore.Query.DESCENDING)
             .limit(limit)
         )
-        return [StockMovement(**s.to_dict()) for s in query.stream()]
+        return [StockMovement(**(s.to_dict() or {})) for s in query.stream()]
 
     def low_stock(self, org_id: str) -> list[tuple[Product, int]]:
         """Products whose available stock over all warehouses is below their reorder point, most urgent first."""
         query = self.store.col(org_id, "products").where(filter=FieldFilter("shortfall", ">", 0))
-        rows = [(Product(**snap.to_dict()), snap.get("available_total")) for snap in query.stream()]
+        rows = [(Product(**(snap.to_dict() or {})), snap.get("available_total")) for snap in query.stream()]
         return sorted(rows, key=lambda row: (row[1] - row[0].reorder_point, row[0].sku))
 
     def recount(self, org_id: str) -> int:
@@ -245,7 +247,7 @@ class InventoryRepository:
         with BatchedWriter(self.store.client) as writer:
             for snap in self.store.col(org_id, "products").stream():
                 totals = stock_totals(available.get(snap.id, 0), snap.get("reorder_point") or 0)
-                if {k: snap.to_dict().get(k) for k in totals} != totals:
+                if {k: (snap.to_dict() or {}).get(k) for k in totals} != totals:
                     writer.update(snap.reference, totals)
         return writer.count
 

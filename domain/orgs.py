@@ -7,6 +7,7 @@ and within KEY_CACHE_SECONDS in every other process. Unknown keys are never cach
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import re
 import secrets
@@ -83,21 +84,21 @@ class OrgRepository:
         snap = self.store.org(org_id).get()
         if not snap.exists:
             raise NotFound(f"organisation {org_id!r} does not exist")
-        return Organisation(**snap.to_dict())
+        return Organisation(**(snap.to_dict() or {}))
 
     def exists(self, org_id: str) -> bool:
         return self.store.org(org_id).get().exists
 
     def list(self) -> list[Organisation]:
-        return [Organisation(**snap.to_dict()) for snap in self.store.client.collection("orgs").stream()]
+        return [Organisation(**(snap.to_dict() or {})) for snap in self.store.client.collection("orgs").stream()]
 
     def add_user(self, org_id: str, user: User) -> User:
         self.get(org_id)
         self.store.col(org_id, "users").document(user.id).set(user.model_dump(mode="json"))
         return user
 
-    def list_users(self, org_id: str) -> list[User]:
-        return [User(**snap.to_dict()) for snap in self.store.col(org_id, "users").stream()]
+    def list_users(self, org_id: str) -> builtins.list[User]:
+        return [User(**(snap.to_dict() or {})) for snap in self.store.col(org_id, "users").stream()]
 
 
 KEY_CACHE_SECONDS = 5.0
@@ -181,7 +182,7 @@ class ApiKeyRepository:
         snap = self._keys.document(key_id).get()
         if not snap.exists:
             return None
-        data = snap.to_dict()
+        data = snap.to_dict() or {}
         if data.get("revoked"):
             return None
         principal = Principal(
@@ -201,4 +202,6 @@ class ApiKeyRepository:
     def list(self, org_id: str) -> list[dict]:
         """The keys of an organisation without their secrets: id (the hash), prefix, role, label, dates, revoked."""
         query = self._keys.where(filter=FieldFilter("org_id", "==", org_id))
-        return sorted(({"id": snap.id, **snap.to_dict()} for snap in query.stream()), key=lambda k: k["created_at"])
+        return sorted(
+            ({"id": snap.id, **(snap.to_dict() or {})} for snap in query.stream()), key=lambda k: k["created_at"]
+        )

@@ -410,13 +410,13 @@ class ShipmentRepository:
         snap = self._col(org_id).document(shipment_id.strip().upper()).get()
         if not snap.exists:
             raise NotFound(f"there is no shipment {shipment_id!r}")
-        return Shipment(**snap.to_dict())
+        return Shipment(**(snap.to_dict() or {}))
 
     def list(self, org_id: str, status: ShipmentStatus | str | None = None) -> list[Shipment]:
-        query = self._col(org_id)
+        query: firestore.CollectionReference | firestore.Query = self._col(org_id)
         if status:
             query = query.where(filter=FieldFilter("status", "==", ShipmentStatus(status).value))
-        return sorted((Shipment(**s.to_dict()) for s in query.stream()), key=lambda s: (s.eta, s.id))
+        return sorted((Shipment(**(s.to_dict() or {})) for s in query.stream()), key=lambda s: (s.eta, s.id))
 
     def advance(self, org_id: str, shipment_id: str, status: ShipmentStatus | str) -> Shipment:
         """Move a shipment one step along booked -> in_transit -> at_customs -> cleared -> delivered."""
@@ -427,7 +427,7 @@ class ShipmentRepository:
             snap = ref.get(transaction=tx)
             if not snap.exists:
                 raise NotFound(f"there is no shipment {shipment_id!r}")
-            shipment = Shipment(**snap.to_dict())
+            shipment = Shipment(**(snap.to_dict() or {}))
             if SHIPMENT_FLOW.index(target) != SHIPMENT_FLOW.index(shipment.status) + 1:
                 raise IllegalTransition(
                     f"shipment {shipment.id} is {shipment.status.value}; it can only move to the next step "

@@ -136,7 +136,7 @@ class Syncer:
         self.records.put(finished)  # 3
         self._delete_stale(stale_ids, [r for r in finished if r.pending_chunk_ids])  # 4
         for (doc, record, chunks), _ in zip(changed, finished, strict=True):
-            outcome = "updated" if record is not None and record.complete else "added"
+            outcome: Outcome = "updated" if record is not None and record.complete else "added"
             self.report.count(outcome)
             self.report.chunks_written += len(chunks)
             self.tick(doc.doc_id, outcome)

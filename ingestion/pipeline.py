@@ -95,7 +95,7 @@ def _searcher(services: IngestServices) -> SearchService:
 def _project(services: Any) -> str | None:
     """The Cloud Storage client's project in gcp mode; locally the credentials' own project (or the emulator's)."""
     settings = getattr(services, "settings", None)
-    return settings.project if getattr(settings, "mode", None) == "gcp" else None
+    return settings.project if settings is not None and getattr(settings, "mode", None) == "gcp" else None
 
 
 def _run(

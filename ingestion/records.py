@@ -69,7 +69,7 @@ class RecordStore:
     def in_root(self, root: str) -> dict[str, IngestRecord]:
         """Every record listed under `root`, by doc id: one query per run instead of one read per document."""
         query = self._col().where(filter=FieldFilter("root", "==", root))
-        records = (IngestRecord(**snap.to_dict()) for snap in query.stream())
+        records = (IngestRecord(**(snap.to_dict() or {})) for snap in query.stream())
         return {record.doc_id: record for record in records}
 
     def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[str, IngestRecord]:
@@ -77,7 +77,7 @@ class RecordStore:
         if not refs:
             return {}
         snaps = self.store.client.get_all(refs)
-        records = (IngestRecord(**snap.to_dict()) for snap in snaps if snap.exists)
+        records = (IngestRecord(**(snap.to_dict() or {})) for snap in snaps if snap.exists)
         return {record.doc_id: record for record in records}
 
     def put(self, records: Sequence[IngestRecord]) -> None:

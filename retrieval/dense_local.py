@@ -58,6 +58,9 @@ class _Graph:
     def live(self) -> int:
         return len(self.ids) - len(self.deleted)
 
+    def save(self, path: Path) -> None:
+        self.index.save_index(str(path))
+
 
 @dataclass
 class _OrgState:
@@ -139,7 +142,7 @@ class LocalVectorIndex:
                 entries[doc_type] = previous[doc_type]
                 continue
             graph_file, ids_file = f"{doc_type}.v{version}.hnsw", f"{doc_type}.v{version}.ids.json"
-            atomic_write(state.directory / graph_file, lambda tmp, g=graph: g.index.save_index(str(tmp)))
+            atomic_write(state.directory / graph_file, graph.save)
             table = {"ids": {str(k): v for k, v in graph.ids.items()}, "deleted": sorted(graph.deleted)}
             atomic_write_json(state.directory / ids_file, table)
             entries[doc_type] = {"graph": graph_file, "ids": ids_file, "capacity": graph.index.get_max_elements()}

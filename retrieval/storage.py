@@ -39,7 +39,7 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call `write(tmp_path)` then move the result over `path` atomically."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -592,6 +592,6 @@ def _is_validation(exc: Exception) -> bool:
 
 
 def _validation_text(exc: Exception) -> str:
-    errors = getattr(exc, "errors", lambda: [])()
+    errors: list[dict[str, Any]] = getattr(exc, "errors", lambda: [])()
     detail = "; ".join(str(e.get("msg", "")) for e in errors) or str(exc)
     return f"Please change the input: {detail}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -146,6 +146,8 @@ class OfflineChatModel(BaseChatModel):
 
     def _decide(self, text: str, slots: Slots, state: DialogueState) -> str | None:
         """The skill to use, None for a greeting (what I can do), or "!reason" for a reply without a tool."""
+        classifier = self.classifier
+        assert classifier is not None  # set by model_post_init
         allowed = set(self.tool_names) & set(SKILLS)
         if GREETING.match(text) and len(text.split()) <= 6:
             return None
@@ -153,7 +155,7 @@ class OfflineChatModel(BaseChatModel):
         if override and not (slots.order_number or slots.skus):
             return "!override"  # nothing concrete to look up, only an attempt to change the rules
         if self._read_only:
-            ranked = self.classifier.predict(text, slots, set(SKILLS)).ranked
+            ranked = classifier.predict(text, slots, set(SKILLS)).ranked
             if ranked[0][0] in WRITE_SKILLS and not HOW_TO.match(text):
                 return "!read_only"
             if ranked[0][0] == OUT_OF_SCOPE and ranked[0][1] >= 0.5:
@@ -162,7 +164,7 @@ class OfflineChatModel(BaseChatModel):
         questioning = bool(HOW_TO.match(text) or STATE_QUESTION.match(text))
         if override or questioning:
             allowed -= WRITE_SKILLS  # a change needs an instruction, never a question about it
-        prediction = self.classifier.predict(text, slots, allowed)
+        prediction = classifier.predict(text, slots, allowed)
         ranked = [(skill, p) for skill, p in prediction.ranked if skill in allowed or skill == OUT_OF_SCOPE]
         best, confidence = ranked[0]
         if HOW_TO.match(text) and not (slots.skus or slots.order_number or slots.money):
@@ -211,7 +213,7 @@ class OfflineChatModel(BaseChatModel):
     def _compose(self, messages: list[BaseMessage]) -> str:
         human = next(m for m in reversed(messages) if isinstance(m, HumanMessage))
         call_message = next(m for m in reversed(messages) if isinstance(m, AIMessage) and m.tool_calls)
-        calls = {c["id"]: c for c in call_message.tool_calls}
+        calls: dict[str | None, Mapping[str, Any]] = {c["id"]: c for c in call_message.tool_calls}
         results = [m for m in messages[messages.index(call_message) + 1 :] if isinstance(m, ToolMessage)]
         question = text_of(human)
         slots = extract(question)
@@ -338,7 +340,7 @@ def _continues(text: str, state: DialogueState) -> bool:
     return bool(state.last_tool) and bool(FOLLOW_UP.match(text)) and len(text.split()) <= 10
 
 
-def _warehouse_of(calls: dict[str, dict[str, Any]]) -> str | None:
+def _warehouse_of(calls: Mapping[str | None, Mapping[str, Any]]) -> str | None:
     return next((c["args"].get("warehouse") for c in calls.values() if c["args"].get("warehouse")), None)
 
 

@@ -8,6 +8,7 @@ by both) and retried with exponential backoff on quota (429) and server (5xx) er
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -103,8 +104,8 @@ class VertexEmbedder:
             batch = list(texts[start : start + self.batch_size])
             vectors.extend(
                 self._with_retries(
-                    lambda batch=batch: self._client.embed_documents(
-                        batch, batch_size=self.batch_size, task_type="RETRIEVAL_DOCUMENT"
+                    functools.partial(
+                        self._client.embed_documents, batch, batch_size=self.batch_size, task_type="RETRIEVAL_DOCUMENT"
                     )
                 )
             )

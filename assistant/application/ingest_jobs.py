@@ -23,7 +23,7 @@ from google.api_core.exceptions import FailedPrecondition
 from google.cloud import firestore
 from pydantic import BaseModel, Field
 
-from assistant.application.uploads import Upload, doc_id_of, ingest_stored, store_uploads
+from assistant.application.uploads import Upload, doc_id_of, hide_root, ingest_stored, store_uploads
 from assistant.ports import AppServices
 from domain.errors import DomainError, NotFound
 from domain.orgs import Principal
@@ -196,7 +196,7 @@ class IngestWorker:
         try:
             report = ingest_stored(self.services, job.org_id, on_progress)
         except DomainError as exc:
-            job.status, job.error = JobStatus.failed, exc.message
+            job.status, job.error = JobStatus.failed, hide_root(settings, job.org_id, exc.message)
         except Exception:
             log.exception("ingestion job %s failed", job.id)
             job.status, job.error = JobStatus.failed, "the ingestion failed on the server; it was logged, try again"

@@ -121,13 +121,14 @@ def _remove_failed(settings: Settings, org_id: str, report: IngestReport) -> Non
     if not failed:
         return
     if settings.kb_bucket:
+        from google.api_core.exceptions import NotFound
         from google.cloud.storage import Client
 
         bucket = Client(project=settings.project).bucket(settings.kb_bucket)
         prefix = f"gs://{settings.kb_bucket}/"
         for doc_id in failed:
             if doc_id.startswith(root):
-                with contextlib.suppress(Exception):  # already gone: nothing to remove
+                with contextlib.suppress(NotFound):  # already gone: nothing to remove
                     bucket.blob(doc_id.removeprefix(prefix)).delete()
         return
     folder = Path(root)
@@ -137,10 +138,17 @@ def _remove_failed(settings: Settings, org_id: str, report: IngestReport) -> Non
             path.unlink(missing_ok=True)
 
 
+def hide_root(settings: Settings, org_id: str, text: str) -> str:
+    """`text` with the upload folder of the server replaced by the upload name (`upload:NAME`)."""
+    if settings.kb_bucket:
+        return text
+    root = upload_root(settings, org_id)
+    return text.replace(f"{root}/", "upload:").replace(root, "upload:")
+
+
 def _plain(report: IngestReport, settings: Settings, org_id: str) -> IngestReport:
     """The report as a caller sees it: the upload root by its name, no server path in any reason."""
-    root = upload_root(settings, org_id)
-    failures = [f.model_copy(update={"reason": f.reason.replace(root, "upload:")}) for f in report.failures]
+    failures = [f.model_copy(update={"reason": hide_root(settings, org_id, f.reason)}) for f in report.failures]
     return report.model_copy(update={"source": display_root(settings, org_id), "failures": failures})
 
 

@@ -302,11 +302,14 @@ def test_uploads_go_to_the_kb_bucket_when_one_is_configured(services: Services) 
             bucketed = Services(services.settings.model_copy(update={"kb_bucket": "fx-kb"}), store=services.store)
             with TestClient(create_app(bucketed)) as api:
                 article = b"# Gazebo pegs\n\nUse the long steel pegs in sandy soil at the coast.\n"
-                r = api.post("/v1/ingest", files=[("files", ("pegs.md", article))], headers=auth("bergveld", "admin"))
+                files = [("files", ("pegs.md", article)), ("files", ("scan.pdf", b"%PDF-1.4 truncated"))]
+                r = api.post("/v1/ingest", files=files, headers=auth("bergveld", "admin"))
                 assert r.status_code == 202, r.text
                 job = finished(api, r.json()["job_id"], auth("bergveld", "admin"))
             assert job["report"]["source"] == "gs://fx-kb/kb/bergveld/"
             assert job["report"]["added"] == 1
+            assert {f["name"]: f["outcome"] for f in job["files"]} == {"pegs.md": "added", "scan.pdf": "failed"}
+            assert not storage.Client(project="test").bucket("fx-kb").blob("kb/bergveld/scan.pdf").exists()
             blob = storage.Client(project="test").bucket("fx-kb").blob("kb/bergveld/pegs.md")
             assert blob.download_as_bytes() == article
             hits = bucketed.searcher.search("bergveld", "steel pegs for sandy soil", k=3, doc_type="kb")

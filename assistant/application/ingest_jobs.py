@@ -186,12 +186,15 @@ class IngestWorker:
                 chunks_total=event.chunks_total,
             )
             now = time.monotonic()
-            if now - last_write >= PROGRESS_EVERY_SECONDS or event.done == event.total:
-                last_write = now
-                self.jobs.save(job)
-            if now - last_touch >= HEARTBEAT_QUEUED_SECONDS:
-                last_touch = now
-                self._touch_queued()
+            try:  # progress is best effort: a failed write must not stop the run it reports on
+                if now - last_write >= PROGRESS_EVERY_SECONDS or event.done == event.total:
+                    last_write = now
+                    self.jobs.save(job)
+                if now - last_touch >= HEARTBEAT_QUEUED_SECONDS:
+                    last_touch = now
+                    self._touch_queued()
+            except Exception as exc:
+                log.warning("ingestion job %s: progress not recorded: %r", job.id, exc)
 
         try:
             report = ingest_stored(self.services, job.org_id, on_progress)

@@ -13,3 +13,9 @@ class IngestError(DomainError):
 
 class ParseError(Exception):
     """One file cannot be turned into text. The run reports it with its path and goes on with the next file."""
+
+
+class FileRejected(IngestError):
+    """One file is over a size limit. Like `ParseError` it is the file's own problem: the same bytes fail again."""
+
+    code = "file_rejected"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from domain.store import utcnow
+from ingestion.errors import FileRejected, ParseError
 from ingestion.models import Failure, IngestReport, Outcome
 from ingestion.records import IngestRecord, RecordStore
 from retrieval.types import Chunk, DocType, SearchService
@@ -72,10 +73,11 @@ class Syncer:
             try:
                 chunks = doc.build()
             except Exception as exc:  # any loader error is this file's problem, not the run's
-                self._fail(doc.doc_id, str(exc) or type(exc).__name__)
+                permanent = isinstance(exc, (ParseError, FileRejected))
+                self._fail(doc.doc_id, str(exc) or "the file cannot be read", permanent=permanent)
                 continue
             if not chunks:
-                self._fail(doc.doc_id, "no text to index")
+                self._fail(doc.doc_id, "no text to index", permanent=True)
                 continue
             changed.append((doc, record, chunks))
             pending_chunks += len(chunks)
@@ -90,8 +92,8 @@ class Syncer:
             self._apply(changed)
         return seen
 
-    def _fail(self, doc_id: str, reason: str) -> None:
-        self.report.failures.append(Failure(path=doc_id, reason=reason))
+    def _fail(self, doc_id: str, reason: str, *, permanent: bool = False) -> None:
+        self.report.failures.append(Failure(path=doc_id, reason=reason, permanent=permanent))
         self.report.count("failed")
         self.tick(doc_id, "failed")
 
@@ -110,8 +112,8 @@ class Syncer:
             try:
                 self.searcher.upsert_chunks(written[start : start + BATCH_CHUNKS])
             except Exception as exc:
-                reason = f"search index write failed: {type(exc).__name__}: {exc}"
-                log.warning("%s (%d documents, retried next run)", reason, len(changed))
+                reason = "the search index could not be written; the next run retries it"
+                log.warning("%s: %r (%d documents)", reason, exc, len(changed))
                 for doc, _, _ in changed:
                     self._fail(doc.doc_id, reason)
                 return

@@ -34,6 +34,9 @@ class LoadedDocument:
 class Failure(BaseModel):
     path: str
     reason: str
+    permanent: bool = Field(
+        default=False, description="The file itself is at fault (cannot be parsed, too large): it fails again as is"
+    )
 
 
 class IngestProgress(BaseModel):

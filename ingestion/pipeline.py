@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +31,7 @@ from ingestion.catalog_docs import (
     render_product,
 )
 from ingestion.chunking import CHUNKER_VERSION, chunk_document
-from ingestion.errors import IngestError
+from ingestion.errors import FileRejected, IngestError
 from ingestion.indexer import PendingDoc, Syncer
 from ingestion.loaders import load_document
 from ingestion.migrations import qualify_legacy_ids
@@ -40,6 +41,8 @@ from ingestion.records import RecordStore
 from ingestion.sharding import Shard, owns, validate_shard
 from ingestion.sources import SourceFile, open_source
 from retrieval.types import Chunk, DocType, SearchService
+
+log = logging.getLogger(__name__)
 
 CATALOG_ROOT = "catalog"
 # Per knowledge-base file: what is read into memory, and the text it may hold (about 2,500 chunks). A longer file is
@@ -130,15 +133,21 @@ def _run(
 
 # Knowledge base --------------------------------------------------------------------------------------------------
 def _kb_doc(org_id: str, file: SourceFile) -> PendingDoc:
-    try:
-        if file.size is not None and file.size > MAX_FILE_BYTES:
-            raise IngestError(f"{file.size:,} bytes, over the limit of {MAX_FILE_BYTES:,} per file")
-        data = file.read()
-    except Exception as exc:  # a download or permission error fails this file only
-        message = f"cannot read: {type(exc).__name__}: {exc}"
+    data = b""
+    error: IngestError | None = None
+    if file.size is not None and file.size > MAX_FILE_BYTES:
+        error = FileRejected(f"{file.size:,} bytes, over the limit of {MAX_FILE_BYTES:,} per file")
+    else:
+        try:
+            data = file.read()
+        except Exception as exc:  # a download or permission error fails this file only (and may pass next time)
+            log.warning("cannot read %s: %r", file.doc_id, exc)
+            error = IngestError("the file could not be read; the next run tries again")
+    if error is not None:
+        failure = error
 
         def unreadable() -> list[Chunk]:
-            raise IngestError(message)
+            raise failure
 
         return PendingDoc(doc_id=file.doc_id, doc_type="kb", fingerprint="", build=unreadable)
 
@@ -146,7 +155,7 @@ def _kb_doc(org_id: str, file: SourceFile) -> PendingDoc:
         document = load_document(file.name, data)
         size = sum(len(part.text) for part in document.parts)
         if size > MAX_TEXT_CHARS:
-            raise IngestError(
+            raise FileRejected(
                 f"{size:,} characters of text, over the limit of {MAX_TEXT_CHARS:,} per file: split it into "
                 "smaller files (one topic per article also answers better)"
             )

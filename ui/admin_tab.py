@@ -34,7 +34,7 @@ def report_markdown(report: IngestReport, source: str) -> str:
         lines.append(f"{report.ignored} file(s) ignored (a type no loader reads).")
     for failure in report.failures[:20]:
         lines.append(f"- ⚠ `{failure.path}`: {failure.reason}")
-    lines.append(f"_Folder: `{source}`_")
+    lines.append(f"_Uploads: `{source}`_")
     return "\n\n".join(lines)
 
 

@@ -7,7 +7,8 @@ Routes  (roles: m = merchant, s = support, a = admin)
   GET  /v1/search          m s a   search the knowledge base, products, orders (support: knowledge base)
   GET  /v1/credits         m a     balance, quota, usage, ledger
   POST /v1/admin/credits   a       top up credits
-  POST /v1/ingest          a       upload knowledge-base files
+  POST /v1/ingest          a       upload knowledge-base files; 202 with a job id, indexed in the background
+  GET  /v1/ingest/{job_id} a       the job's status, per-file progress and report
   GET  /healthz, /readyz   -       probes
 The roles come from `assistant.application.policy`, the one role matrix of the API and the UI.
 """
@@ -32,6 +33,7 @@ from app.api.routes_kb import router as kb_router
 from app.api.routes_search import router as search_router
 from app.demo_index import DemoIndexer
 from app.wiring import Services
+from assistant.application.ingest_jobs import IngestWorker
 from assistant.application.ratelimit import TokenBucketLimiter
 from ui.app import mount_ui
 
@@ -74,6 +76,7 @@ def create_app(
         api_settings=api_settings,
         authenticator=Authenticator(services, limiter, cache_seconds=api_settings.api_key_cache_seconds),
         warmup=Warmup(services),
+        ingest_worker=IngestWorker(services),
         demo_index=demo_index,
     )
     errors.install(app)

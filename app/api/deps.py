@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from app.api.auth import Authenticator, require
 from app.api.config import ApiSettings
 from app.wiring import Services
+from assistant.application.ingest_jobs import IngestWorker
 from assistant.application.policy import Capability
 from domain.orgs import Principal
 
@@ -29,6 +30,7 @@ class Shell:
     api_settings: ApiSettings
     authenticator: Authenticator
     warmup: Warmup
+    ingest_worker: IngestWorker
     demo_index: DemoIndexer | None = None
 
 
@@ -41,7 +43,12 @@ def services_of(request: Request) -> Services:
     return shell_of(request).services
 
 
+def ingest_worker_of(request: Request) -> IngestWorker:
+    return shell_of(request).ingest_worker
+
+
 ShellDep = Annotated[Shell, Depends(shell_of)]
+IngestWorkerDep = Annotated[IngestWorker, Depends(ingest_worker_of)]
 ServicesDep = Annotated[Services, Depends(services_of)]
 
 ChatCaller = Annotated[Principal, Depends(require(Capability.chat))]

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.application.ingest_jobs import IngestJob, JobFile, JobProgress
 from domain.credits import MC_PER_CREDIT, Account, LedgerEntry
+from ingestion.models import IngestReport
 
 
 def credits(mc: int) -> float:
@@ -92,10 +94,25 @@ class SearchResults(BaseModel):
     hits: list[SearchHitOut]
 
 
-class IngestResult(BaseModel):
+class IngestJobOut(BaseModel):
+    """An ingestion job as its organisation's admins see it (`assistant.application.ingest_jobs.IngestJob`)."""
+
+    job_id: str
     org_id: str
-    files: list[str] = Field(description="The files received and stored")
-    report: dict[str, Any] = Field(description="The ingestion report (ingestion.pipeline.IngestReport)")
+    status: Literal["queued", "running", "done", "failed"]
+    files: list[JobFile] = Field(description="The files of this upload and what the run did with each")
+    progress: JobProgress
+    report: IngestReport | None = Field(
+        default=None, description="The run's report once done; `failures` name each failed file with its reason"
+    )
+    error: str | None = Field(default=None, description="Why the job failed as a whole")
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @classmethod
+    def of(cls, job: IngestJob) -> IngestJobOut:
+        return cls(job_id=job.id, **job.model_dump(include=set(cls.model_fields) - {"job_id"}))
 
 
 class HealthStatus(BaseModel):

@@ -5,12 +5,18 @@ the scheduled ingestion job reads, so Cloud Run's disk never holds the only copy
 `{data_dir}/uploads/{org}/`. That folder or prefix is then ingested as a whole: the pipeline deletes documents that
 vanished from the root it ingests, so the root must be the same for every upload (a fresh folder per upload would
 delete the earlier ones). A file uploaded again replaces its previous version (same name).
+
+A file that fails for what it is (it cannot be parsed, or is over a size limit) is removed from the root once the
+run has reported it: left there it would fail again, and be reported again, on every later upload of the
+organisation. Its earlier version's chunks (if any) stay until that next run, which deletes them with the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +35,8 @@ ALLOWED_SUFFIXES: tuple[str, ...] = tuple(LOADERS)  # exactly what the loaders r
 MAX_FILES = 50
 ProgressFn = Callable[[IngestProgress], None]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class Upload:
 @dataclass(frozen=True)
 class UploadResult:
     files: list[str]
-    source: str
+    source: str  # `upload:` or the gs:// prefix, never a path of the server
     report: IngestReport
 
 
@@ -59,7 +67,7 @@ def upload_root(settings: Settings, org_id: str) -> str:
     return str(Path(settings.data_dir).resolve() / "uploads" / org_id)
 
 
-def _store(settings: Settings, org_id: str, uploads: Sequence[Upload], names: list[str]) -> str:
+def _store(settings: Settings, org_id: str, uploads: Sequence[Upload], names: list[str]) -> None:
     root = upload_root(settings, org_id)
     if settings.kb_bucket:
         from google.cloud.storage import Client
@@ -67,7 +75,7 @@ def _store(settings: Settings, org_id: str, uploads: Sequence[Upload], names: li
         bucket = Client(project=settings.project).bucket(settings.kb_bucket)
         for upload, name in zip(uploads, names, strict=True):
             bucket.blob(f"kb/{org_id}/{name}").upload_from_file(upload.content, rewind=True)  # one write: atomic
-        return root
+        return
     folder = Path(root)
     folder.mkdir(parents=True, exist_ok=True)
     for upload, name in zip(uploads, names, strict=True):
@@ -75,13 +83,10 @@ def _store(settings: Settings, org_id: str, uploads: Sequence[Upload], names: li
         with partial.open("wb") as out:
             shutil.copyfileobj(upload.content, out)
         partial.replace(folder / name)  # atomic: ingestion never sees half a file
-    return root
 
 
-def ingest_uploads(
-    services: AppServices, principal: Principal, uploads: Sequence[Upload], progress: ProgressFn | None = None
-) -> UploadResult:
-    """Store the files for the caller's organisation and ingest its upload root. Every name is checked before
+def store_uploads(services: AppServices, principal: Principal, uploads: Sequence[Upload]) -> list[str]:
+    """Store the files for the caller's organisation; returns their stored names. Every name is checked before
     anything is written, so a refused upload leaves nothing behind."""
     check(principal, Capability.ingest)
     if not uploads:
@@ -89,10 +94,83 @@ def ingest_uploads(
     if len(uploads) > MAX_FILES:
         raise InvalidInput(f"upload at most {MAX_FILES} files at a time (this upload has {len(uploads)})")
     names = [safe_name(upload.filename) for upload in uploads]
-    source = _store(services.settings, principal.org_id, uploads, names)
+    _store(services.settings, principal.org_id, uploads, names)
+    return names
+
+
+def doc_id_of(settings: Settings, org_id: str, name: str) -> str:
+    """The document id (and citation source) of an uploaded file: `upload:NAME`, or its gs:// URI in a bucket."""
+    return f"{upload_root(settings, org_id)}{name}" if settings.kb_bucket else f"upload:{name}"
+
+
+def display_root(settings: Settings, org_id: str) -> str:
+    """What a person is shown for the upload root: never a path of the server."""
+    return upload_root(settings, org_id) if settings.kb_bucket else "upload:"
+
+
+def _lock(org_id: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(org_id, threading.Lock())
+
+
+def _remove_failed(settings: Settings, org_id: str, report: IngestReport) -> None:
+    """Files that failed for what they are (cannot be parsed, too large) leave the upload root, so the next upload
+    does not fail and report them again; a file that failed for a passing reason (the index was down) stays."""
+    root = upload_root(settings, org_id)
+    failed = [f.path for f in report.failures if f.permanent]
+    if not failed:
+        return
+    if settings.kb_bucket:
+        from google.api_core.exceptions import NotFound
+        from google.cloud.storage import Client
+
+        bucket = Client(project=settings.project).bucket(settings.kb_bucket)
+        prefix = f"gs://{settings.kb_bucket}/"
+        for doc_id in failed:
+            if doc_id.startswith(root):
+                with contextlib.suppress(NotFound):  # already gone: nothing to remove
+                    bucket.blob(doc_id.removeprefix(prefix)).delete()
+        return
+    folder = Path(root)
+    for doc_id in failed:
+        path = (folder / doc_id.removeprefix("upload:")).resolve()
+        if doc_id.startswith("upload:") and path.is_relative_to(folder):
+            path.unlink(missing_ok=True)
+
+
+def hide_root(settings: Settings, org_id: str, text: str) -> str:
+    """`text` with the upload folder of the server replaced by the upload name (`upload:NAME`)."""
+    if settings.kb_bucket:
+        return text
+    root = upload_root(settings, org_id)
+    return text.replace(f"{root}/", "upload:").replace(root, "upload:")
+
+
+def _plain(report: IngestReport, settings: Settings, org_id: str) -> IngestReport:
+    """The report as a caller sees it: the upload root by its name, no server path in any reason."""
+    failures = [f.model_copy(update={"reason": hide_root(settings, org_id, f.reason)}) for f in report.failures]
+    return report.model_copy(update={"source": display_root(settings, org_id), "failures": failures})
+
+
+def ingest_stored(services: AppServices, org_id: str, progress: ProgressFn | None = None) -> IngestReport:
+    """Ingest an organisation's upload root (one run per organisation at a time in this process: every run of it
+    reads and writes the same root). Files that failed for what they are are then removed from the root."""
     from ingestion.pipeline import ingest_kb  # imported when used: it pulls in the loaders and the chunker
 
+    settings = services.settings
     # Local uploads get the ids `upload:NAME` (never a folder document's); bucket objects keep their gs:// URIs.
-    namespace = None if services.settings.kb_bucket else "upload"
-    report = ingest_kb(services, principal.org_id, source, progress=progress, namespace=namespace)
-    return UploadResult(files=names, source=source, report=report)
+    namespace = None if settings.kb_bucket else "upload"
+    with _lock(org_id):
+        report = ingest_kb(services, org_id, upload_root(settings, org_id), progress=progress, namespace=namespace)
+        _remove_failed(settings, org_id, report)
+    return _plain(report, settings, org_id)
+
+
+def ingest_uploads(
+    services: AppServices, principal: Principal, uploads: Sequence[Upload], progress: ProgressFn | None = None
+) -> UploadResult:
+    """Store the files and ingest the upload root, in the caller's thread (the UI's Admin tab, with its progress
+    bar); the API runs the same two steps as a background job (`assistant.application.ingest_jobs`)."""
+    names = store_uploads(services, principal, uploads)
+    report = ingest_stored(services, principal.org_id, progress)
+    return UploadResult(files=names, source=report.source, report=report)

@@ -27,7 +27,7 @@ def load_pdf(data: bytes, name: str) -> LoadedDocument:
     except ParseError:
         raise
     except Exception as exc:  # pypdf raises many types for damaged files; each means "cannot read this one"
-        raise ParseError(f"damaged PDF: {type(exc).__name__}: {exc}") from None
+        raise ParseError("damaged PDF, it cannot be read" + (f" ({exc})" if str(exc) else "")) from None
     parts = [Part(text=text, heading_path=(f"Page {n}",), markdown=False) for n, text in enumerate(pages, 1) if text]
     if not parts:
         raise ParseError(f"no extractable text in {len(pages)} page(s): a scanned PDF needs OCR first")

@@ -1,9 +1,12 @@
-"""GET /v1/credits, POST /v1/admin/credits, GET /v1/search and POST /v1/ingest."""
+"""GET /v1/credits, POST /v1/admin/credits, GET /v1/search, POST /v1/ingest and GET /v1/ingest/{job_id}."""
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 import types
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -132,14 +135,27 @@ def fake_ingestion(monkeypatch) -> list[tuple]:
     def ingest_kb(services, org_id, folder, progress=None, namespace=None):
         assert namespace == "upload"  # uploads never share ids with a folder's documents
         calls.append((org_id, Path(folder), sorted(p.name for p in Path(folder).iterdir())))
-        return IngestReport(org_id=org_id, added=1)
+        return IngestReport(source=str(folder), org_id=org_id, added=1)
 
     module.ingest_kb = ingest_kb  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "ingestion.pipeline", module)
     return calls
 
 
-def test_ingest_stores_files_per_organisation_and_returns_the_report(
+def finished(client: TestClient, job_id: str, headers: dict[str, str], seconds: float = 120) -> dict:
+    """Poll the job until it is done or failed; every state seen is checked against the schema's statuses."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        r = client.get(f"/v1/ingest/{job_id}", headers=headers)
+        assert r.status_code == 200, r.text
+        if r.json()["status"] in ("done", "failed"):
+            return r.json()
+        assert r.json()["status"] in ("queued", "running")
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish in {seconds} s")
+
+
+def test_ingest_stores_files_per_organisation_and_runs_a_job(
     client: TestClient, services: Services, fake_ingestion: list
 ) -> None:
     files = [
@@ -147,9 +163,14 @@ def test_ingest_stores_files_per_organisation_and_returns_the_report(
         ("files", ("../../etc/evil name.txt", b"plain", "text/plain")),
     ]
     r = client.post("/v1/ingest", files=files, headers=auth("fynbos", "admin"))
-    assert r.status_code == 200, r.text
-    assert r.json()["files"] == ["returns.md", "evil_name.txt"]
-    assert r.json()["report"]["org_id"] == "fynbos" and r.json()["report"]["added"] == 1
+    assert r.status_code == 202, r.text
+    assert [f["name"] for f in r.json()["files"]] == ["returns.md", "evil_name.txt"]
+    assert r.json()["status"] in ("queued", "running", "done") and r.json()["org_id"] == "fynbos"
+    assert r.headers["location"] == f"/v1/ingest/{r.json()['job_id']}"
+    job = finished(client, r.json()["job_id"], auth("fynbos", "admin"))
+    assert job["status"] == "done", job
+    assert job["report"]["org_id"] == "fynbos" and job["report"]["added"] == 1
+    assert job["report"]["source"] == "upload:"  # the upload root by its name, not the server's folder
     org, folder, names = fake_ingestion[0]
     assert org == "fynbos" and folder == services.settings.data_dir / "uploads" / "fynbos"
     assert {"returns.md", "evil_name.txt"} <= set(names)
@@ -176,15 +197,19 @@ def test_upload_limit_is_configurable(services: Services, fake_ingestion: list) 
         r = small.post("/v1/ingest", files=[("files", ("a.txt", b"a" * 4096))], headers=auth("fynbos", "admin"))
         assert r.status_code == 413
         r = small.post("/v1/ingest", files=[("files", ("a.txt", b"a" * 100))], headers=auth("fynbos", "admin"))
-        assert r.status_code == 200, r.text
+        assert r.status_code == 202, r.text
+        assert finished(small, r.json()["job_id"], auth("fynbos", "admin"))["status"] == "done"
 
 
 def test_uploaded_article_becomes_searchable(client: TestClient, services: Services) -> None:
     """The real pipeline and index: what an admin uploads, the organisation's support staff can find."""
     article = b"# Braai grid care\n\n## Cleaning\n\nSoak the potjie grid in warm soapy water overnight, then oil it.\n"
     r = client.post("/v1/ingest", files=[("files", ("braai-care.md", article))], headers=auth("bergveld", "admin"))
-    assert r.status_code == 200, r.text
-    assert r.json()["report"]["org_id"] == "bergveld"
+    assert r.status_code == 202, r.text
+    job = finished(client, r.json()["job_id"], auth("bergveld", "admin"))
+    assert job["status"] == "done" and job["report"]["org_id"] == "bergveld"
+    assert job["files"] == [{"name": "braai-care.md", "outcome": "added", "reason": None}]
+    assert job["progress"]["done"] == job["progress"]["total"] >= 1 and job["progress"]["current"] is None
     found = client.get(
         "/v1/search", params={"q": "how to clean the potjie grid", "type": "kb"}, headers=auth("bergveld", "support")
     )
@@ -194,6 +219,72 @@ def test_uploaded_article_becomes_searchable(client: TestClient, services: Servi
         "/v1/search", params={"q": "how to clean the potjie grid", "type": "kb"}, headers=auth("fynbos", "support")
     )
     assert all("braai-care.md" not in hit["source"] for hit in other.json()["hits"])
+
+
+def test_a_job_is_seen_only_by_its_organisations_admins(client: TestClient, services: Services) -> None:
+    _org, key = make_org(services, role=Role.admin)
+    admin = {"Authorization": f"Bearer {key}"}
+    r = client.post("/v1/ingest", files=[("files", ("note.txt", b"Gift cards never expire."))], headers=admin)
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    assert finished(client, job_id, admin)["status"] == "done"
+    other = client.get(f"/v1/ingest/{job_id}", headers=auth("bergveld", "admin"))
+    assert other.status_code == 404 and other.json()["error"]["code"] == "not_found"
+    assert client.get(f"/v1/ingest/{job_id}", headers=auth("bergveld", "merchant")).status_code == 403
+    assert client.get("/v1/ingest/not-a-job", headers=admin).status_code == 422
+    assert client.get(f"/v1/ingest/{'0' * 32}", headers=admin).status_code == 404
+
+
+def test_a_failing_file_is_reported_once_by_its_own_upload(client: TestClient, services: Services) -> None:
+    """The real pipeline: a file that cannot be parsed is reported by the job of its upload, with a plain reason
+    and its upload name, then removed from the uploads, so the next upload does not report it again."""
+    org, key = make_org(services, role=Role.admin)
+    admin = {"Authorization": f"Bearer {key}"}
+    files = [("files", ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog")), ("files", ("ok.md", b"# Ok\n\nFine."))]
+    first = finished(client, client.post("/v1/ingest", files=files, headers=admin).json()["job_id"], admin)
+    assert first["status"] == "done" and first["report"]["failed"] == 1 and first["report"]["added"] == 1
+    [failure] = first["report"]["failures"]
+    assert failure["path"] == "upload:broken.pdf" and failure["reason"].startswith("damaged PDF")
+    assert {f["name"]: f["outcome"] for f in first["files"]} == {"broken.pdf": "failed", "ok.md": "added"}
+    assert next(f for f in first["files"] if f["name"] == "broken.pdf")["reason"] == failure["reason"]
+    uploads = Path(services.settings.data_dir) / "uploads" / org
+    assert sorted(p.name for p in uploads.iterdir()) == ["ok.md"]
+    second = client.post("/v1/ingest", files=[("files", ("more.md", b"# More\n\nText."))], headers=admin)
+    again = finished(client, second.json()["job_id"], admin)
+    assert again["report"]["failed"] == 0 and again["report"]["failures"] == []
+    assert (again["report"]["added"], again["report"]["unchanged"]) == (1, 1)
+    # No response names a folder of the server.
+    for body in (first, again, second.json()):
+        assert str(services.settings.data_dir) not in json.dumps(body) and "/uploads/" not in json.dumps(body)
+
+
+def test_a_file_over_the_text_limit_is_reported_by_name(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingestion import pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_TEXT_CHARS", 1_000)
+    _org, key = make_org(services, role=Role.admin)
+    admin = {"Authorization": f"Bearer {key}"}
+    r = client.post("/v1/ingest", files=[("files", ("huge.txt", b"Nothing to see here.\n" * 100))], headers=admin)
+    job = finished(client, r.json()["job_id"], admin)
+    assert job["files"][0]["outcome"] == "failed" and "over the limit of 1,000 per file" in job["files"][0]["reason"]
+    assert job["report"]["failures"][0]["path"] == "upload:huge.txt"
+
+
+def test_a_job_whose_process_died_is_failed_when_read(client: TestClient, services: Services) -> None:
+    """A job left `running` with no heartbeat for longer than STALE_AFTER (its process was killed) reads as failed."""
+    from assistant.application.ingest_jobs import STALE_AFTER, IngestJobs, JobStatus
+
+    org, key = make_org(services, role=Role.admin)
+    jobs = IngestJobs(services.store)
+    job = jobs.create(org, ["a.md"])
+    job.status = JobStatus.running
+    jobs.save(job)
+    jobs._ref(org, job.id).update({"updated_at": job.updated_at - STALE_AFTER - timedelta(seconds=1)})
+    r = client.get(f"/v1/ingest/{job.id}", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200 and r.json()["status"] == "failed" and "upload the files again" in r.json()["error"]
+    assert jobs.get(org, job.id).status == JobStatus.failed
 
 
 def test_uploads_go_to_the_kb_bucket_when_one_is_configured(services: Services) -> None:
@@ -211,10 +302,14 @@ def test_uploads_go_to_the_kb_bucket_when_one_is_configured(services: Services) 
             bucketed = Services(services.settings.model_copy(update={"kb_bucket": "fx-kb"}), store=services.store)
             with TestClient(create_app(bucketed)) as api:
                 article = b"# Gazebo pegs\n\nUse the long steel pegs in sandy soil at the coast.\n"
-                r = api.post("/v1/ingest", files=[("files", ("pegs.md", article))], headers=auth("bergveld", "admin"))
-            assert r.status_code == 200, r.text
-            assert r.json()["report"]["source"] == "gs://fx-kb/kb/bergveld/"
-            assert r.json()["report"]["added"] == 1
+                files = [("files", ("pegs.md", article)), ("files", ("scan.pdf", b"%PDF-1.4 truncated"))]
+                r = api.post("/v1/ingest", files=files, headers=auth("bergveld", "admin"))
+                assert r.status_code == 202, r.text
+                job = finished(api, r.json()["job_id"], auth("bergveld", "admin"))
+            assert job["report"]["source"] == "gs://fx-kb/kb/bergveld/"
+            assert job["report"]["added"] == 1
+            assert {f["name"]: f["outcome"] for f in job["files"]} == {"pegs.md": "added", "scan.pdf": "failed"}
+            assert not storage.Client(project="test").bucket("fx-kb").blob("kb/bergveld/scan.pdf").exists()
             blob = storage.Client(project="test").bucket("fx-kb").blob("kb/bergveld/pegs.md")
             assert blob.download_as_bytes() == article
             hits = bucketed.searcher.search("bergveld", "steel pegs for sandy soil", k=3, doc_type="kb")

@@ -106,6 +106,7 @@ def test_a_broken_file_is_reported_and_skipped(services, index, kb):
     reasons = {f.path.removeprefix(uri(kb, "")): f.reason for f in report.failures}
     assert set(reasons) == {"broken.pdf", "latin1.txt"}
     assert "damaged PDF" in reasons["broken.pdf"] and "not UTF-8" in reasons["latin1.txt"]
+    assert all(f.permanent for f in report.failures)  # the file itself is at fault: it would fail again as is
     # A file that breaks after it was indexed keeps its old chunks (and is not taken for deleted).
     before = ids_of(index, uri(kb, "importing/incoterms.pdf"))
     (kb / "importing/incoterms.pdf").write_bytes(b"%PDF-1.4 truncated")
@@ -117,7 +118,8 @@ def test_a_broken_file_is_reported_and_skipped(services, index, kb):
 def test_an_index_failure_leaves_no_finished_record_and_is_redone(services, index, kb):
     index.fail_upserts = True
     report = ingest_kb(services, ORG, kb)
-    assert report.failed == 5 and "search index write failed" in report.failures[0].reason
+    assert report.failed == 5 and "search index could not be written" in report.failures[0].reason
+    assert not report.failures[0].permanent  # the file is fine: the next run retries it
     records = RecordStore(services.store, ORG).in_root(f"file://{kb.resolve()}")
     assert all(not r.complete for r in records.values())  # never a record claiming chunks the index lacks
     index.fail_upserts = False

@@ -21,7 +21,7 @@ def test_a_file_over_the_text_limit_fails_with_the_reason(services, index, tmp_p
     )
     report = ingest_kb(services, ORG, kb)
     assert (report.added, report.failed) == (1, 1)
-    assert "over the limit of 5,000 per file" in report.failures[0].reason
+    assert "over the limit of 5,000 per file" in report.failures[0].reason and report.failures[0].permanent
     assert report.failures[0].path.endswith("/huge.txt")
     assert all(not doc_id.endswith("huge.txt") for doc_id in index.by_doc(ORG))
 

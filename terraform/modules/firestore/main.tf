@@ -37,9 +37,10 @@ resource "google_firestore_index" "composite" {
 
 # Time-to-live: Firestore deletes a document of these collections (every organisation's, as collection groups)
 # some time after the timestamp in its `delete_after` field (assistant/service.py: stored answers after 7 days,
-# confirmation records after 90). Nothing queries that field, so its single-field indexes are off.
+# confirmation records after 90, ingestion jobs after 30). Nothing queries that field, so its single-field indexes
+# are off.
 resource "google_firestore_field" "ttl" {
-  for_each = toset(["responses", "confirmations"])
+  for_each = toset(["responses", "confirmations", "ingest_jobs"])
 
   project    = var.project_id
   database   = google_firestore_database.this.name

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from app.api import errors
 from app.api.auth import Authenticator
+from app.api.capacity import ChatCapacity
 from app.api.config import ApiSettings
 from app.api.deps import Shell
 from app.api.logging import configure_logging
@@ -76,6 +77,7 @@ def create_app(
             cache_seconds=api_settings.api_key_cache_seconds,
         ),
         warmup=Warmup(services),
+        capacity=ChatCapacity(api_settings.chat_concurrency),
         demo_index=demo_index,
     )
     errors.install(app)

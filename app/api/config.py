@@ -20,4 +20,11 @@ class ApiSettings(BaseSettings):
         description="How long a resolved API key is trusted without asking Firestore again (0: always ask). "
         "A revoked key keeps working for at most this long on an instance that has seen it.",
     )
+    chat_concurrency: int = Field(
+        default=128,
+        ge=1,
+        le=1000,
+        description="Chat turns one process runs at once, on a thread pool of that size; beyond it a chat "
+        "request gets 503 with Retry-After. Keep Cloud Run's `concurrency` below it (see BENCHMARKS.md, load).",
+    )
     max_search_k: int = Field(default=50, ge=1, le=200)

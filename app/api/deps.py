@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from app.api.auth import Authenticator, require
+from app.api.capacity import ChatCapacity
 from app.api.config import ApiSettings
 from app.wiring import Services
 from assistant.application.policy import Capability
@@ -29,6 +30,7 @@ class Shell:
     api_settings: ApiSettings
     authenticator: Authenticator
     warmup: Warmup
+    capacity: ChatCapacity
     demo_index: DemoIndexer | None = None
 
 
@@ -41,8 +43,13 @@ def services_of(request: Request) -> Services:
     return shell_of(request).services
 
 
+def capacity_of(request: Request) -> ChatCapacity:
+    return shell_of(request).capacity
+
+
 ShellDep = Annotated[Shell, Depends(shell_of)]
 ServicesDep = Annotated[Services, Depends(services_of)]
+CapacityDep = Annotated[ChatCapacity, Depends(capacity_of)]
 
 ChatCaller = Annotated[Principal, Depends(require(Capability.chat))]
 ConfirmCaller = Annotated[Principal, Depends(require(Capability.confirm))]

@@ -23,7 +23,8 @@ What it does, in one run:
 Run: `.venv/bin/python benchmarks/load_chat.py [--clients 16] [--duration 30] [--workers 1] [--json out.json]`
      `.venv/bin/python benchmarks/load_chat.py --model-latency 1 --clients 100 --duration 30`
 (add `--profile prof.txt` to sample the server with py-spy during the chat phase; `pip install py-spy`).
-The rate limit is raised for the run (FLUXORI_RATE_LIMIT_PER_MINUTE): this measures capacity, not the limiter.
+The rate limit is raised for the run (FLUXORI_RATE_LIMIT_PER_MINUTE), and each demo organisation gets ample credits
+and daily quota: this measures capacity, not the limiter or the balances.
 """
 
 from __future__ import annotations
@@ -305,6 +306,9 @@ def main() -> int:
         seed(store)
         print(f"seeded {project} in {time.perf_counter() - t0:.1f} s", flush=True)
         services = Services(Settings(project=project, data_dir=data_dir), store=store)
+        for org in ORGS:  # credits and quota for any load (Gemini's price runs the demo balances dry in seconds)
+            services.credits.grant(org, 10**12, f"bench-{project}", "load benchmark")
+            services.credits.set_daily_quota(org, 10**12)
         skus = {org: [snap.id for snap in store.col(org, "products").limit(60).stream()] for org in ORGS}
 
         port = free_port()

@@ -14,6 +14,7 @@ module "stack" {
 
   image_tag = var.image_tag
 
+  # One vCPU: half of prod's measured capacity (BENCHMARKS.md, "HTTP API under load"), ~14 chats/s, 40 in flight.
   min_instances = var.min_instances
   max_instances = var.max_instances
   concurrency   = 40

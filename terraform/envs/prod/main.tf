@@ -15,9 +15,13 @@ module "stack" {
 
   image_tag = var.image_tag
 
+  # From the load benchmark (BENCHMARKS.md, "HTTP API under load"): a turn costs the instance ~50 ms of CPU and
+  # waits 2-4 s on Gemini (two calls), so 2 vCPU at ~70% serve ~28 chats/s, i.e. 55-110 turns in flight: 80
+  # concurrent requests per instance, under the app's own bound (FLUXORI_CHAT_CONCURRENCY, 128).
+  # max_instances (10 by default) then caps the service near 280 chats/s, ~800 conversations in flight.
   min_instances = var.min_instances
   max_instances = var.max_instances
-  concurrency   = 40
+  concurrency   = 80
   cpu           = "2"
   memory        = "4Gi"
 

@@ -44,17 +44,21 @@ class ChatCapacity:
         self._slots.release()
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
-        """Runs a whole turn in the pool under a slot (the context is copied: request id and organisation)."""
+        """Runs a whole turn in the pool under a slot. The slot comes back when the turn ends, not when the
+        caller stops waiting (a cancelled request's turn still occupies its thread)."""
         self.acquire()
         try:
-            return await self.call(fn, *args)
-        finally:
+            future = self._pool.submit(contextvars.copy_context().run, fn, *args)
+        except BaseException:
             self.release()
+            raise
+        future.add_done_callback(lambda _: self.release())
+        return await asyncio.wrap_future(future)
 
     async def call(self, fn: Callable[..., T], *args: object) -> T:
-        """Runs `fn` in the pool for a caller that already holds a slot."""
-        context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self._pool, context.run, fn, *args)
+        """Runs `fn` in the pool for a caller that already holds a slot (the context is copied: request id and
+        organisation reach the thread's log records)."""
+        return await asyncio.wrap_future(self._pool.submit(contextvars.copy_context().run, fn, *args))
 
     def start(self, fn: Callable[[], None]) -> None:
         """Runs `fn` in the pool and releases the caller's slot when it ends (a streamed turn holds its slot

@@ -67,12 +67,12 @@ async def _answer(
 async def chat(
     body: ChatRequest, request: Request, principal: ChatCaller, services: ServicesDep, capacity: CapacityDep
 ) -> ChatResponse | EventSourceResponse:
-    assistant, request_id = services.assistant, request_id_of(request)
-    return await _answer(
+    request_id = request_id_of(request)
+    return await _answer(  # `services.assistant` in the pool too: the first use builds it (loads the model)
         capacity,
         request,
-        lambda: assistant.chat(principal, body, request_id),
-        lambda: assistant.stream(principal, body, request_id),
+        lambda: services.assistant.chat(principal, body, request_id),
+        lambda: services.assistant.stream(principal, body, request_id),
     )
 
 
@@ -91,10 +91,10 @@ async def chat(
 async def confirm(
     body: ConfirmRequest, request: Request, principal: ConfirmCaller, services: ServicesDep, capacity: CapacityDep
 ) -> ChatResponse | EventSourceResponse:
-    assistant, request_id = services.assistant, request_id_of(request)
+    request_id = request_id_of(request)
     return await _answer(
         capacity,
         request,
-        lambda: assistant.confirm(principal, body, request_id),
-        lambda: assistant.stream_confirm(principal, body, request_id),
+        lambda: services.assistant.confirm(principal, body, request_id),
+        lambda: services.assistant.stream_confirm(principal, body, request_id),
     )

@@ -174,7 +174,11 @@ def main() -> None:
     parser.add_argument("--first-token-fraction", type=float, default=0.5)
     args = parser.parse_args()
     fake = FakeGemini(args.latency, args.first_token_fraction)
-    uvicorn.run(fake.app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    # uvicorn drops idle keep-alive connections after 5 s, while the client may just be reusing one: a race the
+    # real API's front ends (minutes of keep-alive) make rare. Keep them as long as a benchmark runs.
+    uvicorn.run(
+        fake.app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, timeout_keep_alive=600
+    )
 
 
 if __name__ == "__main__":

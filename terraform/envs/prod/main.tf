@@ -15,13 +15,14 @@ module "stack" {
 
   image_tag = var.image_tag
 
-  # From the load benchmark (BENCHMARKS.md, "HTTP API under load"): a turn costs the instance ~50 ms of CPU and
-  # waits 2-4 s on Gemini (two calls), so 2 vCPU at ~70% serve ~28 chats/s, i.e. 55-110 turns in flight: 80
-  # concurrent requests per instance, under the app's own bound (FLUXORI_CHAT_CONCURRENCY, 128).
-  # max_instances (10 by default) then caps the service near 280 chats/s, ~800 conversations in flight.
+  # From the load benchmark (BENCHMARKS.md, "Under a real model's latency"): a turn costs the server ~60 ms of
+  # CPU, nearly all Python under one GIL, so one process serves at most ~16 chats/s however many vCPUs (and never
+  # reaches Cloud Run's 60% CPU scaling target on 2 vCPU: requests in flight are what scales it). At ~70% of that
+  # (11 chats/s) and 2-6 s of Gemini per turn (two calls), 22-66 turns are in flight: 50 per instance, under the
+  # app's own bound (FLUXORI_CHAT_CONCURRENCY, 128). max_instances (10 by default) caps prod near 110 chats/s.
   min_instances = var.min_instances
   max_instances = var.max_instances
-  concurrency   = 80
+  concurrency   = 50
   cpu           = "2"
   memory        = "4Gi"
 

@@ -22,7 +22,7 @@ from benchmarks.fake_gemini import TEXT_CHUNKS, FakeGemini, chat_model_for, serv
 from tests.api.conftest import auth
 
 LATENCY = 0.5  # seconds per model call; a tool turn makes two
-BOUND = 4
+BOUND = 8
 QUESTION = {"message": "how many BV-TENT-0001 do we have in Cape Town?"}
 
 
@@ -52,8 +52,9 @@ def test_slow_turns_overlap_instead_of_queueing(slow_api: str) -> None:
     wall = time.perf_counter() - started
     assert [r.status_code for r in responses] == [200] * BOUND, [r.text for r in responses]
     assert all(r.json()["actions"][0]["tool"] == "stock_level" for r in responses)
-    # Each turn is two model calls (2 x LATENCY); one after the other they would take BOUND times that.
-    assert wall < 2 * (2 * LATENCY), f"{BOUND} concurrent turns took {wall:.2f} s"
+    # Each turn is two model calls (2 x LATENCY); one after the other they would take BOUND times that. Half of
+    # it leaves room for the CPU of a busy shared machine (~60 ms per turn) and still fails a serial pool.
+    assert wall < BOUND / 2 * (2 * LATENCY), f"{BOUND} concurrent turns took {wall:.2f} s"
 
 
 def test_beyond_the_bound_a_clean_503_with_retry_after(slow_api: str) -> None:

@@ -38,12 +38,8 @@ def error_event(code: str, message: str, request_id: str) -> StreamEvent:
     return StreamEvent(event="error", data={"code": code, "message": message, "request_id": request_id})
 
 
-def _own_thread(fn: Callable[[], None]) -> None:
-    threading.Thread(target=fn, daemon=True).start()
-
-
 def stream_events(
-    events: Iterator[StreamEvent], request_id: str, start: Callable[[Callable[[], None]], None] = _own_thread
+    events: Iterator[StreamEvent], request_id: str, start: Callable[[Callable[[], None]], None]
 ) -> AsyncIterator[bytes]:
     """Starts driving `events` now (`start` runs the driver on a thread, in a copy of the caller's context) and
     returns the encoded events as they arrive. Call it from the event loop."""

@@ -121,7 +121,7 @@ variable "max_instances" {
 }
 
 variable "concurrency" {
-  description = "Concurrent requests per instance (see BENCHMARKS.md, load: ~50 ms of CPU per chat turn)."
+  description = "Concurrent requests per instance (see BENCHMARKS.md, load: ~60 ms of CPU per chat turn)."
   type        = number
   default     = 40
 

@@ -103,6 +103,7 @@ def build_chat_model(
         sentences = encoder()
         return OfflineChatModel(encode=sentences.encode, count_tokens=sentences.count_tokens)
     if settings.llm_provider == "vertex":
+        import httpx
         from langchain_google_genai import ChatGoogleGenerativeAI
 
         return ChatGoogleGenerativeAI(
@@ -112,7 +113,10 @@ def build_chat_model(
             location=settings.vertex_region,
             temperature=0,
             max_retries=3,
-            **client_overrides,
+            # httpx keeps 20 idle connections by default: with a hundred turns in flight (app.api.capacity) most
+            # calls would open a new TLS connection to Vertex AI. Keep one per concurrent call instead.
+            **{"client_args": {"limits": httpx.Limits(max_connections=None, max_keepalive_connections=256)}}
+            | client_overrides,
         )
     from langchain_openai import ChatOpenAI
 

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from app.api import errors
 from app.api.auth import Authenticator
+from app.api.capacity import ChatCapacity
 from app.api.config import ApiSettings
 from app.api.deps import Shell
 from app.api.docs_assets import install_offline_docs
@@ -77,6 +78,7 @@ def create_app(
         authenticator=Authenticator(services, limiter, cache_seconds=api_settings.api_key_cache_seconds),
         warmup=Warmup(services),
         ingest_worker=IngestWorker(services),
+        capacity=ChatCapacity(api_settings.chat_concurrency),
         demo_index=demo_index,
     )
     errors.install(app)

@@ -22,4 +22,11 @@ class ApiSettings(BaseSettings):
         "5). A key revoked elsewhere keeps working for at most this long on an instance that has seen it; the "
         "instance that revokes it refuses it at once.",
     )
+    chat_concurrency: int = Field(
+        default=128,
+        ge=1,
+        le=1000,
+        description="Chat turns one process runs at once, on a thread pool of that size; beyond it a chat "
+        "request gets 503 with Retry-After. Keep Cloud Run's `concurrency` below it (see BENCHMARKS.md, load).",
+    )
     max_search_k: int = Field(default=50, ge=1, le=200)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from app.api.auth import Authenticator, require
+from app.api.capacity import ChatCapacity
 from app.api.config import ApiSettings
 from app.wiring import Services
 from assistant.application.ingest_jobs import IngestWorker
@@ -31,6 +32,7 @@ class Shell:
     authenticator: Authenticator
     warmup: Warmup
     ingest_worker: IngestWorker
+    capacity: ChatCapacity
     demo_index: DemoIndexer | None = None
 
 
@@ -47,9 +49,14 @@ def ingest_worker_of(request: Request) -> IngestWorker:
     return shell_of(request).ingest_worker
 
 
+def capacity_of(request: Request) -> ChatCapacity:
+    return shell_of(request).capacity
+
+
 ShellDep = Annotated[Shell, Depends(shell_of)]
 IngestWorkerDep = Annotated[IngestWorker, Depends(ingest_worker_of)]
 ServicesDep = Annotated[Services, Depends(services_of)]
+CapacityDep = Annotated[ChatCapacity, Depends(capacity_of)]
 
 ChatCaller = Annotated[Principal, Depends(require(Capability.chat))]
 ConfirmCaller = Annotated[Principal, Depends(require(Capability.confirm))]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse
 
-from app.api.deps import ChatCaller, ConfirmCaller, ServicesDep
+from app.api.capacity import ChatCapacity
+from app.api.deps import CapacityDep, ChatCaller, ConfirmCaller, ServicesDep
 from app.api.errors import doc, request_id_of
 from app.api.sse import SSE_HEADERS, stream_events
 from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest, StreamEvent
@@ -32,8 +33,24 @@ def wants_stream(request: Request) -> bool:
     return "text/event-stream" in request.headers.get("accept", "").lower()
 
 
-def _stream(events: Iterator[StreamEvent], request_id: str) -> EventSourceResponse:
-    return EventSourceResponse(stream_events(events, request_id), headers=SSE_HEADERS)
+async def _answer(
+    capacity: ChatCapacity,
+    request: Request,
+    turn: Callable[[], ChatResponse],
+    start_stream: Callable[[], Iterator[StreamEvent]],
+) -> ChatResponse | EventSourceResponse:
+    """One turn on the chat pool, under a slot of the instance's bound (503 + Retry-After beyond it). A streamed
+    turn keeps its slot until the run ends; its refusals (credits, quota) come before the stream, as HTTP errors."""
+    if not wants_stream(request):
+        return await capacity.run(turn)
+    capacity.acquire()
+    try:
+        events = await capacity.call(start_stream)  # reserves credits: blocking Firestore calls, off the loop
+        body = stream_events(events, request_id_of(request), start=capacity.start)
+    except BaseException:
+        capacity.release()
+        raise
+    return EventSourceResponse(body, headers=SSE_HEADERS)
 
 
 @router.post(
@@ -47,15 +64,16 @@ def _stream(events: Iterator[StreamEvent], request_id: str) -> EventSourceRespon
     ),
     responses={200: {"content": _STREAM_CONTENT}, **doc(401, 402, 403, 409, 413, 422, 429)},
 )
-def chat(
-    body: ChatRequest, request: Request, principal: ChatCaller, services: ServicesDep
+async def chat(
+    body: ChatRequest, request: Request, principal: ChatCaller, services: ServicesDep, capacity: CapacityDep
 ) -> ChatResponse | EventSourceResponse:
-    assistant = services.assistant
     request_id = request_id_of(request)
-    if wants_stream(request):
-        # `stream` reserves credits (and raises its refusals) before it returns the iterator: errors stay HTTP.
-        return _stream(assistant.stream(principal, body, request_id), request_id)
-    return assistant.chat(principal, body, request_id)
+    return await _answer(  # `services.assistant` in the pool too: the first use builds it (loads the model)
+        capacity,
+        request,
+        lambda: services.assistant.chat(principal, body, request_id),
+        lambda: services.assistant.stream(principal, body, request_id),
+    )
 
 
 @router.post(
@@ -70,11 +88,13 @@ def chat(
     ),
     responses={200: {"content": _STREAM_CONTENT}, **doc(401, 402, 403, 404, 409, 413, 422, 429)},
 )
-def confirm(
-    body: ConfirmRequest, request: Request, principal: ConfirmCaller, services: ServicesDep
+async def confirm(
+    body: ConfirmRequest, request: Request, principal: ConfirmCaller, services: ServicesDep, capacity: CapacityDep
 ) -> ChatResponse | EventSourceResponse:
-    assistant = services.assistant
     request_id = request_id_of(request)
-    if wants_stream(request):
-        return _stream(assistant.stream_confirm(principal, body, request_id), request_id)
-    return assistant.confirm(principal, body, request_id)
+    return await _answer(
+        capacity,
+        request,
+        lambda: services.assistant.confirm(principal, body, request_id),
+        lambda: services.assistant.stream_confirm(principal, body, request_id),
+    )

@@ -1,8 +1,10 @@
 """Server-sent events from the assistant's synchronous event iterator.
 
 The service yields `StreamEvent`s from a LangGraph run, which is synchronous and keeps context variables
-across its steps, so the iterator is driven by one dedicated thread from start to end (never resumed on
-whichever worker thread is free) and its events are handed to the event loop through a queue.
+across its steps, so the iterator is driven by one thread from start to end (never resumed on whichever worker
+thread is free) and its events, tokens included, are handed to the event loop through a queue as they come.
+The caller says where that thread comes from (`start`: the chat pool of `app.api.capacity`); the turn starts
+at once, before the response does.
 
 If the client goes away, the thread still runs the turn to its end with nobody listening: the turn is then
 settled (charged for what it did) and its answer stored under the request id, so retrying with the same
@@ -16,7 +18,7 @@ import contextvars
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 
@@ -36,7 +38,11 @@ def error_event(code: str, message: str, request_id: str) -> StreamEvent:
     return StreamEvent(event="error", data={"code": code, "message": message, "request_id": request_id})
 
 
-async def stream_events(events: Iterator[StreamEvent], request_id: str) -> AsyncIterator[bytes]:
+def stream_events(
+    events: Iterator[StreamEvent], request_id: str, start: Callable[[Callable[[], None]], None]
+) -> AsyncIterator[bytes]:
+    """Starts driving `events` now (`start` runs the driver on a thread, in a copy of the caller's context) and
+    returns the encoded events as they arrive. Call it from the event loop."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
     listening = threading.Event()
@@ -71,10 +77,12 @@ async def stream_events(events: Iterator[StreamEvent], request_id: str) -> Async
             put(None)
 
     # The copied context carries the request id (and organisation) into the thread's log records.
-    worker = threading.Thread(
-        target=contextvars.copy_context().run, args=(produce,), daemon=True, name=f"sse-{request_id[:16]}"
-    )
-    worker.start()
+    context = contextvars.copy_context()
+    start(lambda: context.run(produce))
+    return _drain(queue, listening)
+
+
+async def _drain(queue: asyncio.Queue[bytes | None], listening: threading.Event) -> AsyncIterator[bytes]:
     try:
         while True:
             try:

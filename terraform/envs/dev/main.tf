@@ -14,9 +14,11 @@ module "stack" {
 
   image_tag = var.image_tag
 
+  # One vCPU (BENCHMARKS.md, "Under a real model's latency"): ~60 ms of CPU per turn, so ~10 chats/s at 70%,
+  # 20-60 turns in flight at 2-6 s of Gemini per turn: 30.
   min_instances = var.min_instances
   max_instances = var.max_instances
-  concurrency   = 40
+  concurrency   = 30
   cpu           = "1"
   memory        = "2Gi"
 

@@ -15,9 +15,14 @@ module "stack" {
 
   image_tag = var.image_tag
 
+  # From the load benchmark (BENCHMARKS.md, "Under a real model's latency"): a turn costs the server ~60 ms of
+  # CPU, nearly all Python under one GIL, so one process serves at most ~16 chats/s however many vCPUs (and never
+  # reaches Cloud Run's 60% CPU scaling target on 2 vCPU: requests in flight are what scales it). At ~70% of that
+  # (11 chats/s) and 2-6 s of Gemini per turn (two calls), 22-66 turns are in flight: 50 per instance, under the
+  # app's own bound (FLUXORI_CHAT_CONCURRENCY, 128). max_instances (10 by default) caps prod near 110 chats/s.
   min_instances = var.min_instances
   max_instances = var.max_instances
-  concurrency   = 40
+  concurrency   = 50
   cpu           = "2"
   memory        = "4Gi"
 

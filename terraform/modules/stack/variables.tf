@@ -121,9 +121,17 @@ variable "max_instances" {
 }
 
 variable "concurrency" {
-  description = "Concurrent requests per instance."
+  description = "Concurrent requests per instance (see BENCHMARKS.md, load: ~60 ms of CPU per chat turn)."
   type        = number
   default     = 40
+
+  validation {
+    # Below the app's own bound on chat turns in flight (FLUXORI_CHAT_CONCURRENCY, 128 by default), with a
+    # margin for streamed turns that run on after their client has gone (Cloud Run no longer counts them):
+    # Cloud Run spreads the load instead of the instance answering 503.
+    condition     = var.concurrency >= 1 && var.concurrency <= 100
+    error_message = "concurrency must be from 1 to 100 (the app runs at most 128 chat turns at once)."
+  }
 }
 
 variable "cpu" {

@@ -522,14 +522,19 @@ def test_short_lived_documents_have_a_ttl_policy_on_the_field_the_code_writes(tr
     ttl = module(tree, "firestore").resource("google_firestore_field")
     assert "ttl_config" in ttl and ttl["field"] == "delete_after"
     collections = set(re.findall(r'"(\w+)"', ttl["for_each"]))
+    from assistant.application.ingest_jobs import IngestJob
     from assistant.confirmations import Confirmation, StoredAnswer
 
-    records = (ROOT / "assistant/confirmations.py").read_text(encoding="utf-8")
-    assert collections == {"responses", "confirmations"}
-    for model in (Confirmation, StoredAnswer):  # each collection's documents carry delete_after
-        assert model.model_fields["delete_after"].is_required()
+    records = {"confirmations": Confirmation, "responses": StoredAnswer, "ingest_jobs": IngestJob}
+    assert collections == set(records)
+    for collection, model in records.items():  # each collection's documents carry delete_after
+        assert model.model_fields["delete_after"].is_required(), collection
+    code = "".join(
+        (ROOT / f).read_text(encoding="utf-8")
+        for f in ("assistant/confirmations.py", "assistant/application/ingest_jobs.py")
+    )
     for collection in collections:
-        assert f'"{collection}"' in records
+        assert f'"{collection}"' in code
 
 
 def test_buckets_are_private_versioned_and_expire_old_data(tree: dict[Path, TfDir]) -> None:

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 
 from assistant.contracts import StreamEvent
-from domain.errors import DomainError
+from domain.errors import DomainError, outage_of
 
 log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0
@@ -61,18 +61,17 @@ def stream_events(
                 put(encode(event))
         except DomainError as exc:  # refused mid-turn (e.g. a conflict): the turn was refunded by the service
             put(encode(error_event(exc.code, exc.message, request_id)))
-        except Exception:
-            log.exception("the assistant failed while streaming")
-            put(
-                encode(
-                    error_event(
-                        "internal",
-                        "the assistant failed while answering; nothing was charged. "
-                        "Quote the request id if it persists",
-                        request_id,
-                    )
+        except Exception as exc:
+            if outage_of(exc) is not None:  # the database did not answer in time: a retry may well succeed
+                log.warning("the database did not answer while streaming: %s", type(exc).__name__)
+                code, message = "unavailable", "the database is not answering; nothing was charged. Retry shortly"
+            else:
+                log.exception("the assistant failed while streaming")
+                code = "internal"
+                message = (
+                    "the assistant failed while answering; nothing was charged. Quote the request id if it persists"
                 )
-            )
+            put(encode(error_event(code, message, request_id)))
         finally:
             put(None)
 

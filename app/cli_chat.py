@@ -98,9 +98,18 @@ def chat_command(
             _print_stream(assistant.stream_confirm(principal, confirm, uuid.uuid4().hex))
 
 
+def shows_failures(file: Path, asked: bool | None) -> bool:
+    """Failed cases are listed unless asked not to, or the file is a frozen test split (`*_test.jsonl`): reading
+    its failures case by case would be tuning on it."""
+    return asked if asked is not None else not file.stem.endswith("_test")
+
+
 def eval_agent_command(
     file: Annotated[Path, typer.Argument(help="JSONL dev set, e.g. evals/agent_dev.jsonl")],
-    show_failures: Annotated[bool, typer.Option(help="List the cases that failed and why")] = True,
+    show_failures: Annotated[
+        bool | None,
+        typer.Option(help="List the cases that failed and why (default: yes, except for a frozen *_test split)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Also print the summary as one JSON line")] = False,
 ) -> None:
     """Run every case through the assistant service on fresh copies of the demo data and score it.
@@ -148,7 +157,7 @@ def eval_agent_command(
     ):
         table.add_row(name, value)
     console.print(table)
-    if show_failures and (failures := dump_failures(report)):
+    if shows_failures(file, show_failures) and (failures := dump_failures(report)):
         console.print(failures, highlight=False, markup=False)
     if as_json:
         print(report_json(report))

@@ -157,3 +157,12 @@ def test_serve_starts_everything_stops_on_ctrl_c_and_keeps_the_data(tmp_path):
         for process in started:
             if process.poll() is None:
                 process.kill()
+
+
+def test_eval_lists_failures_except_of_a_frozen_test_split():
+    from app.cli_chat import shows_failures
+
+    assert shows_failures(Path("evals/agent_dev.jsonl"), None)
+    assert not shows_failures(Path("evals/agent_test.jsonl"), None)  # scored, never read case by case
+    assert shows_failures(Path("evals/agent_test.jsonl"), True)  # unless asked for
+    assert not shows_failures(Path("evals/agent_dev.jsonl"), False)

@@ -69,7 +69,7 @@ class IngestServices(Protocol):
     def orders(self) -> OrderRepository: ...
 
     @property
-    def searcher(self) -> SearchService | None: ...
+    def searcher(self) -> SearchService: ...
 
 
 ProgressFn = Callable[[IngestProgress], None]
@@ -84,15 +84,6 @@ def fingerprint(doc_type: str, doc_id: str, content: bytes) -> str:
 
 def _require_org(services: IngestServices, org_id: str) -> None:
     OrgRepository(services.store).get(org_id)  # NotFound: "organisation 'x' does not exist"
-
-
-def _searcher(services: IngestServices) -> SearchService:
-    searcher = services.searcher
-    if searcher is None:
-        raise IngestError(
-            "no search index is configured (the retrieval package is not wired in), nothing to ingest into"
-        )
-    return searcher
 
 
 def _project(services: Any) -> str | None:
@@ -119,7 +110,7 @@ def _run(
     records = RecordStore(services.store, org_id)
     ticker = Ticker(total, label=label, callback=progress, show_bar=show_progress_bar)
     try:
-        syncer = Syncer(records, _searcher(services), report, ticker, root)
+        syncer = Syncer(records, services.searcher, report, ticker, root)
         syncer.sweep(existing)
         seen = syncer.sync(docs, existing)
         # Scoped: only records of this root, and of a sharded run only those its shard owns.

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     confirmation_ttl_seconds: int = Field(default=900, ge=30)
     rate_limit_per_minute: int = Field(default=600, ge=1)
     max_message_chars: int = Field(default=4000, ge=100)
+    # Signs the web UI's session tokens; every instance behind one URL needs the same one (Secret Manager on GCP).
+    session_secret: SecretStr | None = Field(default=None, min_length=16)
 
     @model_validator(mode="after")
     def resolve_defaults(self) -> Settings:

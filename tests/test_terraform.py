@@ -410,6 +410,10 @@ def test_secret_settings_are_secret_fields(tree: dict[Path, TfDir]) -> None:
     assert allowed <= SECRET_ENV_NAMES, (
         f"only SecretStr settings belong in Secret Manager: {allowed - SECRET_ENV_NAMES}"
     )
+    # The UI's session-token key is always a secret, shared by every instance of the service.
+    always = set(ENV_TOKEN.findall(json.dumps(stack.locals["secrets"])))
+    assert always == {"FLUXORI_SESSION_SECRET"} and always <= SECRET_ENV_NAMES
+    assert "local.secrets" in json.dumps(stack.locals["service_secret_env"])
 
 
 # --- Cloud Run service, ingestion job, IAM --------------------------------------------------------------

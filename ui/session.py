@@ -58,7 +58,8 @@ def gate(services: Any) -> Gate:
     if services not in _GATES:
         settings = services.settings
         _GATES[services] = Gate(
-            TokenSigner(load_secret(settings.data_dir)), TokenBucketLimiter(settings.rate_limit_per_minute)
+            TokenSigner(load_secret(settings.data_dir, settings.session_secret)),
+            TokenBucketLimiter(settings.rate_limit_per_minute),
         )
     return _GATES[services]
 

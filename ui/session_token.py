@@ -1,7 +1,7 @@
 """Signed, expiring session tokens: what the browser keeps (local storage and a cookie) instead of the API key.
 
 A token names the API key by its id (the SHA-256 hash stored in Firestore, from which the key cannot be
-recovered) and an expiry, signed with HMAC-SHA256 under a server secret: `FLUXORI_SESSION_SECRET`, or else a
+recovered) and an expiry, signed with HMAC-SHA256 under a server secret: the `FLUXORI_SESSION_SECRET` setting, or else a
 random secret generated once per data directory (so sessions survive restarts of one server). Resolving a
 token re-reads the key, so a revoked key ends its sessions within 5 s (the key cache, `domain.orgs`).
 """
@@ -18,9 +18,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import SecretStr
+
 PREFIX = "fxs1."
 DEFAULT_TTL_SECONDS = 12 * 3600
-SECRET_ENV = "FLUXORI_SESSION_SECRET"
 
 
 def _b64(data: bytes) -> str:
@@ -66,10 +67,10 @@ def is_token(value: str | None) -> bool:
     return bool(value and value.startswith(PREFIX))
 
 
-def load_secret(data_dir: Path) -> bytes:
-    """The secret from the environment, else the one kept in the data directory (created on first use, mode 600)."""
-    if env := os.environ.get(SECRET_ENV):
-        return env.encode()
+def load_secret(data_dir: Path, configured: SecretStr | None = None) -> bytes:
+    """The configured secret, else the one kept in the data directory (created on first use, mode 600)."""
+    if configured is not None:
+        return configured.get_secret_value().encode()
     path = Path(data_dir) / "session-secret"
     try:
         return bytes.fromhex(path.read_text().strip())

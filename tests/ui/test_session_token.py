@@ -51,14 +51,14 @@ def test_tampered_foreign_and_malformed_tokens_are_refused():
         TokenSigner(b"short")
 
 
-def test_the_secret_comes_from_the_environment_or_is_kept_in_the_data_dir(tmp_path, monkeypatch):
+def test_the_secret_comes_from_the_settings_or_is_kept_in_the_data_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("FLUXORI_SESSION_SECRET", raising=False)
-    first = load_secret(tmp_path)
+    first = load_secret(tmp_path, Settings(_env_file=None).session_secret)
     assert len(first) == 32 and load_secret(tmp_path) == first  # the same across restarts
     assert stat.S_IMODE(os.stat(tmp_path / "session-secret").st_mode) == 0o600
     assert load_secret(tmp_path / "other") != first
     monkeypatch.setenv("FLUXORI_SESSION_SECRET", "from-the-environment-0123456789")
-    assert load_secret(tmp_path) == b"from-the-environment-0123456789"
+    assert load_secret(tmp_path, Settings(_env_file=None).session_secret) == b"from-the-environment-0123456789"
 
 
 def test_a_session_resolves_to_its_key_and_ends_when_the_key_is_revoked(store, tmp_path, monkeypatch):

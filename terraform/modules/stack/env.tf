@@ -36,10 +36,10 @@ locals {
     FLUXORI_MAX_MESSAGE_CHARS        = var.max_message_chars
   }
 
-  # Settings read from Secret Manager (see var.secrets), always the latest version. Same project, so the short
+  # Settings read from Secret Manager (local.secrets), always the latest version. Same project, so the short
   # secret id is the reference.
   service_secret_env = {
-    for env_name, secret_id in var.secrets : env_name => { secret = module.secrets.secret_ids[secret_id] }
+    for env_name, secret_id in local.secrets : env_name => { secret = module.secrets.secret_ids[secret_id] }
   }
 
   # For a workstation: the same settings, to run `fluxori admin ...` against this stage (docs/deploy.md).

@@ -5,6 +5,10 @@
 locals {
   name = "fluxori-${var.stage}"
 
+  # The UI's session-token key is always a secret: instances behind one URL must share it (a token signed by
+  # one is checked by another), and a generated one would live on an instance's ephemeral disk.
+  secrets = merge(var.secrets, { FLUXORI_SESSION_SECRET = "${local.name}-session-secret" })
+
   labels = merge(var.labels, {
     app        = "fluxori-assistant"
     stage      = var.stage
@@ -103,7 +107,7 @@ module "secrets" {
 
   project_id = var.project_id
   location   = var.region
-  secret_ids = values(var.secrets)
+  secret_ids = values(local.secrets)
   labels     = local.labels
   accessors  = { api = "serviceAccount:${google_service_account.this["api"].email}" }
 

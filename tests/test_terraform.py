@@ -436,6 +436,10 @@ def test_service_probes_scaling_and_identity(tree: dict[Path, TfDir]) -> None:
     assert variables[liveness.removeprefix("${var.").removesuffix("}")]["default"] == "/healthz"
     for name in ("min_instances", "max_instances", "concurrency", "cpu", "memory"):
         assert "validation" in variables[name], f"cloud_run_service: variable {name} is not validated"
+    assert container["resources"][0]["cpu_idle"] == "${var.cpu_idle}"
+    # Prod indexes uploads in a background thread after answering: its CPU must not be throttled between requests.
+    stacks = {name: body for name, body, _ in env_root(tree, "prod").module_calls()}
+    assert strip_markers(stacks["stack"]["cpu_idle"]) is False
     # Secrets come from Secret Manager references, never as plain values.
     secret_env = [d for d in container["dynamic"] if "env" in d and "value_source" in json.dumps(d)]
     assert secret_env, "the service reads its secrets with value_source.secret_key_ref"

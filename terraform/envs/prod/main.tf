@@ -13,6 +13,10 @@ module "stack" {
 
   deletion_protection = true
 
+  # Uploaded knowledge-base files are indexed by a worker thread after the 202 answer (assistant/application/
+  # ingest_jobs.py): with CPU throttled between requests it would crawl. Instance-based billing keeps the CPU.
+  cpu_idle = false
+
   image_tag = var.image_tag
 
   # From the load benchmark (BENCHMARKS.md, "Under a real model's latency"): a turn costs the server ~60 ms of

@@ -20,7 +20,7 @@ from langgraph.types import Command
 
 from assistant.agent import build_agent
 from assistant.application.policy import Capability, audiences_for, check, kb_only
-from assistant.checkpointer import FirestoreSaver, thread_id_for
+from assistant.checkpointer import NEW_THREAD, FirestoreSaver, thread_id_for
 from assistant.confirmations import Answers, Confirmation, Confirmations, ProposedAction
 from assistant.contracts import (
     Action,
@@ -158,7 +158,8 @@ class ChatService:
             audiences=audiences_for(principal.role),
         )
         usage = UsageMetadataCallbackHandler()
-        config = {"configurable": {"thread_id": thread_id_for(org, conversation_id)}, "callbacks": [usage]}
+        configurable = {"thread_id": thread_id_for(org, conversation_id), NEW_THREAD: new_conversation}
+        config = {"configurable": configurable, "callbacks": [usage]}
         agent = self._agents["support" if kb_only(principal.role) else "operator"]
         try:
             if isinstance(payload, HumanMessage):

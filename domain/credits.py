@@ -1,10 +1,11 @@
 """AI credits: a balance per organisation, an append-only ledger and a daily quota.
 
 Amounts are integers in millicredits (1 credit = 1000 mc) so that sums are exact. Every change writes the
-balance and its ledger entry in one transaction, so the ledger always sums to the balance. A reservation is
-taken before an assistant call and settled (or refunded) after it, each under an idempotency key: a retried
-request is never charged twice. A refunded reservation (the call failed, or was swept as stale by
-`domain.recovery`) can be taken again by the same request id: its retry runs, with ledger entries of its own.
+balance and its ledger entry in one atomic commit (a transaction, or a commit on the condition that what it read
+has not changed), so the ledger always sums to the balance. A reservation is taken before an assistant call and
+settled (or refunded) after it, each under an idempotency key: a retried request is never charged twice. A
+refunded reservation (the call failed, or was swept as stale by `domain.recovery`) can be taken again by the same
+request id: its retry runs, with ledger entries of its own.
 """
 
 from __future__ import annotations
@@ -323,7 +324,7 @@ class CreditsRepository:
         return {snap.get("day"): snap.get("used_mc") for snap in query.stream()}
 
 
-MAX_BATCH = 100  # calls per transaction: at most 4 writes each, under Firestore's 500 per commit
+MAX_BATCH = 100  # calls per transaction: at most 3 writes each, well under Firestore's 500 per commit
 OPTIMISTIC_ATTEMPTS = 2  # then a transaction, which waits for its turn on a busy account instead of racing
 
 

@@ -33,6 +33,11 @@ def thread_id_for(org_id: str, conversation_id: str) -> str:
     return f"{org_id}.{conversation_id}"
 
 
+# Set by the caller in `configurable` when the thread starts with this run (a conversation id it just made): there
+# is no checkpoint to read, so the first read (a round trip per new conversation) is skipped.
+NEW_THREAD = "fluxori_new_thread"
+
+
 def split_thread_id(thread_id: str) -> tuple[str, str]:
     org_id, _, conversation_id = thread_id.partition(".")
     if not org_id or not conversation_id:
@@ -78,8 +83,10 @@ class FirestoreSaver(BaseCheckpointSaver[str]):
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         thread_id = config["configurable"]["thread_id"]
         ns = config["configurable"].get("checkpoint_ns", "")
-        conversation = self._conversation(thread_id)
         checkpoint_id = get_checkpoint_id(config)
+        if not checkpoint_id and config["configurable"].get(NEW_THREAD):
+            return None
+        conversation = self._conversation(thread_id)
         if not checkpoint_id:
             snap = conversation.get()
             checkpoint_id = ((snap.to_dict() or {}).get("latest") or {}).get(ns or "_") if snap.exists else None

@@ -20,7 +20,7 @@ from langgraph.types import Command
 
 from assistant.agent import build_agent
 from assistant.application.policy import Capability, audiences_for, check, kb_only
-from assistant.checkpointer import FirestoreSaver, thread_id_for
+from assistant.checkpointer import NEW_THREAD, FirestoreSaver, thread_id_for
 from assistant.confirmations import Answers, Confirmation, Confirmations, ProposedAction
 from assistant.contracts import (
     Action,
@@ -74,12 +74,16 @@ class ChatService:
 
     # Public API (assistant.contracts.AssistantService) ---------------------------------------------------
     def chat(self, principal: Principal, request: ChatRequest, request_id: str) -> ChatResponse:
-        return self._final(self.stream(principal, request, request_id))
+        return self._final(self.stream(principal, request, request_id, tokens=False))
 
     def confirm(self, principal: Principal, request: ConfirmRequest, request_id: str) -> ChatResponse:
-        return self._final(self.stream_confirm(principal, request, request_id))
+        return self._final(self.stream_confirm(principal, request, request_id, tokens=False))
 
-    def stream(self, principal: Principal, request: ChatRequest, request_id: str) -> Iterator[StreamEvent]:
+    def stream(
+        self, principal: Principal, request: ChatRequest, request_id: str, *, tokens: bool = True
+    ) -> Iterator[StreamEvent]:
+        """The turn's events; `tokens=False` leaves out the answer's `token` events (nobody reads them: the model
+        is then called without streaming, which costs less CPU)."""
         check(principal, Capability.chat)
         if len(request.message) > self.settings.max_message_chars:
             raise InvalidInput(
@@ -87,12 +91,22 @@ class ChatService:
             )
         body = fingerprint({"route": "chat", **request.model_dump()})
         if request.conversation_id:
-            return self._turn(principal, request.conversation_id, HumanMessage(request.message), request_id, body)
+            return self._turn(
+                principal, request.conversation_id, HumanMessage(request.message), request_id, body, tokens=tokens
+            )
         return self._turn(
-            principal, uuid.uuid4().hex, HumanMessage(request.message), request_id, body, new_conversation=True
+            principal,
+            uuid.uuid4().hex,
+            HumanMessage(request.message),
+            request_id,
+            body,
+            new_conversation=True,
+            tokens=tokens,
         )
 
-    def stream_confirm(self, principal: Principal, request: ConfirmRequest, request_id: str) -> Iterator[StreamEvent]:
+    def stream_confirm(
+        self, principal: Principal, request: ConfirmRequest, request_id: str, *, tokens: bool = True
+    ) -> Iterator[StreamEvent]:
         check(principal, Capability.confirm)
         body = fingerprint({"route": "confirm", **request.model_dump()})
         stored = self.answers.get(principal.org_id, request_id, principal.key_id, body)
@@ -110,6 +124,7 @@ class ChatService:
                 request_id,
                 body,
                 confirmation=record,
+                tokens=tokens,
             )
         except Exception:  # refused before the run (credits, quota): nothing ran, so it can be decided again
             self.confirmations.release(principal.org_id, request.confirmation_id)
@@ -125,6 +140,7 @@ class ChatService:
         body: str,
         confirmation: Confirmation | None = None,
         new_conversation: bool = False,
+        tokens: bool = True,
     ) -> Iterator[StreamEvent]:
         """Refusals (credits, quota) happen here, before anything streams; the run itself is the iterator.
         `body` is the request's fingerprint: a stored answer is bound to it and to the key."""
@@ -137,7 +153,7 @@ class ChatService:
                 f"request {request_id!r} is already being answered; retry later with the same request id "
                 "to get its answer"
             )
-        return self._run(principal, conversation_id, payload, request_id, body, confirmation, new_conversation)
+        return self._run(principal, conversation_id, payload, request_id, body, confirmation, new_conversation, tokens)
 
     def _run(
         self,
@@ -148,6 +164,7 @@ class ChatService:
         body: str,
         confirmation: Confirmation | None,
         new_conversation: bool,
+        tokens: bool,
     ) -> Iterator[StreamEvent]:
         org, credits = principal.org_id, self.services.credits
         context = AgentContext(
@@ -158,7 +175,8 @@ class ChatService:
             audiences=audiences_for(principal.role),
         )
         usage = UsageMetadataCallbackHandler()
-        config = {"configurable": {"thread_id": thread_id_for(org, conversation_id)}, "callbacks": [usage]}
+        configurable = {"thread_id": thread_id_for(org, conversation_id), NEW_THREAD: new_conversation}
+        config = {"configurable": configurable, "callbacks": [usage]}
         agent = self._agents["support" if kb_only(principal.role) else "operator"]
         try:
             if isinstance(payload, HumanMessage):
@@ -168,7 +186,11 @@ class ChatService:
             messages: dict[str, BaseMessage] = {}
             interrupts: list[Any] = []
             for mode, chunk in agent.stream(
-                payload, config, context=context, stream_mode=["updates", "messages"], durability=DURABILITY
+                payload,
+                config,
+                context=context,
+                stream_mode=["updates", "messages"] if tokens else ["updates"],
+                durability=DURABILITY,
             ):
                 if mode == "messages":
                     if isinstance(chunk[0], AIMessageChunk) and chunk[0].content:

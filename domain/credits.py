@@ -1,15 +1,17 @@
 """AI credits: a balance per organisation, an append-only ledger and a daily quota.
 
 Amounts are integers in millicredits (1 credit = 1000 mc) so that sums are exact. Every change writes the
-balance and its ledger entry in one transaction, so the ledger always sums to the balance. A reservation is
-taken before an assistant call and settled (or refunded) after it, each under an idempotency key: a retried
-request is never charged twice. A refunded reservation (the call failed, or was swept as stale by
-`domain.recovery`) can be taken again by the same request id: its retry runs, with ledger entries of its own.
+balance and its ledger entry in one atomic commit (a transaction, or a commit on the condition that what it read
+has not changed), so the ledger always sums to the balance. A reservation is taken before an assistant call and
+settled (or refunded) after it, each under an idempotency key: a retried request is never charged twice. A
+refunded reservation (the call failed, or was swept as stale by `domain.recovery`) can be taken again by the same
+request id: its retry runs, with ledger entries of its own.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import suppress
@@ -96,6 +98,7 @@ class CreditsRepository:
         self._queue_lock = threading.Lock()
         self._queues: dict[str, list[_Op]] = {}  # per organisation: calls waiting for the next transaction
         self._turns: dict[str, threading.Lock] = {}  # per organisation: held by the call running a transaction
+        self._known: dict[str, dict[str, _Doc]] = {}  # per organisation, by path: see _commit_optimistic
 
     def _account(self, org_id: str) -> firestore.DocumentReference:
         return self.store.col(org_id, "billing").document("credits")
@@ -122,6 +125,7 @@ class CreditsRepository:
             raise InvalidInput("the daily quota must be positive")
         self._read_account_snapshot(org_id)
         self._account(org_id).update({"daily_quota_mc": daily_quota_mc})
+        self._known.pop(org_id, None)
 
     def _read_account_snapshot(self, org_id: str, tx: firestore.Transaction | None = None) -> dict:
         return self._snapshot_data(org_id, self._account(org_id).get(transaction=tx))
@@ -176,7 +180,9 @@ class CreditsRepository:
             self._write(tx, org_id, entry)
             return entry.model_dump()
 
-        return LedgerEntry(**self.store.runner.run(apply, lock=[self._account(org_id).path]))
+        entry = LedgerEntry(**self.store.runner.run(apply, lock=[self._account(org_id).path]))
+        self._known.pop(org_id, None)  # the account changed: read it again (the next commit would find out)
+        return entry
 
     def reserve(self, org_id: str, request_id: str, amount_mc: int, now: datetime | None = None) -> Reservation:
         """Hold `amount_mc` for a call; refused (nothing written) when the balance or today's quota is short."""
@@ -228,21 +234,14 @@ class CreditsRepository:
         return Reservation(**op.result.result())
 
     def _commit(self, org_id: str, ops: list[_Op]) -> None:
-        def apply(tx: firestore.Transaction) -> list[tuple[bool, Any]]:
-            books = _Books(self, org_id, tx, ops)
-            outcomes: list[tuple[bool, Any]] = []
-            for op in ops:
-                try:
-                    outcomes.append((True, books.reserve(op) if op.kind == EntryKind.reserve else books.close(op)))
-                except DomainError as exc:  # refuses this call only; the others of the batch go on
-                    outcomes.append((False, exc))
-            books.write()
-            return outcomes
-
         outcomes: list[tuple[bool, Any]] = [(False, RuntimeError("the credits transaction was interrupted"))] * len(ops)
         try:
-            outcomes = self.store.runner.run(apply, lock=[self._account(org_id).path])
-        except Exception as exc:  # the transaction failed as a whole: so did every call in it
+            optimistic = self._commit_optimistic(org_id, ops)
+            if optimistic is None:
+                self._known.pop(org_id, None)  # what the transaction writes is read again when next needed
+            outcomes = optimistic if optimistic is not None else self._commit_transaction(org_id, ops)
+        except Exception as exc:  # the commit failed as a whole: so did every call in it
+            self._known.pop(org_id, None)
             outcomes = [(False, exc)] * len(ops)
         finally:  # every waiter gets an outcome, even when this thread is interrupted
             for op, (ok, value) in zip(ops, outcomes, strict=True):
@@ -250,6 +249,57 @@ class CreditsRepository:
                     op.result.set_result(value)
                 else:
                     op.result.set_exception(value)
+
+    def _commit_transaction(self, org_id: str, ops: list[_Op]) -> list[tuple[bool, Any]]:
+        def apply(tx: firestore.Transaction) -> list[tuple[bool, Any]]:
+            books = _Books.read(self, org_id, tx, ops)
+            outcomes = books.apply(ops)
+            books.write(tx)
+            return outcomes
+
+        return self.store.runner.run(apply, lock=[self._account(org_id).path])
+
+    # Optimistic commit ---------------------------------------------------------------------------------------
+    # A transaction costs three round trips (begin, read, commit). This process keeps the account, usage and open
+    # reservation documents as it last read or wrote them (with their update times), so a batch of calls is
+    # usually one commit: every document it changes is written on the condition that it has not changed since
+    # (update time, or "does not exist" for new ones). A commit is atomic, so when another process (or a grant)
+    # changed one of them, nothing is written: the documents are read again and the batch is computed again.
+    # A refusal is never made from remembered figures alone (a top-up elsewhere may have come in): it is
+    # checked against fresh reads first.
+    def _commit_optimistic(self, org_id: str, ops: list[_Op]) -> list[tuple[bool, Any]] | None:
+        for _ in range(OPTIMISTIC_ATTEMPTS):
+            known = self._known.setdefault(org_id, {})
+            remembered = self._read_missing(org_id, ops, known)
+            books = _Books.known(self, org_id, known)
+            outcomes = books.apply(ops)
+            if remembered and any(not ok and isinstance(v, (InsufficientCredits, QuotaExceeded)) for ok, v in outcomes):
+                self._known.pop(org_id, None)  # refused from remembered figures: look again before refusing
+                continue
+            try:
+                books.commit_conditionally(self.store.client, known)
+            except (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.NotFound):  # changed elsewhere: nothing written
+                self._known.pop(org_id, None)
+                continue
+            return outcomes
+        return None
+
+    def _read_missing(self, org_id: str, ops: list[_Op], known: dict[str, _Doc]) -> bool:
+        """Read the documents the batch needs that this process does not know, in one round trip (a second one
+        when an open reservation counts against a day not read yet). True when some were known already."""
+        needed = [self._account(org_id)] + [self._usage(org_id, day) for day in _Books.days_of(ops)]
+        needed += [self._reservation(org_id, op.request_id) for op in ops if op.kind != EntryKind.reserve]
+        remembered = any(ref.path in known for ref in needed)
+        while missing := list({ref.path: ref for ref in needed if ref.path not in known}.values()):
+            for snap in self.store.client.get_all(missing):
+                known[snap.reference.path] = _Doc(snap.to_dict() if snap.exists else None, snap.update_time)
+            days = {
+                data["day"]
+                for ref in missing
+                if "/reservations/" in ref.path and (data := known[ref.path].data) and data["status"] == "open"
+            }
+            needed = [self._usage(org_id, day) for day in sorted(days)]
+        return remembered
 
     def open_reservations(self, org_id: str, older_than: datetime) -> list[str]:
         """Request ids of the reservations still open that were taken before `older_than`."""
@@ -275,6 +325,7 @@ class CreditsRepository:
 
 
 MAX_BATCH = 100  # calls per transaction: at most 3 writes each, well under Firestore's 500 per commit
+OPTIMISTIC_ATTEMPTS = 2  # then a transaction, which waits for its turn on a busy account instead of racing
 
 
 @dataclass
@@ -291,13 +342,38 @@ class _Op:
     result: Future[dict] = field(default_factory=Future)
 
 
-class _Books:
-    """An organisation's account, quota usage and reservations as read by one transaction, changed in memory by
-    each call in turn, then written back together."""
+@dataclass
+class _Doc:
+    """A document as this process last read or wrote it."""
 
-    def __init__(self, repo: CreditsRepository, org_id: str, tx: firestore.Transaction, ops: list[_Op]) -> None:
-        self.repo, self.org_id, self.tx = repo, org_id, tx
-        days = sorted({op.day for op in ops if op.day} | {quota_day()})
+    data: dict | None  # None: it does not exist
+    update_time: Any  # Firestore's, for the write's precondition
+
+
+class _Books:
+    """An organisation's account, quota usage and reservations as read (by a transaction, or remembered), changed
+    in memory by each call in turn, then written back together."""
+
+    def __init__(
+        self, repo: CreditsRepository, org_id: str, account: dict | None, usage: dict[str, int], reservations: dict
+    ) -> None:
+        self.repo, self.org_id = repo, org_id
+        if account is None:
+            raise NotFound(f"organisation {org_id!r} has no credits account")
+        self.balance, self.quota = account["balance_mc"], account["daily_quota_mc"]
+        self.usage, self.reservations = usage, reservations
+        self.entries: list[LedgerEntry] = []
+        self.changed_days: set[str] = set()
+        self.changed_reservations: set[str] = set()
+        self.records: list[tuple[firestore.DocumentReference, dict]] = []
+
+    @staticmethod
+    def days_of(ops: list[_Op]) -> list[str]:
+        return sorted({op.day for op in ops if op.day} | {quota_day()})
+
+    @classmethod
+    def read(cls, repo: CreditsRepository, org_id: str, tx: firestore.Transaction, ops: list[_Op]) -> _Books:
+        days = cls.days_of(ops)
         request_ids = sorted({op.request_id for op in ops})
         snaps = repo._read(
             tx,
@@ -305,23 +381,38 @@ class _Books:
             *(repo._usage(org_id, day) for day in days),
             *(repo._reservation(org_id, rid) for rid in request_ids),
         )
-        account = repo._snapshot_data(org_id, snaps[0])
-        self.balance, self.quota = account["balance_mc"], account["daily_quota_mc"]
         usage_snaps, reservation_snaps = snaps[1 : 1 + len(days)], snaps[1 + len(days) :]
-        self.usage = {
-            day: snap.get("used_mc") if snap.exists else 0 for day, snap in zip(days, usage_snaps, strict=True)
-        }
-        self.reservations = {snap.id: snap.to_dict() or {} for snap in reservation_snaps if snap.exists}
+        usage = {day: snap.get("used_mc") if snap.exists else 0 for day, snap in zip(days, usage_snaps, strict=True)}
+        reservations = {snap.id: snap.to_dict() or {} for snap in reservation_snaps if snap.exists}
         # A reservation made before midnight and closed after it gives back to its own day's quota.
-        if other_days := sorted({r["day"] for r in self.reservations.values() if r["status"] == "open"} - set(days)):
+        if other_days := sorted({r["day"] for r in reservations.values() if r["status"] == "open"} - set(days)):
             for day, snap in zip(
                 other_days, repo._read(tx, *(repo._usage(org_id, d) for d in other_days)), strict=True
             ):
-                self.usage[day] = snap.get("used_mc") if snap.exists else 0
-        self.entries: list[LedgerEntry] = []
-        self.changed_days: set[str] = set()
-        self.changed_reservations: set[str] = set()
-        self.records: list[tuple[firestore.DocumentReference, dict]] = []
+                usage[day] = snap.get("used_mc") if snap.exists else 0
+        account = snaps[0].to_dict() if snaps[0].exists else None
+        return cls(repo, org_id, account, usage, reservations)
+
+    @classmethod
+    def known(cls, repo: CreditsRepository, org_id: str, known: dict[str, _Doc]) -> _Books:
+        """From the documents this process knows (`known`: by path; a reservation it does not know is new)."""
+        usage, reservations = {}, {}
+        for path, doc in known.items():
+            if doc.data is not None and "/usage/" in path:
+                usage[doc.data["day"]] = doc.data["used_mc"]
+            elif doc.data is not None and "/reservations/" in path:
+                reservations[path.rsplit("/", 1)[1]] = dict(doc.data)
+        usage = defaultdict(int, usage)
+        return cls(repo, org_id, known[repo._account(org_id).path].data, usage, reservations)
+
+    def apply(self, ops: list[_Op]) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        for op in ops:
+            try:
+                outcomes.append((True, self.reserve(op) if op.kind == EntryKind.reserve else self.close(op)))
+            except DomainError as exc:  # refuses this call only; the others of the batch go on
+                outcomes.append((False, exc))
+        return outcomes
 
     def reserve(self, op: _Op) -> dict:
         attempt = 1
@@ -394,8 +485,8 @@ class _Books:
         self.reservations[request_id] = data
         self.changed_reservations.add(request_id)
 
-    def write(self) -> None:
-        repo, org, tx = self.repo, self.org_id, self.tx
+    def write(self, tx: firestore.Transaction) -> None:
+        repo, org = self.repo, self.org_id
         if self.entries:
             tx.update(repo._account(org), {"balance_mc": self.balance, "updated_at": self.entries[-1].created_at})
         for entry in self.entries:
@@ -406,3 +497,40 @@ class _Books:
             tx.set(repo._reservation(org, request_id), self.reservations[request_id])
         for ref, data in self.records:
             tx.set(ref, data)
+
+    def commit_conditionally(self, client: firestore.Client, known: dict[str, _Doc]) -> None:
+        """Write the changes in one batch, each on the condition that its document is as `known` says (same
+        update time, or absent); then remember them as written. Raises FailedPrecondition, AlreadyExists or
+        NotFound (and writes nothing) when one of them changed."""
+        if not self.entries:  # nothing changed (retries of calls already closed)
+            return
+        repo, org, batch = self.repo, self.org_id, client.batch()
+        written: list[tuple[str, dict | None]] = []  # in the order of the writes; None: not remembered
+
+        def put(ref: firestore.DocumentReference, data: dict, remember: bool = True) -> None:
+            doc = known.get(ref.path)
+            if doc is None or doc.data is None:
+                batch.create(ref, data)
+            else:  # the fields it no longer has are deleted: the document ends up exactly as `data`
+                gone = {key: firestore.DELETE_FIELD for key in doc.data.keys() - data.keys()}
+                batch.update(ref, data | gone, option=client.write_option(last_update_time=doc.update_time))
+            written.append((ref.path, data if remember else None))
+
+        account = known[repo._account(org).path].data or {}
+        put(repo._account(org), account | {"balance_mc": self.balance, "updated_at": self.entries[-1].created_at})
+        for entry in self.entries:
+            batch.create(repo._entry(org, entry.id), entry.model_dump())
+            written.append(("", None))
+        for day in sorted(self.changed_days):
+            put(repo._usage(org, day), {"day": day, "used_mc": self.usage[day]})
+        for request_id in sorted(self.changed_reservations):
+            data = self.reservations[request_id]
+            put(repo._reservation(org, request_id), data, remember=data["status"] == "open")
+        for ref, data in self.records:
+            batch.set(ref, data)
+        results = batch.commit()
+        for (path, data), result in zip(written, results, strict=False):
+            if path and data is not None:
+                known[path] = _Doc(data, result.update_time)
+            elif path:  # a closed reservation: read again if it is ever asked for
+                known.pop(path, None)

@@ -4,10 +4,12 @@ confirmations and credits against the seeded demo data in the Firestore emulator
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from app.wiring import Services
+from assistant.checkpointer import FirestoreSaver
 from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest
 from assistant.service import ChatService
 from domain.errors import Conflict, NotFound
@@ -69,6 +71,32 @@ def test_follow_up_keeps_the_product_and_changes_the_warehouse(
     second = ask(chat, request_id, "and in Durban?", first.conversation_id)
     assert second.actions[0].args == {"product": "BV-TENT-0010", "warehouse": "DBN"}
     assert f"{available(services, 'BV-TENT-0010', 'DBN')} available" in second.answer
+
+
+def test_a_new_conversation_reads_no_checkpoint_and_its_follow_up_reads_it(
+    chat: ChatService, request_id: RequestId, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked_up: list[bool] = []  # per checkpoint lookup: whether it went to Firestore
+    calls = 0
+    get_tuple, conversation = FirestoreSaver.get_tuple, FirestoreSaver._conversation
+
+    def counting_conversation(self: FirestoreSaver, thread_id: str) -> Any:
+        nonlocal calls
+        calls += 1
+        return conversation(self, thread_id)
+
+    def watched_get_tuple(self: FirestoreSaver, config: Any) -> Any:
+        before = calls
+        found = get_tuple(self, config)
+        looked_up.append(calls > before)
+        return found
+
+    monkeypatch.setattr(FirestoreSaver, "_conversation", counting_conversation)
+    monkeypatch.setattr(FirestoreSaver, "get_tuple", watched_get_tuple)
+    first = ask(chat, request_id, "how many BV-TENT-0011 are in Johannesburg?")
+    second = ask(chat, request_id, "and in Durban?", first.conversation_id)
+    assert looked_up == [False, True]  # a conversation that starts with this turn has nothing to read
+    assert second.actions[0].args == {"product": "BV-TENT-0011", "warehouse": "DBN"}
 
 
 def test_transfer_waits_for_confirmation_then_moves_the_stock(

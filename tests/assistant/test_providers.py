@@ -22,6 +22,7 @@ from assistant.contracts import ChatRequest
 from assistant.models import build_chat_model
 from assistant.pricing import cost_mc, model_price
 from assistant.service import ChatService
+from assistant.tools import ALL_TOOLS
 from domain.credits import EntryKind
 from tests.assistant.conftest import principal
 
@@ -121,6 +122,8 @@ def test_gemini_on_vertex_runs_the_agent_and_is_billed_from_its_usage(services: 
         for name in f.get("parameters", {}).get("properties", {})
     }
     assert "sku" in properties and not {"org", "org_id", "organisation", "runtime"} & properties
+    # The schemas are converted once per tool set (assistant.models): the second call declares exactly the same.
+    assert second["tools"] == first["tools"]
     responses = [p["functionResponse"] for c in second["contents"] for p in c["parts"] if "functionResponse" in p]
     assert responses and responses[0]["name"] == "stock_level"
     # Billed at Gemini's price from the usage the API reported.
@@ -205,3 +208,19 @@ def test_openai_compatible_server_runs_the_same_agent(services: Services) -> Non
     assert response.answer == "Order 1042 is on its way." and response.citations[0].source == "order:1042"
     assert (response.usage.input_tokens, response.usage.output_tokens) == (1140, 29)
     assert api.requests[0][0] == "/v1/chat/completions"
+
+
+def test_gemini_converts_each_tool_set_once_and_as_its_client_would(services: Services) -> None:
+    from langchain_google_genai import ChatGoogleGenerativeAI
+
+    settings = services.settings.model_copy(update={"llm_provider": "vertex", "llm_model": "gemini-2.5-flash"})
+    client = {"base_url": "http://127.0.0.1:9", "credentials": Credentials(token="t")}  # never called
+    model: Any = build_chat_model(settings, **client)
+    plain = ChatGoogleGenerativeAI(model="gemini-2.5-flash", vertexai=True, project=settings.project, **client)
+    first, again = model.bind_tools(ALL_TOOLS), model.bind_tools(ALL_TOOLS, tool_choice="any")
+    assert first.kwargs["tools"] is again.kwargs["tools"] and again.kwargs["tool_choice"] == "any"
+    expected = plain._format_tools(plain.bind_tools(ALL_TOOLS).kwargs["tools"])
+    assert model._format_tools(first.kwargs["tools"]) == expected
+    assert model._format_tools(first.kwargs["tools"]) is model._format_tools(again.kwargs["tools"])
+    support = model.bind_tools(ALL_TOOLS[:1]).kwargs["tools"]  # another tool set: its own conversion
+    assert [f.name for f in model._format_tools(support)[0].function_declarations] == [ALL_TOOLS[0].name]

@@ -73,3 +73,28 @@ def make_org(r: Repos, org_id: str = ORG, stock: int = 10) -> None:
         r.inventory.adjust(org_id, "AC-TENT-0001", "JHB", stock, "opening stock")
         r.inventory.adjust(org_id, "AC-LAMP-0001", "CPT", stock, "opening stock")
     r.credits.open_account(org_id)
+
+
+def counting(credits: CreditsRepository) -> dict[str, int]:
+    """Counts the transactions and batch commits of `credits` (its client's calls, not a stand-in)."""
+    counts = {"transactions": 0, "commits": 0}
+    run, batch = credits.store.runner.run, credits.store.client.batch
+
+    def counting_run(fn, **kwargs):
+        counts["transactions"] += 1
+        return run(fn, **kwargs)
+
+    def counting_batch():
+        b = batch()
+        commit = b.commit
+
+        def counted_commit(*args, **kwargs):
+            counts["commits"] += 1
+            return commit(*args, **kwargs)
+
+        b.commit = counted_commit
+        return b
+
+    credits.store.runner.run = counting_run
+    credits.store.client.batch = counting_batch
+    return counts

@@ -102,7 +102,9 @@ class AdminTab:
         self.ingest.click(self.run_ingest, [self.files, self.key_state], [self.ingest_status], api_name="ingest").then(
             self.load_documents, [self.key_state, self.choice], self.list_outputs, api_visibility="private"
         )
-        self.refresh.click(self.load_documents, [self.key_state, self.choice], self.list_outputs, api_name="documents")
+        self.refresh.click(
+            self.refresh_documents, [self.key_state, self.choice], self.list_outputs, api_name="documents"
+        )
         self.table.select(self.select_row, [self.doc_ids], [self.choice], api_visibility="private")
         self.reindex.click(
             self.run_reindex, [self.choice, self.key_state, self.doc_ids], self.list_outputs, api_name="reindex"
@@ -176,9 +178,13 @@ class AdminTab:
         return table, gr.Dropdown(choices=choices, value=keep), [d.doc_id for d in documents], status
 
     def load_documents(self, key: str | None, selected: str | None = None) -> tuple:
+        """After a sign-in: the list for an admin; for another role, nothing (not even the last admin's list)."""
         principal = authenticate(self.services, key)
-        if principal is None or not can(principal.role, Capability.ingest):  # another role: nothing kept on screen
+        if principal is None or not can(principal.role, Capability.ingest):
             return pd.DataFrame([], columns=DOCUMENT_COLUMNS), gr.Dropdown(choices=[], value=None), [], ""
+        return self.refresh_documents(key, selected)
+
+    def refresh_documents(self, key: str | None, selected: str | None = None) -> tuple:
         try:
             principal = require(self.services, key, INGEST_ROLES)
             return self._list(principal, selected)

@@ -107,22 +107,28 @@ class AdminTab:
         )
         self.table.select(self.select_row, [self.doc_ids], [self.choice], api_visibility="private")
         self.reindex.click(
-            self.run_reindex, [self.choice, self.key_state, self.doc_ids], self.list_outputs, api_name="reindex"
+            self.run_reindex,
+            [self.choice, self.key_state, self.doc_ids],
+            self.list_outputs,
+            api_name="document_reindex",
         )
         self.delete.click(
             self.ask_delete,
             [self.choice, self.key_state, self.doc_ids],
             [self.docs_status, self.delete_row, self.delete_text, self.pending_delete],
-            api_name="delete",
+            api_name="document_delete",
         )
         self.delete_yes.click(
             self.confirm_delete,
             [self.pending_delete, self.key_state],
             [self.delete_row, self.pending_delete, *self.list_outputs],
-            api_name="delete_confirm",
+            api_name="document_delete_confirm",
         )
         self.delete_no.click(
-            self.cancel, None, [self.docs_status, self.delete_row, self.pending_delete], api_name="delete_cancel"
+            self.cancel,
+            None,
+            [self.docs_status, self.delete_row, self.pending_delete],
+            api_name="document_delete_cancel",
         )
         self.grant.click(
             self.ask_grant,

@@ -65,18 +65,17 @@ class AdminTab:
                 max_height=420,
                 elem_id="admin-docs",
             )
-            with gr.Row(equal_height=True):
-                # Values are opaque record keys; the page never holds a document's id (a folder's is a server path).
-                self.choice = gr.Dropdown(
-                    [], label="Document", allow_custom_value=True, elem_id="admin-doc-choice", scale=4
-                )
-                self.refresh = gr.Button("Refresh", size="sm", elem_id="admin-docs-refresh", scale=0)
-                self.reindex = gr.Button("Re-index", size="sm", elem_id="admin-doc-reindex", scale=0)
-                self.delete = gr.Button("Delete…", size="sm", variant="stop", elem_id="admin-doc-delete", scale=0)
-            with gr.Row(visible=False, equal_height=True, elem_id="admin-delete-confirm") as self.delete_row:
+            # Values are opaque record keys; the page never holds a document's id (a folder's is a server path).
+            self.choice = gr.Dropdown([], label="Document", allow_custom_value=True, elem_id="admin-doc-choice")
+            with gr.Row():
+                self.refresh = gr.Button("Refresh", size="sm", elem_id="admin-docs-refresh")
+                self.reindex = gr.Button("Re-index", size="sm", elem_id="admin-doc-reindex")
+                self.delete = gr.Button("Delete…", size="sm", variant="stop", elem_id="admin-doc-delete")
+            with gr.Column(visible=False, elem_id="admin-delete-confirm") as self.delete_row:
                 self.delete_text = gr.Markdown("", elem_id="admin-delete-question")
-                self.delete_yes = gr.Button("Delete", variant="stop", size="sm", elem_id="admin-delete-yes", scale=0)
-                self.delete_no = gr.Button("Cancel", size="sm", elem_id="admin-delete-no", scale=0)
+                with gr.Row():
+                    self.delete_yes = gr.Button("Delete", variant="stop", size="sm", elem_id="admin-delete-yes")
+                    self.delete_no = gr.Button("Cancel", size="sm", elem_id="admin-delete-no")
             self.docs_status = gr.Markdown("", elem_id="admin-docs-status")
         with gr.Group():
             gr.Markdown("### Grant AI credits")
@@ -86,10 +85,11 @@ class AdminTab:
                     label="Note", placeholder="why (shown in the ledger)", elem_id="admin-grant-note"
                 )
             self.grant = gr.Button("Grant…", variant="primary", elem_id="admin-grant")
-            with gr.Row(visible=False, equal_height=True, elem_id="admin-grant-confirm") as self.grant_row:
+            with gr.Column(visible=False, elem_id="admin-grant-confirm") as self.grant_row:
                 self.grant_text = gr.Markdown("", elem_id="admin-grant-question")
-                self.grant_yes = gr.Button("Confirm", variant="primary", size="sm", elem_id="admin-grant-yes", scale=0)
-                self.grant_no = gr.Button("Cancel", size="sm", elem_id="admin-grant-no", scale=0)
+                with gr.Row():
+                    self.grant_yes = gr.Button("Confirm", variant="primary", size="sm", elem_id="admin-grant-yes")
+                    self.grant_no = gr.Button("Cancel", size="sm", elem_id="admin-grant-no")
             self.grant_status = gr.Markdown("", elem_id="admin-grant-status")
         # Server-side per session: the listed document ids in table order, the document a delete waits to be
         # confirmed for, and the grant waiting for its Confirm (amount, note and its one idempotency key).
@@ -224,8 +224,8 @@ class AdminTab:
             principal = require(self.services, key, INGEST_ROLES)
             document = app_documents.get_document(self.services, principal, self._doc_id(choice, doc_ids))
         except Exception as exc:
-            return f"⚠ {friendly_error(exc)}", gr.Row(visible=False), "", None
-        return "", gr.Row(visible=True), delete_question(document), document.doc_id
+            return f"⚠ {friendly_error(exc)}", gr.Column(visible=False), "", None
+        return "", gr.Column(visible=True), delete_question(document), document.doc_id
 
     def confirm_delete(self, pending: str | None, key: str) -> tuple:
         if not pending:  # a second click after the first was done: nothing waits for it
@@ -233,13 +233,13 @@ class AdminTab:
         try:
             principal = require(self.services, key, INGEST_ROLES)
             deleted = app_documents.delete_document(self.services, principal, pending)
-            return gr.Row(visible=False), None, *self._list(principal, None, deleted.message)
+            return gr.Column(visible=False), None, *self._list(principal, None, deleted.message)
         except Exception as exc:
-            return gr.Row(visible=False), None, gr.skip(), gr.skip(), gr.skip(), f"⚠ {friendly_error(exc)}"
+            return gr.Column(visible=False), None, gr.skip(), gr.skip(), gr.skip(), f"⚠ {friendly_error(exc)}"
 
     @staticmethod
     def cancel() -> tuple:
-        return "Cancelled: nothing was changed.", gr.Row(visible=False), None
+        return "Cancelled: nothing was changed.", gr.Column(visible=False), None
 
     # Credits ---------------------------------------------------------------------------------------------------
     def ask_grant(self, amount: float | None, note: str, key: str) -> tuple:
@@ -249,11 +249,11 @@ class AdminTab:
                 raise Refusal("Enter a number of credits.")
             amount_mc = app_credits.grant_amount_mc(float(amount))
         except Exception as exc:
-            return f"⚠ {friendly_error(exc)}", gr.Row(visible=False), "", None
+            return f"⚠ {friendly_error(exc)}", gr.Column(visible=False), "", None
         # One idempotency key per question: however often Confirm is clicked, this grant happens once.
         pending = {"credits": float(amount), "note": note or "", "key": f"ui-{uuid.uuid4().hex}"}
         question = grant_question(amount_mc, org_name(self.services, principal.org_id), principal.org_id)
-        return "", gr.Row(visible=True), question, pending
+        return "", gr.Column(visible=True), question, pending
 
     def confirm_grant(self, pending: dict[str, Any] | None, key: str) -> tuple:
         if not pending:  # already granted (or cancelled): a late second click changes nothing
@@ -264,9 +264,10 @@ class AdminTab:
         except Exception as exc:  # shown as a message, never a traceback
             # Keep the question (and its key) when the outcome is unknown: Confirm again cannot grant twice.
             unknown = not isinstance(exc, (Refusal, DomainError)) or isinstance(exc, ContentionError)
-            return f"⚠ {friendly_error(exc)}", gr.Row(visible=unknown), pending if unknown else None, *(gr.skip(),) * 2
+            kept = pending if unknown else None
+            return f"⚠ {friendly_error(exc)}", gr.Column(visible=unknown), kept, gr.skip(), gr.skip()
         text = (
             f"Granted {credits_text(granted.entry.amount_mc)} to `{principal.org_id}`. "
             f"Balance now {credits_text(granted.balance_mc)}."
         )
-        return text, gr.Row(visible=False), None, DEFAULT_GRANT, ""  # the form starts over
+        return text, gr.Column(visible=False), None, DEFAULT_GRANT, ""  # the form starts over

@@ -35,7 +35,7 @@ def file_status(file: JobFile, job_status: JobStatus) -> str:
     if file.outcome is not None:
         text = _DONE.get(file.outcome, file.outcome)
         if file.chunks_total and file.outcome in ("added", "updated"):
-            text += f" ({file.chunks_total} chunks)"
+            text += f" ({file.chunks_total} chunk{'' if file.chunks_total == 1 else 's'})"
         if file.reason:
             text += f": {file.reason}"
         return text

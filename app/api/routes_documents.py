@@ -26,7 +26,7 @@ DocId = Annotated[
 
 class DocumentList(BaseModel):
     count: int
-    documents: list[DocumentInfo] = Field(description="By source, then name")
+    documents: list[DocumentInfo] = Field(description="The last indexed first")
 
 
 class DeletedOut(BaseModel):

@@ -96,11 +96,11 @@ def _record(services: AppServices, principal: Principal, doc_id: str) -> IngestR
 
 
 def list_documents(services: AppServices, principal: Principal) -> list[DocumentInfo]:
-    """The organisation's knowledge-base documents, by source and then name."""
+    """The organisation's knowledge-base documents, the last indexed first (what an admin just did is on top)."""
     check(principal, Capability.ingest)
     records = RecordStore(services.store, principal.org_id).of_type("kb")
-    documents = [_info(services, principal.org_id, r) for r in records]
-    return sorted(documents, key=lambda d: (d.source, d.name.lower()))
+    documents = sorted((_info(services, principal.org_id, r) for r in records), key=lambda d: d.name.lower())
+    return sorted(documents, key=lambda d: d.last_indexed, reverse=True)
 
 
 def get_document(services: AppServices, principal: Principal, doc_id: str) -> DocumentInfo:

@@ -122,9 +122,9 @@ def delete_document(services: AppServices, principal: Principal, doc_id: str) ->
         document = _info(services, org, record)
         if document.source == "upload":
             remove_stored(settings, org, [record.doc_id])
-        reason = _failed(delete_indexed(services, org, "kb", record.doc_id))
-    if reason is not None:
-        raise DomainError(f"{document.name} could not be deleted from the search index ({reason}); try again")
+        report = delete_indexed(services, org, "kb", record.doc_id)
+    if report.failures:  # the record stays, marked unfinished: a retry (or the next run of its source) finishes it
+        raise DomainError(f"{document.name} could not be deleted from the search index just now; try again")
     later = {
         "upload": "Its uploaded file was removed too.",
         "demo": "It is part of the demo help centre, which adds it again when the server next starts.",

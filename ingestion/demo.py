@@ -6,8 +6,10 @@ nothing has changed and it only compares fingerprints (about a second), so it is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 
 from domain.demo import DEMO_ORGS
 from ingestion.models import IngestReport
@@ -17,6 +19,13 @@ DEMO_KB_PACKAGE = "ingestion"
 DEMO_KB_FOLDER = "demo_kb"
 # Ids `demo:channels/connect-takealot.md`: the same wherever the package is installed.
 DEMO_NAMESPACE = "demo"
+
+
+@contextmanager
+def demo_kb_folder() -> Iterator[Path]:
+    """The demo help centre as a real folder, also when the package is installed zipped (extracted meanwhile)."""
+    with resources.as_file(resources.files(DEMO_KB_PACKAGE) / DEMO_KB_FOLDER) as folder:
+        yield folder
 
 
 def ingest_demo(
@@ -31,8 +40,7 @@ def ingest_demo(
     report per org, also passed to `on_report` as each org finishes. `progress_for(org, source)` gives the progress
     callback of one source ("help centre" or "catalogue")."""
     reports: dict[str, IngestReport] = {}
-    # as_file gives a real folder also when the package is installed zipped (extracted for the duration).
-    with resources.as_file(resources.files(DEMO_KB_PACKAGE) / DEMO_KB_FOLDER) as folder:
+    with demo_kb_folder() as folder:
         for org in DEMO_ORGS:
             report = ingest_kb(
                 services,

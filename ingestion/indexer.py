@@ -19,7 +19,7 @@ from typing import Protocol
 
 from domain.store import utcnow
 from ingestion.errors import FileRejected, ParseError
-from ingestion.models import Failure, IngestReport, Outcome
+from ingestion.models import Failure, IngestReport, Outcome, Stage
 from ingestion.records import IngestRecord, RecordStore
 from retrieval.types import Chunk, DocType, SearchService
 
@@ -36,12 +36,13 @@ class PendingDoc:
     doc_type: DocType
     fingerprint: str
     build: Callable[[], list[Chunk]] = field(repr=False, compare=False)
+    size_bytes: int | None = None
 
 
 class Tick(Protocol):
     def __call__(self, doc_id: str, outcome: Outcome) -> None: ...
 
-    def chunks(self, doc_id: str, done: int, total: int) -> None: ...
+    def chunks(self, doc_id: str, done: int, total: int, stage: Stage = "indexing") -> None: ...
 
 
 class Syncer:
@@ -79,6 +80,7 @@ class Syncer:
             if not chunks:
                 self._fail(doc.doc_id, "no text to index", permanent=True)
                 continue
+            self.tick.chunks(doc.doc_id, 0, len(chunks), stage="read")  # per file, before the batch is embedded
             changed.append((doc, record, chunks))
             pending_chunks += len(chunks)
             # Batches bounded by chunks as well as documents: long articles would otherwise make one batch take
@@ -108,17 +110,23 @@ class Syncer:
         # 2, in slices: a long document (thousands of chunks) shows progress and is never embedded all at once.
         # A progress callback that raises (a stop request) leaves pending ids that the next run clears up.
         written = [c for _, _, chunks in changed for c in chunks]
+        spans, offset = [], 0  # where each document's chunks are in `written`, for per-file progress
+        for doc, _, chunks in changed:
+            spans.append((doc.doc_id, offset, offset + len(chunks)))
+            offset += len(chunks)
         for start in range(0, len(written), BATCH_CHUNKS):
+            end = min(start + BATCH_CHUNKS, len(written))
             try:
-                self.searcher.upsert_chunks(written[start : start + BATCH_CHUNKS])
+                self.searcher.upsert_chunks(written[start:end])
             except Exception as exc:
                 reason = "the search index could not be written; the next run retries it"
                 log.warning("%s: %r (%d documents)", reason, exc, len(changed))
                 for doc, _, _ in changed:
                     self._fail(doc.doc_id, reason)
                 return
-            if len(written) > BATCH_CHUNKS:
-                self.tick.chunks(changed[-1][0].doc_id, min(start + BATCH_CHUNKS, len(written)), len(written))
+            for doc_id, first, last in spans:  # each document this slice wrote to, and how far it has got
+                if first < end and last > start:
+                    self.tick.chunks(doc_id, min(end, last) - first, last - first)
         finished, stale_ids = [], []
         for doc, record, chunks in changed:
             new_ids = [c.chunk_id for c in chunks]
@@ -133,6 +141,8 @@ class Syncer:
                     chunk_ids=new_ids,
                     pending_chunk_ids=sorted(stale),
                     updated_at=now,
+                    title=chunks[0].title,
+                    size_bytes=doc.size_bytes,
                 )
             )
         self.records.put(finished)  # 3

@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field, computed_field
 from retrieval.types import Audience
 
 Outcome = Literal["added", "updated", "unchanged", "deleted", "failed", "ignored", "other_shard"]
+# Progress of a document before its outcome: "read" (parsed and chunked, `chunks_total` chunks waiting to be
+# embedded), "indexing" (`chunks_done` of them written).
+Stage = Literal["read", "indexing"]
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,13 @@ class Failure(BaseModel):
 
 
 class IngestProgress(BaseModel):
-    """One document handled; `done`/`total` count documents of this run (this shard's share). While a long
-    document is written (`outcome` "indexing"), `chunks_done`/`chunks_total` count its batch's chunks."""
+    """One document handled; `done`/`total` count documents of this run (this shard's share). Before a changed
+    document's outcome come its stages (`Stage`): `chunks_done`/`chunks_total` count the chunks of that document."""
 
     done: int
     total: int
     doc_id: str
-    outcome: Outcome | Literal["indexing"]
+    outcome: Outcome | Stage
     elapsed_seconds: float
     chunks_done: int | None = None
     chunks_total: int | None = None

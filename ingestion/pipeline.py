@@ -152,7 +152,8 @@ def _kb_doc(org_id: str, file: SourceFile) -> PendingDoc:
             )
         return chunk_document(document, org_id=org_id, doc_type="kb", doc_id=file.doc_id, source=file.source)
 
-    return PendingDoc(doc_id=file.doc_id, doc_type="kb", fingerprint=fingerprint("kb", file.doc_id, data), build=build)
+    digest = fingerprint("kb", file.doc_id, data)
+    return PendingDoc(doc_id=file.doc_id, doc_type="kb", fingerprint=digest, build=build, size_bytes=len(data))
 
 
 def ingest_kb(
@@ -164,13 +165,15 @@ def ingest_kb(
     progress: ProgressFn | None = None,
     show_progress_bar: bool = False,
     namespace: str | None = None,
+    only: str | None = None,
 ) -> IngestReport:
     """Index the Markdown, HTML, PDF and text files of a folder (recursive) or `gs://bucket/prefix` for `org_id`.
 
     Files of other types are counted as ignored; a file that cannot be parsed is reported and skipped (its old
     chunks, if any, stay). Files gone from this root since the last run have their chunks deleted. Document ids
     name their source (`ingestion.sources`); a folder given a `namespace` (`upload`, `demo`) gets the ids
-    `NAMESPACE:relative/path`, the same wherever the folder is.
+    `NAMESPACE:relative/path`, the same wherever the folder is. `only` re-indexes one document of the root and
+    nothing else: its file if changed, or its removal if the file is gone.
     """
     started = time.perf_counter()
     _require_org(services, org_id)
@@ -178,9 +181,26 @@ def ingest_kb(
     qualify_legacy_ids(services.store, org_id)
     kb = open_source(source, project=_project(services), namespace=namespace)
     report = IngestReport(source=str(source), org_id=org_id, shard=shard, ignored=len(kb.ignored))
+    records = RecordStore(services.store, org_id)
+    if only is not None:
+        mine = [f for f in kb.files if f.doc_id == only]
+        report.ignored = 0
+        existing = records.get_many([("kb", only)])
+        return _run(
+            services,
+            org_id,
+            root=kb.root_id,
+            docs=(_kb_doc(org_id, f) for f in mine),
+            total=len(mine),
+            existing=existing,
+            report=report,
+            shard=None,
+            label=f"{org_id} reindex",
+            progress=progress,
+            show_progress_bar=show_progress_bar,
+        )
     mine = [f for f in kb.files if owns(shard, f.doc_id)]
     report.other_shard = len(kb.files) - len(mine)
-    records = RecordStore(services.store, org_id)
     existing = records.in_root(kb.root_id)
     if kb.folder_id and kb.folder_id != kb.root_id:
         # The folder's records from before it had a namespace (migrated ids): not listed any more, so removed.
@@ -207,6 +227,27 @@ def ingest_kb(
     )
 
 
+def delete_document(services: IngestServices, org_id: str, doc_type: DocType, doc_id: str) -> IngestReport:
+    """Delete one document from the index: its chunks, then its record (crash-safe as any run's deletions). Its
+    source is left alone: a later run of a root that still holds the file adds it again."""
+    record = RecordStore(services.store, org_id).get(doc_type, doc_id)
+    if record is None:
+        raise NotFound(f"there is no indexed document {doc_id!r}")
+    return _run(
+        services,
+        org_id,
+        root=record.root,
+        docs=[],
+        total=0,
+        existing={doc_id: record},
+        report=IngestReport(source=record.root, org_id=org_id),
+        shard=None,
+        label=f"{org_id} delete",
+        progress=None,
+        show_progress_bar=False,
+    )
+
+
 # Catalogue: products and orders ----------------------------------------------------------------------------------
 def _rendered_doc(
     org_id: str, doc_type: DocType, doc_id: str, document: LoadedDocument, metadata: dict[str, Any]
@@ -218,7 +259,8 @@ def _rendered_doc(
             document, org_id=org_id, doc_type=doc_type, doc_id=doc_id, source=doc_id, metadata=metadata
         )
 
-    return PendingDoc(doc_id=doc_id, doc_type=doc_type, fingerprint=fingerprint(doc_type, doc_id, text), build=build)
+    digest = fingerprint(doc_type, doc_id, text)
+    return PendingDoc(doc_id=doc_id, doc_type=doc_type, fingerprint=digest, build=build, size_bytes=len(text))
 
 
 def _product_docs(

@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from ingestion.models import IngestProgress, Outcome
+from ingestion.models import IngestProgress, Outcome, Stage
 
 ProgressCallback = Callable[[IngestProgress], None]
 
@@ -34,9 +34,9 @@ class Ticker:
                 )
             )
 
-    def chunks(self, doc_id: str, done: int, total: int) -> None:
-        """Progress inside a batch of long documents: chunks embedded and written so far."""
-        if self.bar is not None:
+    def chunks(self, doc_id: str, done: int, total: int, stage: Stage = "indexing") -> None:
+        """Progress inside one document: read into `total` chunks, or `done` of them embedded and written."""
+        if self.bar is not None and stage == "indexing":
             self.bar.set_postfix_str(f"{doc_id}: {done}/{total} chunks", refresh=True)
         if self.callback is not None:
             elapsed = time.perf_counter() - self.started
@@ -45,7 +45,7 @@ class Ticker:
                     done=self.done,
                     total=self.total,
                     doc_id=doc_id,
-                    outcome="indexing",
+                    outcome=stage,
                     elapsed_seconds=elapsed,
                     chunks_done=done,
                     chunks_total=total,

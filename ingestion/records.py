@@ -41,6 +41,10 @@ class IngestRecord(BaseModel):
     chunk_ids: list[str] = Field(default_factory=list)
     pending_chunk_ids: list[str] = Field(default_factory=list)
     updated_at: datetime = Field(default_factory=utcnow)
+    # What an admin's list of documents shows; empty on records written before they were kept, until the
+    # document changes (the list then names it by its id).
+    title: str = ""
+    size_bytes: int | None = Field(default=None, description="Size of the source as indexed")
 
     @property
     def complete(self) -> bool:
@@ -79,6 +83,15 @@ class RecordStore:
         snaps = self.store.client.get_all(refs)
         records = (IngestRecord(**(snap.to_dict() or {})) for snap in snaps if snap.exists)
         return {record.doc_id: record for record in records}
+
+    def of_type(self, doc_type: str) -> list[IngestRecord]:
+        """Every record of one document type (an organisation's knowledge base: hundreds to a few thousand)."""
+        query = self._col().where(filter=FieldFilter("doc_type", "==", doc_type))
+        return [IngestRecord(**(snap.to_dict() or {})) for snap in query.stream()]
+
+    def get(self, doc_type: str, doc_id: str) -> IngestRecord | None:
+        snap = self._ref(doc_type, doc_id).get()
+        return IngestRecord(**(snap.to_dict() or {})) if snap.exists else None
 
     def put(self, records: Sequence[IngestRecord]) -> None:
         """Write whole records, in batches (one commit per batch)."""

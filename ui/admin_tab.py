@@ -1,41 +1,48 @@
-"""Admin tab: upload knowledge-base files and watch their ingestion; grant AI credits.
+"""Admin tab: upload knowledge-base files and watch each file's progress; the indexed documents with re-index and
+delete; grant AI credits. Every change waits for a second click on a question that says what it will do.
 
-Both go through the application layer (`assistant.application.uploads` and `.credits`), the same code the API
-calls: the same accepted files, the same folder or bucket per organisation, the same grant rules.
+All of it goes through the application layer (`assistant.application.ingest_jobs`, `.documents`, `.credits`), the
+code the API calls: an upload here is the same background job as `POST /v1/ingest` (the process's one worker),
+whose per-file progress this tab reads back while it runs.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
+import pandas as pd
 
 from assistant.application import credits as app_credits
-from assistant.application.policy import Capability, roles_for
-from assistant.application.uploads import ALLOWED_SUFFIXES, Upload, ingest_uploads
+from assistant.application import documents as app_documents
+from assistant.application.ingest_jobs import JobStatus, worker_for
+from assistant.application.policy import Capability, can, roles_for
+from assistant.application.uploads import ALLOWED_SUFFIXES, Upload
 from assistant.ports import AppServices
 from domain.credits import credits_text
 from domain.errors import ContentionError, DomainError
-from ingestion.models import IngestProgress, IngestReport
-from ui.session import Refusal, friendly_error, require
+from domain.orgs import Principal
+from ingestion.records import record_key
+from ui.admin_views import (
+    DOCUMENT_COLUMNS,
+    delete_question,
+    document_label,
+    document_rows,
+    grant_question,
+    job_markdown,
+)
+from ui.session import Refusal, authenticate, friendly_error, org_name, require
 
-# Gradio finds the progress tracker by its default value; one shared instance is how its docs use it.
-PROGRESS = gr.Progress()
-
-
-def report_markdown(report: IngestReport, source: str) -> str:
-    counts = " · ".join(
-        f"**{name}** {getattr(report, name)}" for name in ("added", "updated", "unchanged", "deleted", "failed")
-    )
-    lines = [f"Ingestion finished: {counts}"]
-    if report.ignored:
-        lines.append(f"{report.ignored} file(s) ignored (a type no loader reads).")
-    for failure in report.failures[:20]:
-        lines.append(f"- ⚠ `{failure.path}`: {failure.reason}")
-    lines.append(f"_Uploads: `{source}`_")
-    return "\n\n".join(lines)
+# How often an upload's report is read back from its job while it runs.
+POLL_SECONDS = 0.5
+DEFAULT_GRANT = 100
+INGEST_ROLES = roles_for(Capability.ingest)
+GRANT_ROLES = roles_for(Capability.credits_grant)
 
 
 class AdminTab:
@@ -43,65 +50,224 @@ class AdminTab:
         self.services = services
         self.key_state = key_state
         with gr.Group():
-            gr.Markdown("### Knowledge base\nUpload help-centre articles (Markdown, HTML, text or PDF).")
+            gr.Markdown("### Upload to the knowledge base\nHelp-centre articles: Markdown, HTML, text or PDF.")
             self.files = gr.File(
                 file_count="multiple", file_types=list(ALLOWED_SUFFIXES), label="KB files", elem_id="admin-files"
             )
             self.ingest = gr.Button("Upload and index", variant="primary", elem_id="admin-ingest")
             self.ingest_status = gr.Markdown("", elem_id="admin-ingest-status")
         with gr.Group():
+            gr.Markdown("### Indexed documents\nPick a row (or a document below) to re-index or delete it.")
+            self.table = gr.Dataframe(
+                pd.DataFrame([], columns=DOCUMENT_COLUMNS),
+                interactive=False,
+                wrap=True,
+                max_height=420,
+                elem_id="admin-docs",
+            )
+            # Values are opaque record keys; the page never holds a document's id (a folder's is a server path).
+            self.choice = gr.Dropdown([], label="Document", allow_custom_value=True, elem_id="admin-doc-choice")
+            with gr.Row():
+                self.refresh = gr.Button("Refresh", size="sm", elem_id="admin-docs-refresh")
+                self.reindex = gr.Button("Re-index", size="sm", elem_id="admin-doc-reindex")
+                self.delete = gr.Button("Delete…", size="sm", variant="stop", elem_id="admin-doc-delete")
+            with gr.Column(visible=False, elem_id="admin-delete-confirm") as self.delete_row:
+                self.delete_text = gr.Markdown("", elem_id="admin-delete-question")
+                with gr.Row():
+                    self.delete_yes = gr.Button("Delete", variant="stop", size="sm", elem_id="admin-delete-yes")
+                    self.delete_no = gr.Button("Cancel", size="sm", elem_id="admin-delete-no")
+            self.docs_status = gr.Markdown("", elem_id="admin-docs-status")
+        with gr.Group():
             gr.Markdown("### Grant AI credits")
             with gr.Row():
-                self.amount = gr.Number(label="Credits", value=100, elem_id="admin-grant-amount")
+                self.amount = gr.Number(label="Credits", value=DEFAULT_GRANT, elem_id="admin-grant-amount")
                 self.note = gr.Textbox(
                     label="Note", placeholder="why (shown in the ledger)", elem_id="admin-grant-note"
                 )
-            self.grant = gr.Button("Grant", variant="primary", elem_id="admin-grant")
+            self.grant = gr.Button("Grant…", variant="primary", elem_id="admin-grant")
+            with gr.Column(visible=False, elem_id="admin-grant-confirm") as self.grant_row:
+                self.grant_text = gr.Markdown("", elem_id="admin-grant-question")
+                with gr.Row():
+                    self.grant_yes = gr.Button("Confirm", variant="primary", size="sm", elem_id="admin-grant-yes")
+                    self.grant_no = gr.Button("Cancel", size="sm", elem_id="admin-grant-no")
             self.grant_status = gr.Markdown("", elem_id="admin-grant-status")
-        # The idempotency key of the grant being prepared: a retry of the same submission reuses it (never two
-        # grants), and it is replaced after each success so that the next grant is a new one.
-        self.grant_key = gr.State(None)
+        # Server-side per session: the listed document ids in table order, the document a delete waits to be
+        # confirmed for, and the grant waiting for its Confirm (amount, note and its one idempotency key).
+        self.doc_ids = gr.State([])
+        self.pending_delete = gr.State(None)
+        self.pending_grant = gr.State(None)
+        self.list_outputs = [self.table, self.choice, self.doc_ids, self.docs_status]
 
     def wire(self) -> None:
-        self.ingest.click(self.run_ingest, [self.files, self.key_state], [self.ingest_status], api_name="ingest")
+        self.ingest.click(self.run_ingest, [self.files, self.key_state], [self.ingest_status], api_name="ingest").then(
+            self.load_documents, [self.key_state, self.choice], self.list_outputs, api_visibility="private"
+        )
+        self.refresh.click(
+            self.refresh_documents, [self.key_state, self.choice], self.list_outputs, api_name="documents"
+        )
+        self.table.select(self.select_row, [self.doc_ids], [self.choice], api_visibility="private")
+        self.reindex.click(
+            self.run_reindex,
+            [self.choice, self.key_state, self.doc_ids],
+            self.list_outputs,
+            api_name="document_reindex",
+        )
+        self.delete.click(
+            self.ask_delete,
+            [self.choice, self.key_state, self.doc_ids],
+            [self.docs_status, self.delete_row, self.delete_text, self.pending_delete],
+            api_name="document_delete",
+        )
+        self.delete_yes.click(
+            self.confirm_delete,
+            [self.pending_delete, self.key_state],
+            [self.delete_row, self.pending_delete, *self.list_outputs],
+            api_name="document_delete_confirm",
+        )
+        self.delete_no.click(
+            self.cancel,
+            None,
+            [self.docs_status, self.delete_row, self.pending_delete],
+            api_name="document_delete_cancel",
+        )
         self.grant.click(
-            self.run_grant,
-            [self.amount, self.note, self.key_state, self.grant_key],
-            [self.grant_status, self.grant_key],
+            self.ask_grant,
+            [self.amount, self.note, self.key_state],
+            [self.grant_status, self.grant_row, self.grant_text, self.pending_grant],
             api_name="grant",
         )
+        self.grant_yes.click(
+            self.confirm_grant,
+            [self.pending_grant, self.key_state],
+            [self.grant_status, self.grant_row, self.pending_grant, self.amount, self.note],
+            api_name="grant_confirm",
+            concurrency_limit=1,  # with the idempotency key, a second click can never grant again
+        )
+        self.grant_no.click(
+            self.cancel, None, [self.grant_status, self.grant_row, self.pending_grant], api_name="grant_cancel"
+        )
 
-    def run_grant(self, amount: float | None, note: str, key: str, grant_key: str | None) -> tuple[str, str | None]:
-        grant_key = grant_key or f"ui-{uuid.uuid4().hex}"
+    def after_sign_in(self, event: Any) -> None:
+        event.then(self.load_documents, [self.key_state, self.choice], self.list_outputs, api_visibility="private")
+
+    # Upload ----------------------------------------------------------------------------------------------------
+    def run_ingest(self, files: list[str] | None, key: str) -> Iterator[str]:
+        """Store the files and queue the job, then show its per-file progress as the worker records it."""
         try:
-            principal = require(self.services, key, roles_for(Capability.credits_grant))
+            principal = require(self.services, key, INGEST_ROLES)
+            paths = [Path(str(f)) for f in (files or [])]
+            if not paths:
+                raise Refusal("Choose one or more files to upload first.")
+            worker = worker_for(self.services)
+            with ExitStack() as stack:
+                uploads = [Upload(path.name, stack.enter_context(path.open("rb"))) for path in paths]
+                job = worker.submit(principal, uploads)
+            shown = job_markdown(job)
+            yield shown
+            while job.status in (JobStatus.queued, JobStatus.running):
+                time.sleep(POLL_SECONDS)
+                job = worker.jobs.get(principal.org_id, job.id)
+                if (view := job_markdown(job)) != shown:
+                    shown = view
+                    yield view
+        except Exception as exc:
+            yield f"⚠ {friendly_error(exc)}"
+
+    # Documents -------------------------------------------------------------------------------------------------
+    def _list(self, principal: Principal, selected: str | None, status: str | None = None) -> tuple:
+        documents = app_documents.list_documents(self.services, principal)
+        choices = [(document_label(d), record_key("kb", d.doc_id)) for d in documents]
+        keep = selected if selected in {value for _, value in choices} else None
+        if status is None:
+            status = f"{len(documents)} document(s) in the index." if documents else "No documents indexed yet."
+        table = pd.DataFrame(document_rows(documents), columns=DOCUMENT_COLUMNS)
+        return table, gr.Dropdown(choices=choices, value=keep), [d.doc_id for d in documents], status
+
+    def load_documents(self, key: str | None, selected: str | None = None) -> tuple:
+        """After a sign-in: the list for an admin; for another role, nothing (not even the last admin's list)."""
+        principal = authenticate(self.services, key)
+        if principal is None or not can(principal.role, Capability.ingest):
+            return pd.DataFrame([], columns=DOCUMENT_COLUMNS), gr.Dropdown(choices=[], value=None), [], ""
+        return self.refresh_documents(key, selected)
+
+    def refresh_documents(self, key: str | None, selected: str | None = None) -> tuple:
+        try:
+            principal = require(self.services, key, INGEST_ROLES)
+            return self._list(principal, selected)
+        except Exception as exc:
+            return gr.skip(), gr.skip(), gr.skip(), f"⚠ {friendly_error(exc)}"
+
+    @staticmethod
+    def _doc_id(choice: str | None, doc_ids: list[str]) -> str:
+        """The document id behind the dropdown's opaque value, from this session's list only."""
+        for doc_id in doc_ids or []:
+            if record_key("kb", doc_id) == choice:
+                return doc_id
+        raise Refusal("Choose a document from the list first (Refresh if it is not there).")
+
+    def select_row(self, doc_ids: list[str], event: gr.SelectData) -> Any:
+        index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        if not doc_ids or not 0 <= index < len(doc_ids):
+            return gr.skip()
+        return record_key("kb", doc_ids[index])
+
+    def run_reindex(self, choice: str | None, key: str, doc_ids: list[str]) -> tuple:
+        try:
+            principal = require(self.services, key, INGEST_ROLES)
+            done = app_documents.reindex_document(self.services, principal, self._doc_id(choice, doc_ids))
+            return self._list(principal, choice, ("⚠ " if done.outcome == "failed" else "") + done.message)
+        except Exception as exc:
+            return gr.skip(), gr.skip(), gr.skip(), f"⚠ {friendly_error(exc)}"
+
+    def ask_delete(self, choice: str | None, key: str, doc_ids: list[str]) -> tuple:
+        try:
+            principal = require(self.services, key, INGEST_ROLES)
+            document = app_documents.get_document(self.services, principal, self._doc_id(choice, doc_ids))
+        except Exception as exc:
+            return f"⚠ {friendly_error(exc)}", gr.Column(visible=False), "", None
+        return "", gr.Column(visible=True), delete_question(document), document.doc_id
+
+    def confirm_delete(self, pending: str | None, key: str) -> tuple:
+        if not pending:  # a second click after the first was done: nothing waits for it
+            return (gr.skip(),) * 6
+        try:
+            principal = require(self.services, key, INGEST_ROLES)
+            deleted = app_documents.delete_document(self.services, principal, pending)
+            return gr.Column(visible=False), None, *self._list(principal, None, deleted.message)
+        except Exception as exc:
+            return gr.Column(visible=False), None, gr.skip(), gr.skip(), gr.skip(), f"⚠ {friendly_error(exc)}"
+
+    @staticmethod
+    def cancel() -> tuple:
+        return "Cancelled: nothing was changed.", gr.Column(visible=False), None
+
+    # Credits ---------------------------------------------------------------------------------------------------
+    def ask_grant(self, amount: float | None, note: str, key: str) -> tuple:
+        try:
+            principal = require(self.services, key, GRANT_ROLES)
             if amount is None:
                 raise Refusal("Enter a number of credits.")
-            granted = app_credits.grant(self.services, principal, float(amount), grant_key, note or "")
+            amount_mc = app_credits.grant_amount_mc(float(amount))
+        except Exception as exc:
+            return f"⚠ {friendly_error(exc)}", gr.Column(visible=False), "", None
+        # One idempotency key per question: however often Confirm is clicked, this grant happens once.
+        pending = {"credits": float(amount), "note": note or "", "key": f"ui-{uuid.uuid4().hex}"}
+        question = grant_question(amount_mc, org_name(self.services, principal.org_id), principal.org_id)
+        return "", gr.Column(visible=True), question, pending
+
+    def confirm_grant(self, pending: dict[str, Any] | None, key: str) -> tuple:
+        if not pending:  # already granted (or cancelled): a late second click changes nothing
+            return (gr.skip(),) * 5
+        try:
+            principal = require(self.services, key, GRANT_ROLES)
+            granted = app_credits.grant(self.services, principal, pending["credits"], pending["key"], pending["note"])
         except Exception as exc:  # shown as a message, never a traceback
-            # Keep the key only when the outcome is unknown (a retry must not grant twice); a refusal wrote nothing.
+            # Keep the question (and its key) when the outcome is unknown: Confirm again cannot grant twice.
             unknown = not isinstance(exc, (Refusal, DomainError)) or isinstance(exc, ContentionError)
-            return f"⚠ {friendly_error(exc)}", grant_key if unknown else None
+            kept = pending if unknown else None
+            return f"⚠ {friendly_error(exc)}", gr.Column(visible=unknown), kept, gr.skip(), gr.skip()
         text = (
             f"Granted {credits_text(granted.entry.amount_mc)} to `{principal.org_id}`. "
             f"Balance now {credits_text(granted.balance_mc)}."
         )
-        return text, None  # the next grant gets a fresh key
-
-    def run_ingest(self, files: list[str] | None, key: str, progress: gr.Progress = PROGRESS) -> str:
-        try:
-            principal = require(self.services, key, roles_for(Capability.ingest))
-            paths = [Path(str(f)) for f in (files or [])]
-            if not paths:
-                raise Refusal("Choose one or more files to upload first.")
-            progress(0, desc="Indexing")
-
-            def on_progress(event: IngestProgress) -> None:
-                progress((event.done, event.total or 1), desc=f"{event.doc_id}: {event.outcome}", unit="documents")
-
-            with ExitStack() as stack:
-                uploads = [Upload(path.name, stack.enter_context(path.open("rb"))) for path in paths]
-                result = ingest_uploads(self.services, principal, uploads, progress=on_progress)
-        except Exception as exc:
-            return f"⚠ {friendly_error(exc)}"
-        return report_markdown(result.report, result.source)
+        return text, gr.Column(visible=False), None, DEFAULT_GRANT, ""  # the form starts over

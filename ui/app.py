@@ -134,6 +134,7 @@ class Ui:
             event = event.then(None, [self.session_store], None, js=SET_COOKIE_JS)
             event.then(self.load_credits, [self.key_state], self.credits.outputs, api_visibility="private")
             self.chat.after_sign_in(event)
+            self.admin.after_sign_in(event)
         self.sign_out.click(self.do_sign_out, None, outputs, api_name="sign_out").then(
             None, [self.session_store], None, js=SET_COOKIE_JS
         )

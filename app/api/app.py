@@ -9,6 +9,9 @@ Routes  (roles: m = merchant, s = support, a = admin)
   POST /v1/admin/credits   a       top up credits
   POST /v1/ingest          a       upload knowledge-base files; 202 with a job id, indexed in the background
   GET  /v1/ingest/{job_id} a       the job's status, per-file progress and report
+  GET  /v1/documents       a       the indexed knowledge-base documents
+  DELETE /v1/documents/{doc_id}        a   delete one from the index (and an upload's file)
+  POST /v1/documents/{doc_id}/reindex  a   re-index one from its file
   GET  /healthz, /readyz   -       probes
 The roles come from `assistant.application.policy`, the one role matrix of the API and the UI.
 """
@@ -27,6 +30,7 @@ from app.api.logging import configure_logging
 from app.api.middleware import RequestMiddleware
 from app.api.routes_chat import router as chat_router
 from app.api.routes_credits import router as credits_router
+from app.api.routes_documents import router as documents_router
 from app.api.routes_health import Warmup
 from app.api.routes_health import router as health_router
 from app.api.routes_ingest import router as ingest_router
@@ -34,7 +38,7 @@ from app.api.routes_kb import router as kb_router
 from app.api.routes_search import router as search_router
 from app.demo_index import DemoIndexer
 from app.wiring import Services
-from assistant.application.ingest_jobs import IngestWorker
+from assistant.application.ingest_jobs import worker_for
 from assistant.application.ratelimit import TokenBucketLimiter
 from ui.app import mount_ui
 
@@ -67,7 +71,7 @@ def create_app(
             {"name": "chat", "description": "Conversation turns with the assistant"},
             {"name": "search", "description": "Hybrid search of the organisation's documents"},
             {"name": "credits", "description": "AI credits: balance, quota, ledger"},
-            {"name": "admin", "description": "Admin-only: top-ups and knowledge-base ingestion"},
+            {"name": "admin", "description": "Admin-only: top-ups, knowledge-base ingestion and documents"},
             {"name": "health", "description": "Probes"},
         ],
     )
@@ -77,13 +81,14 @@ def create_app(
         api_settings=api_settings,
         authenticator=Authenticator(services, limiter, cache_seconds=api_settings.api_key_cache_seconds),
         warmup=Warmup(services),
-        ingest_worker=IngestWorker(services),
+        ingest_worker=worker_for(services),
         capacity=ChatCapacity(api_settings.chat_concurrency),
         demo_index=demo_index,
     )
     errors.install(app)
     install_offline_docs(app)
-    for router in (chat_router, search_router, kb_router, credits_router, ingest_router, health_router):
+    routers = (chat_router, search_router, kb_router, credits_router, ingest_router, documents_router, health_router)
+    for router in routers:
         app.include_router(router)
     app.add_middleware(
         RequestMiddleware,

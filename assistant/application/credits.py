@@ -33,16 +33,22 @@ def overview(services: Repositories, principal: Principal, ledger_limit: int = 2
     return CreditsOverview(credits.account(org), credits.ledger(org, limit=ledger_limit), credits.daily_usage(org))
 
 
-def grant(
-    services: Repositories, principal: Principal, credits: float, idempotency_key: str, note: str = ""
-) -> Granted:
-    """Top up the caller's organisation. The same idempotency key never grants twice."""
-    check(principal, Capability.credits_grant)
+def grant_amount_mc(credits: float) -> int:
+    """The millicredits of a grant of `credits`, or InvalidInput saying what amounts are allowed."""
     if not 0 < credits <= MAX_GRANT_CREDITS:
         raise InvalidInput(f"grant above 0 and at most {MAX_GRANT_CREDITS:,} credits (not {credits:g})")
     amount_mc = round(credits * MC_PER_CREDIT)
     if amount_mc <= 0:
         raise InvalidInput("grant at least 0.001 credits")
+    return amount_mc
+
+
+def grant(
+    services: Repositories, principal: Principal, credits: float, idempotency_key: str, note: str = ""
+) -> Granted:
+    """Top up the caller's organisation. The same idempotency key never grants twice."""
+    check(principal, Capability.credits_grant)
+    amount_mc = grant_amount_mc(credits)
     org = principal.org_id
     entry = services.credits.grant(org, amount_mc, idempotency_key, note.strip()[:MAX_NOTE_CHARS])
     return Granted(entry=entry, balance_mc=services.credits.account(org).balance_mc)

@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 import uuid
+import weakref
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -51,6 +52,8 @@ class JobFile(BaseModel):
     name: str
     outcome: Outcome | None = None
     reason: str | None = None
+    chunks_done: int | None = Field(default=None, description="Its chunks written so far, while it is indexed")
+    chunks_total: int | None = Field(default=None, description="Its chunks, once it is read")
 
 
 class JobProgress(BaseModel):
@@ -126,7 +129,8 @@ class IngestJobs:
 
 
 class IngestWorker:
-    """One background thread per process that runs the queued jobs in order."""
+    """One background thread per process that runs the queued jobs in order (`worker_for` gives the one of a
+    `Services`, which the API and the UI share)."""
 
     def __init__(self, services: AppServices) -> None:
         self.services = services
@@ -176,8 +180,11 @@ class IngestWorker:
         def on_progress(event: IngestProgress) -> None:
             nonlocal last_write, last_touch
             file = by_doc.get(event.doc_id)
-            if file is not None and event.outcome != "indexing":
-                file.outcome = event.outcome
+            if file is not None:
+                if event.outcome == "read" or event.outcome == "indexing":
+                    file.chunks_done, file.chunks_total = event.chunks_done, event.chunks_total
+                else:
+                    file.outcome = event.outcome
             job.progress = JobProgress(
                 done=event.done,
                 total=event.total,
@@ -187,7 +194,9 @@ class IngestWorker:
             )
             now = time.monotonic()
             try:  # progress is best effort: a failed write must not stop the run it reports on
-                if now - last_write >= PROGRESS_EVERY_SECONDS or event.done == event.total:
+                # Every step of this upload's own files is written (there are few); the others' at most once a second.
+                own_step = file is not None and event.outcome != "indexing"
+                if own_step or now - last_write >= PROGRESS_EVERY_SECONDS or event.done == event.total:
                     last_write = now
                     self.jobs.save(job)
                 if now - last_touch >= HEARTBEAT_QUEUED_SECONDS:
@@ -212,3 +221,15 @@ class IngestWorker:
         job.finished_at = utcnow()
         self.jobs.save(job)
         return job
+
+
+_WORKERS: weakref.WeakKeyDictionary[AppServices, IngestWorker] = weakref.WeakKeyDictionary()
+_WORKERS_GUARD = threading.Lock()
+
+
+def worker_for(services: AppServices) -> IngestWorker:
+    """The ingestion worker of `services`: one per process, whether the API or the UI submits the job."""
+    with _WORKERS_GUARD:
+        if services not in _WORKERS:
+            _WORKERS[services] = IngestWorker(services)
+        return _WORKERS[services]

@@ -108,7 +108,8 @@ def display_root(settings: Settings, org_id: str) -> str:
     return upload_root(settings, org_id) if settings.kb_bucket else "upload:"
 
 
-def _lock(org_id: str) -> threading.Lock:
+def org_lock(org_id: str) -> threading.Lock:
+    """Held by every run, deletion or re-index of an organisation's knowledge base in this process."""
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(org_id, threading.Lock())
 
@@ -116,9 +117,13 @@ def _lock(org_id: str) -> threading.Lock:
 def _remove_failed(settings: Settings, org_id: str, report: IngestReport) -> None:
     """Files that failed for what they are (cannot be parsed, too large) leave the upload root, so the next upload
     does not fail and report them again; a file that failed for a passing reason (the index was down) stays."""
+    remove_stored(settings, org_id, [f.path for f in report.failures if f.permanent])
+
+
+def remove_stored(settings: Settings, org_id: str, doc_ids: Sequence[str]) -> None:
+    """Remove uploaded files, named by their document ids, from the upload root (ids outside it are ignored)."""
     root = upload_root(settings, org_id)
-    failed = [f.path for f in report.failures if f.permanent]
-    if not failed:
+    if not doc_ids:
         return
     if settings.kb_bucket:
         from google.api_core.exceptions import NotFound
@@ -126,13 +131,13 @@ def _remove_failed(settings: Settings, org_id: str, report: IngestReport) -> Non
 
         bucket = Client(project=settings.project).bucket(settings.kb_bucket)
         prefix = f"gs://{settings.kb_bucket}/"
-        for doc_id in failed:
+        for doc_id in doc_ids:
             if doc_id.startswith(root):
                 with contextlib.suppress(NotFound):  # already gone: nothing to remove
                     bucket.blob(doc_id.removeprefix(prefix)).delete()
         return
     folder = Path(root)
-    for doc_id in failed:
+    for doc_id in doc_ids:
         path = (folder / doc_id.removeprefix("upload:")).resolve()
         if doc_id.startswith("upload:") and path.is_relative_to(folder):
             path.unlink(missing_ok=True)
@@ -160,7 +165,7 @@ def ingest_stored(services: AppServices, org_id: str, progress: ProgressFn | Non
     settings = services.settings
     # Local uploads get the ids `upload:NAME` (never a folder document's); bucket objects keep their gs:// URIs.
     namespace = None if settings.kb_bucket else "upload"
-    with _lock(org_id):
+    with org_lock(org_id):
         report = ingest_kb(services, org_id, upload_root(settings, org_id), progress=progress, namespace=namespace)
         _remove_failed(settings, org_id, report)
     return _plain(report, settings, org_id)

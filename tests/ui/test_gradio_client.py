@@ -192,20 +192,28 @@ def test_roles_are_checked_by_every_endpoint(ui_server):
     support = client(ui_server, SUPPORT)
     result = chat(support, "how many BV-TENT-0001 do we have in Cape Town?")
     assert "needs the merchant role" in last_answer(result)
-    assert "needs the admin role" in support.predict(5, "no", api_name="/grant")
+    assert "needs the admin role" in support.predict(5, "no", api_name="/grant")[0]
     assert "needs the merchant or admin role" in support.predict(api_name="/credits")[0]
     merchant = client(ui_server, MERCHANT)
-    assert "needs the admin role" in merchant.predict(5, "no", api_name="/grant")
+    assert "needs the admin role" in merchant.predict(5, "no", api_name="/grant")[0]
+    assert "needs the admin role" in merchant.predict(None, api_name="/documents")[-1]
 
 
-def test_admin_grants_credits_once_per_click(ui_server):
+def test_admin_grants_credits_once_per_confirmation(ui_server):
     services = ui_server.services
     admin = client(ui_server, ADMIN)
     before = services.credits.account("bergveld").balance_mc
-    assert "Granted 10 credits" in admin.predict(10, "ui test", api_name="/grant")
-    assert "Granted 10 credits" in admin.predict(10, "ui test again", api_name="/grant")
-    assert services.credits.account("bergveld").balance_mc == before + 20 * MC_PER_CREDIT
-    assert "above 0" in admin.predict(-3, "", api_name="/grant")
+    status, question = admin.predict(10, "ui test", api_name="/grant")
+    assert status == "" and "Grant 10 credits to Berg & Veld Outdoor (`bergveld`)?" in question
+    assert services.credits.account("bergveld").balance_mc == before  # nothing until Confirm
+    granted, amount, note = admin.predict(api_name="/grant_confirm")
+    assert "Granted 10 credits" in granted and (amount, note) == (100, "")  # the form starts over
+    admin.predict(api_name="/grant_confirm")  # a second click: its question was answered, nothing happens
+    admin.predict(10, "ui test again", api_name="/grant")
+    assert "Cancelled" in admin.predict(api_name="/grant_cancel")
+    admin.predict(api_name="/grant_confirm")
+    assert services.credits.account("bergveld").balance_mc == before + 10 * MC_PER_CREDIT
+    assert "above 0" in admin.predict(-3, "", api_name="/grant")[0]
     assert services.credits.ledger_total("bergveld") == services.credits.account("bergveld").balance_mc
 
 

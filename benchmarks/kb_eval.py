@@ -42,6 +42,7 @@ DATA = ROOT / "benchmarks" / "kb_eval"
 CORPORA = {  # org id (also the id namespace) -> folder, queries
     "demo": (ROOT / "ingestion" / "demo_kb", DATA / "demo_dev.jsonl"),
     "foreign": (DATA / "foreign", DATA / "foreign_queries.jsonl"),
+    "pos": (DATA / "pos", DATA / "pos_dev.jsonl"),
 }
 
 

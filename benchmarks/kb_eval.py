@@ -184,7 +184,9 @@ def tune(outcomes: list[Outcome]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tune", action="store_true", help="also print a calibration grid on the dev queries")
+    parser.add_argument(
+        "--tune", action="store_true", help="fit the judge on the dev queries (and leave one help centre out)"
+    )
     parser.add_argument("--show", action="store_true", help="print every query's outcome")
     parser.add_argument(
         "--test", action="store_true", help="also score the frozen test split (once, after the calibration is chosen)"

@@ -2,7 +2,7 @@
 
     FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/retrieval_fusion.py ../shared/datasets/scifact
 
-The legs are the product's (the configured embedder with its cache, bm25s over `keyword_text`); dense candidates are
+The legs are the product's (the configured embedder with its cache, bm25s over `index_text`); dense candidates are
 exact cosine top-100 here (hnswlib's recall@10 is 0.99, BENCHMARKS.md), so each setting costs a few milliseconds
 per query and a grid is cheap. Only train queries choose the setting; test queries are scored after the choice,
 for the chosen setting and the old default (RRF k=60, equal weights), and nothing else.
@@ -26,7 +26,7 @@ from retrieval.beir import load_dataset, to_chunks
 from retrieval.fusion import reciprocal_rank_fusion, score_fusion
 from retrieval.keyword import KeywordIndex
 from retrieval.metrics import evaluate
-from retrieval.text import index_text, keyword_text
+from retrieval.text import index_text
 
 DEPTH = 100
 Legs = tuple[list[tuple[str, float]], list[tuple[str, float]]]
@@ -110,7 +110,7 @@ def main() -> None:
     texts = [index_text(c) for c in chunks]
     embedder = build_embedder(Settings())
     matrix = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
-    keyword = KeywordIndex(ids, ["kb"] * len(ids), [keyword_text(c) for c in chunks])  # as the product indexes
+    keyword = KeywordIndex(ids, ["kb"] * len(ids), texts)
     train_legs = legs_for(train.queries, ids, matrix, keyword, embedder)
     results = {name: score(fuser, train_legs, train.qrels) for name, fuser in settings().items()}
     print(f"TRAIN ({len(train.qrels)} queries): nDCG@10 per setting, best first")
@@ -123,7 +123,7 @@ def main() -> None:
         fuser = settings()[chosen]
         print(f"BM25 k1/b on TRAIN with {chosen}:")
         for k1, b in itertools.product((0.9, 1.2, 1.5, 2.0), (0.5, 0.75, 0.9)):
-            other = KeywordIndex(ids, ["kb"] * len(ids), [keyword_text(c) for c in chunks], k1=k1, b=b)
+            other = KeywordIndex(ids, ["kb"] * len(ids), texts, k1=k1, b=b)
             legs = {q: (dense, other.search(train.queries[q], DEPTH)) for q, (dense, _) in train_legs.items()}
             print(f"  k1={k1} b={b}: nDCG@10 {score(fuser, legs, train.qrels)['ndcg@10']:.4f}")
     test_legs = legs_for(test.queries, ids, matrix, keyword, embedder)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from retrieval.chunk_store import ChunkStore
 from retrieval.keyword import KeywordIndex
-from retrieval.text import keyword_text
+from retrieval.text import index_text
 from retrieval.types import Chunk
 
 
@@ -68,7 +68,7 @@ class CorpusCache:
             keyword = KeywordIndex(
                 list(chunks),
                 [chunk.doc_type for chunk in chunks.values()],
-                [keyword_text(chunk) for chunk in chunks.values()],
+                [index_text(chunk) for chunk in chunks.values()],
                 k1=self.k1,
                 b=self.b,
                 audiences=[chunk.audience for chunk in chunks.values()],

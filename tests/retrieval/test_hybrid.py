@@ -46,18 +46,3 @@ def test_hybrid_beats_each_leg_where_the_other_fails(tmp_path, embedder) -> None
     assert scores["hybrid"] > scores["dense"]
     assert scores["hybrid"] > scores["keyword"]
     assert scores["hybrid"] >= 0.8
-
-
-def test_the_keyword_leg_weighs_a_title_word_above_the_same_word_in_a_body(tmp_path, embedder) -> None:
-    """The title counts twice in BM25 (`retrieval.text.keyword_text`): the article titled "Returns" outranks a
-    shorter passage that only mentions returns, which plain BM25 over title + body would put first."""
-    index = LocalVectorIndex(tmp_path / "index", dim=embedder.dim, model=embedder.name)
-    service = HybridSearchService(InMemoryChunkStore(), embedder, index, HybridConfig(version_ttl=0))
-    service.upsert_chunks(
-        [
-            make_chunk("org", "titled", "How parcels sent back to the warehouse are booked in.", title="Returns"),
-            make_chunk("org", "mention", "Returns go to the depot.", title="Depot"),
-            make_chunk("org", "other", "Printing shipping labels from the orders page.", title="Labels"),
-        ]
-    )
-    assert [c for c, _ in service.rank("org", "returns", k=2, mode="keyword")] == ["titled", "mention"]

@@ -1,10 +1,12 @@
-"""Knowledge-base answers: ranking (hit@1, hit@5, MRR@10, recall@10) and the "not found" calibration, on two help
-centres: the demo KB (`ingestion/demo_kb`, dev questions only) and a foreign one written for this check in another
+"""Knowledge-base answers: ranking (hit@1, hit@5, MRR@10, recall@10) and the "not found" calibration, on three
+help centres: the demo KB (`ingestion/demo_kb`, dev questions only), a foreign one written for this check in another
 style (`benchmarks/kb_eval/foreign`: terse FAQ-style text and HTML about an invoicing app), whose queries are split
-into dev (for tuning) and test (written and committed before any tuning, scored only to report).
+into dev (for tuning) and test (written and committed before any tuning, scored only to report), and a third in a
+style unlike both (`benchmarks/kb_eval/pos`: a POS hardware manual with numbered sections, tables and error codes;
+dev questions only).
 
-    FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/kb_eval.py            # dev and test figures
-    FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/kb_eval.py --tune     # + calibration grid on dev
+    FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/kb_eval.py --tune     # dev figures, fit on dev
+    FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/kb_eval.py --test     # + the frozen test split
 
 Each corpus is chunked by the product's loaders and chunker and indexed by the product's `HybridSearchService`
 (configured embedder with its cache, hnswlib, BM25) under an organisation of its own, in memory and a temporary
@@ -29,7 +31,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.wiring_retrieval import build_embedder  # noqa: E402
-from assistant.kb_answers import CALIBRATION, Calibration, answerable, knowledge_result  # noqa: E402
+from assistant.kb_answers import (  # noqa: E402
+    CALIBRATION,
+    FEATURES,
+    Calibration,
+    answer_features,
+    answerable,
+    knowledge_result,
+)
 from assistant.settings import Settings  # noqa: E402
 from ingestion.chunking import chunk_document  # noqa: E402
 from ingestion.loaders import is_supported, load_document  # noqa: E402
@@ -42,6 +51,7 @@ DATA = ROOT / "benchmarks" / "kb_eval"
 CORPORA = {  # org id (also the id namespace) -> folder, queries
     "demo": (ROOT / "ingestion" / "demo_kb", DATA / "demo_dev.jsonl"),
     "foreign": (DATA / "foreign", DATA / "foreign_queries.jsonl"),
+    "pos": (DATA / "pos", DATA / "pos_dev.jsonl"),
 }
 
 
@@ -68,11 +78,13 @@ def index_folder(service: HybridSearchService, org: str, folder: Path) -> int:
     return len(chunks)
 
 
-def run(service: HybridSearchService) -> list[Outcome]:
+def run(service: HybridSearchService, splits: tuple[str, ...]) -> list[Outcome]:
     outcomes = []
     for org, (_, queries) in CORPORA.items():
         for line in queries.read_text().splitlines():
             row = json.loads(line)
+            if row["split"] not in splits:
+                continue
             started = time.perf_counter()
             hits = service.search(org, row["query"], k=10, doc_type="kb")
             seconds = time.perf_counter() - started
@@ -127,29 +139,58 @@ def report(outcomes: list[Outcome]) -> None:
     )
 
 
+def features(outcomes: list[Outcome]) -> tuple[np.ndarray, np.ndarray]:
+    x = np.array([answer_features(o.query, o.hits) for o in outcomes])
+    return x, np.array([o.expected is not None for o in outcomes])
+
+
+def fit(outcomes: list[Outcome], c: float, min_not_found: float = 0.9) -> Calibration:
+    """Logistic regression on standardised features (balanced classes), returned on the raw feature scale, with
+    its bias then raised or lowered to the most answering threshold that still says "not found" to at least
+    `min_not_found` of the unanswerable questions it was fitted on."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = features(outcomes)
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    model = LogisticRegression(C=c, class_weight="balanced").fit((x - mean) / std, y)
+    weights = model.coef_[0] / std
+    logits = x[~y] @ weights  # unanswerable questions, without the bias
+    allowed = int(len(logits) * (1 - min_not_found))  # how many of them may still be answered
+    bias = -float(np.sort(logits)[::-1][allowed]) - 1e-3 if len(logits) else float(model.intercept_[0])
+    return Calibration(tuple(round(float(w), 4) for w in weights), round(bias, 4))  # type: ignore[arg-type]
+
+
 def tune(outcomes: list[Outcome]) -> None:
-    """Grid over the calibration on the DEV queries of both corpora; prints the settings that meet the targets
-    (not found >= 0.90 on unanswerable, refused <= 0.05 of answerable), fewest wrong answers first."""
+    """On the DEV queries only: leave-one-help-centre-out (fit on the other two, score the third) for a few
+    regularisation strengths, then the fit on all dev queries, to paste into `assistant.kb_answers.CALIBRATION`."""
     dev = [o for o in outcomes if o.split == "dev" and o.hits]
-    rows = []
-    for cosine, novelty, alone in itertools.product(
-        np.arange(0.20, 0.61, 0.025), (0.0, 0.2, 0.34, 0.5, 0.67, 1.0), (0.6, 0.65, 0.7, 0.75, 1.01)
-    ):
-        calib = Calibration(round(float(cosine), 3), novelty, alone)
-        figures = refusals(dev, lambda o, c=calib: answerable(o.hits[0], c))
-        rows.append((figures, calib))
-    good = [r for r in rows if r[0]["not_found_on_unanswerable"] >= 0.9 and r[0]["refused_answerable"] <= 0.05]
-    pool = good or rows
-    pool.sort(key=lambda r: r[0]["refused_answerable"] - r[0]["not_found_on_unanswerable"])
-    print(f"calibration grid on dev: {len(good)} of {len(rows)} settings meet both targets; best:")
-    for figures, calib in pool[:8]:
-        print(f"  {calib}  " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+    corpora = sorted({o.corpus for o in dev})
+    print(f"leave one help centre out on dev ({len(dev)} queries; features {', '.join(FEATURES)}):")
+    for c in (0.1, 0.3, 1.0, 3.0, 10.0):
+        rows = []
+        for held in corpora:
+            calib = fit([o for o in dev if o.corpus != held], c)
+            figures = refusals([o for o in dev if o.corpus == held], lambda o, k=calib: answerable(o.query, o.hits, k))
+            rows.append(
+                f"{held} not-found {figures['not_found_on_unanswerable']:.2f} refused "
+                f"{figures['refused_answerable']:.2f}"
+            )
+        print(f"  C={c}: " + "; ".join(rows))
+    for c in (0.3, 1.0, 3.0):
+        calib = fit(dev, c)
+        figures = refusals(dev, lambda o, k=calib: answerable(o.query, o.hits, k))
+        print(f"  all dev, C={c}: {calib}  " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tune", action="store_true", help="also print a calibration grid on the dev queries")
+    parser.add_argument(
+        "--tune", action="store_true", help="fit the judge on the dev queries (and leave one help centre out)"
+    )
     parser.add_argument("--show", action="store_true", help="print every query's outcome")
+    parser.add_argument(
+        "--test", action="store_true", help="also score the frozen test split (once, after the calibration is chosen)"
+    )
     args = parser.parse_args()
     embedder = build_embedder(Settings())
     with tempfile.TemporaryDirectory(prefix="fluxori-kb-eval-") as tmp:
@@ -157,7 +198,7 @@ def main() -> None:
         for org, (folder, _) in CORPORA.items():
             print(f"{org}: {index_folder(service, org, folder)} chunks")
         service.search("demo", "warm up", k=1)
-        outcomes = run(service)
+        outcomes = run(service, ("dev", "test") if args.test else ("dev",))
     print(f"calibration: {CALIBRATION}; fusion: {service.config.fusion}")
     report(outcomes)
     if args.show:
@@ -165,7 +206,7 @@ def main() -> None:
             top = o.hits[0] if o.hits else None
             print(
                 f"  [{o.corpus}/{o.split}] found={o.found!s:5} expected={o.expected} top={o.ranked[:1]} "
-                f"cos={top.dense_score if top else None} {o.query!r}"
+                f"features={[round(x, 2) for x in answer_features(o.query, o.hits)] if top else None} {o.query!r}"
             )
     if args.tune:
         tune(outcomes)

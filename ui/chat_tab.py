@@ -110,10 +110,11 @@ CHAT_CSS = """
 
 
 def progress_on(component: gr.components.Component, show: str = "full") -> dict[str, Any]:
-    """Where an event shows its progress: one component, never a container. Gradio's page keeps a loading status
-    per progress target for the rest of the session and, on every status message of ANY event, copies each
-    target's properties and, for a container, those of everything inside it (a tab: the whole tab, chat history
-    included). A container among an event's outputs made every later chat update copy the page several times."""
+    """Where an event shows its progress: one component, never a container, and the same few for every event.
+    Gradio's page keeps a loading status per progress target (by default: every output) for the rest of the
+    session and, on every status message of ANY event, copies each target's properties and, for a container, those
+    of everything inside it (a tab: the whole tab, chat history included). A container among an event's outputs
+    made every later chat update copy the page several times; each extra target costs a copy per update."""
     return {"show_progress_on": [component], "show_progress": show}
 
 
@@ -206,8 +207,12 @@ class ChatTab:
             running,
             api_visibility="private",
             queue=False,
+            # The input box is busy until its text has moved: what is typed meanwhile would be cleared with it.
+            **progress_on(self.message),
         )
-        answering = started.success(self.ask, chat_inputs, self.outputs, api_name="chat", concurrency_limit=None)
+        answering = started.success(
+            self.ask, chat_inputs, self.outputs, api_name="chat", concurrency_limit=None, **progress_on(self.chatbot)
+        )
         # Not queued (a queued event is one more round trip: join, then its own event stream), and Send is back
         # before the conversation list is read again.
         ended = answering.then(
@@ -225,7 +230,7 @@ class ChatTab:
             self.listing,
             api_visibility="private",
             queue=False,
-            **progress_on(self.conversation_list, "hidden"),
+            **progress_on(self.send, "hidden"),
         )
         self.stop.click(
             self.stopped,
@@ -234,6 +239,7 @@ class ChatTab:
             cancels=[answering],
             api_visibility="private",
             queue=False,
+            **progress_on(self.chatbot, "hidden"),
         )
         decision_inputs = [
             self.key_state,
@@ -242,11 +248,10 @@ class ChatTab:
             self.pending_state,
             self.citations_state,
         ]
-        self.chatbot.option_select(
-            self.choose, decision_inputs, self.outputs, api_visibility="private", concurrency_limit=None
-        )
-        self.confirm.click(self.approve, decision_inputs, self.outputs, api_name="confirm", concurrency_limit=None)
-        self.reject.click(self.decline, decision_inputs, self.outputs, api_name="reject", concurrency_limit=None)
+        decided = {"concurrency_limit": None, **progress_on(self.chatbot)}
+        self.chatbot.option_select(self.choose, decision_inputs, self.outputs, api_visibility="private", **decided)
+        self.confirm.click(self.approve, decision_inputs, self.outputs, api_name="confirm", **decided)
+        self.reject.click(self.decline, decision_inputs, self.outputs, api_name="reject", **decided)
         listing = self.listing
         self.new.click(
             self.new_chat,
@@ -278,7 +283,7 @@ class ChatTab:
             [self.title, self.key_state, self.conversation_state],
             listing,
             api_name="rename",
-            **progress_on(self.conversation_list),
+            **progress_on(self.send, "hidden"),
         )
         self.delete.click(
             self.delete_conversation,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -111,7 +112,7 @@ def sse_turn(http: httpx.Client, question: str) -> Timing:
         for line in r.iter_lines():
             if line.startswith("event: "):
                 event = line.removeprefix("event: ")
-                if event == "token" and first != first:
+                if event == "token" and math.isnan(first):
                     first = time.perf_counter() - started
             elif event == "error":
                 raise RuntimeError(line)
@@ -176,7 +177,7 @@ def ui_turn(page: PageSession, question: str) -> Timing:
     started, first = time.perf_counter(), [NAN]
 
     def seen(values: list) -> None:
-        if first[0] != first[0] and has_answer_text(values[0]):
+        if math.isnan(first[0]) and has_answer_text(values[0]):
             first[0] = time.perf_counter() - started
 
     chat = page.call("chat", question, on_update=seen)[0]
@@ -245,7 +246,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def ms(seconds: float) -> str:
-    return "-" if seconds != seconds else f"{seconds * 1000:,.0f}"
+    return "-" if math.isnan(seconds) else f"{seconds * 1000:,.0f}"
 
 
 def report(times: dict[str, dict[str, list[Timing]]], model_first: float | None) -> dict[str, Any]:
@@ -265,7 +266,7 @@ def report(times: dict[str, dict[str, list[Timing]]], model_first: float | None)
             row[f"{path}_p50_ms"], row[f"{path}_ratio"] = p50 * 1000, p50 / api
         print(line)
         rows.append(row)
-    firsts = {p: [t[0] for t in overall[p] if t[0] == t[0]] for p in paths}
+    firsts = {p: [t[0] for t in overall[p] if not math.isnan(t[0])] for p in paths}
     first_p50 = {p: statistics.median(v) for p, v in firsts.items() if v}
     if first_p50:
         print("first answer text, p50 / p90 ms:", end="")

@@ -15,7 +15,7 @@ from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.ports import AppServices
 from domain.orgs import Principal, Role
 from ui.admin_tab import AdminTab
-from ui.chat_tab import ChatTab
+from ui.chat_tab import ChatTab, progress_on
 from ui.credits_tab import CREDITS_ROLES, CreditsTab
 from ui.kb_tab import KbTab
 from ui.session import (
@@ -124,18 +124,29 @@ class Ui:
             *self.chat.outputs,
         ]
         self.output_count = len(outputs)
-        signed_in = self.sign_in.click(self.do_sign_in, [self.key_text, self.demo_key], outputs, api_name="sign_in")
-        submitted = self.key_text.submit(
-            self.do_sign_in, [self.key_text, self.demo_key], outputs, api_visibility="private"
+        progress = progress_on(self.status)  # not on the tabs: see `progress_on`
+        signed_in = self.sign_in.click(
+            self.do_sign_in, [self.key_text, self.demo_key], outputs, api_name="sign_in", **progress
         )
-        restored = self.blocks.load(self.do_restore, [self.session_store], outputs, api_visibility="private")
+        submitted = self.key_text.submit(
+            self.do_sign_in, [self.key_text, self.demo_key], outputs, api_visibility="private", **progress
+        )
+        restored = self.blocks.load(
+            self.do_restore, [self.session_store], outputs, api_visibility="private", **progress
+        )
         for event in (signed_in, submitted, restored):
             # The cookie lets the browser's uploads prove an admin session (ui.upload_guard); then the data.
             event = event.then(None, [self.session_store], None, js=SET_COOKIE_JS)
-            event.then(self.load_credits, [self.key_state], self.credits.outputs, api_visibility="private")
+            event.then(
+                self.load_credits,
+                [self.key_state],
+                self.credits.outputs,
+                api_visibility="private",
+                **progress_on(self.credits.summary),  # not on the ledger: the page would copy it at every update
+            )
             self.chat.after_sign_in(event)
             self.admin.after_sign_in(event)
-        self.sign_out.click(self.do_sign_out, None, outputs, api_name="sign_out").then(
+        self.sign_out.click(self.do_sign_out, None, outputs, api_name="sign_out", **progress).then(
             None, [self.session_store], None, js=SET_COOKIE_JS
         )
 

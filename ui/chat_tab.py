@@ -3,9 +3,10 @@ and a confirmation card for every proposed change.
 
 Flow of one question (UI): `begin` moves the text out of the input box into the hidden `question` box and turns
 Send into Stop; `ask` streams the answer; `end` turns Stop back into Send (and puts the question back into an
-empty input box if it failed). Typing goes on while an answer streams; pressing Enter then says "wait" and keeps
-the text. gradio_client calls `/chat` with the question only: history, conversation and the pending change live
-in `gr.State` on the server, per browser session.
+empty input box if it failed), then `relist` updates the conversation list. Only `ask` is queued: each queued
+event costs the page one more round trip. Typing goes on while an answer streams; pressing Enter then says "wait"
+and keeps the text. gradio_client calls `/chat` with the question only: history, conversation and the pending
+change live in `gr.State` on the server, per browser session.
 """
 
 from __future__ import annotations
@@ -108,6 +109,15 @@ CHAT_CSS = """
 """
 
 
+def progress_on(component: gr.components.Component, show: str = "full") -> dict[str, Any]:
+    """Where an event shows its progress: one component, never a container, and the same few for every event.
+    Gradio's page keeps a loading status per progress target (by default: every output) for the rest of the
+    session and, on every status message of ANY event, copies each target's properties and, for a container, those
+    of everything inside it (a tab: the whole tab, chat history included). A container among an event's outputs
+    made every later chat update copy the page several times; each extra target costs a copy per update."""
+    return {"show_progress_on": [component], "show_progress": show}
+
+
 class ChatTab:
     def __init__(self, services: Any, key_state: gr.State) -> None:
         self.services = services
@@ -197,17 +207,31 @@ class ChatTab:
             running,
             api_visibility="private",
             queue=False,
+            # The input box is busy until its text has moved: what is typed meanwhile would be cleared with it.
+            **progress_on(self.message),
         )
-        answering = started.success(self.ask, chat_inputs, self.outputs, api_name="chat", concurrency_limit=None)
-        finished = [
-            self.message,
-            self.send,
-            self.stop,
-            self.busy_state,
-            *self.listing,
-        ]
-        end_inputs = [self.message, self.restore_state, self.key_state, self.conversation_state]
-        answering.then(self.end, end_inputs, finished, api_visibility="private").then(None, None, None, js=SHOW_CARD_JS)
+        answering = started.success(
+            self.ask, chat_inputs, self.outputs, api_name="chat", concurrency_limit=None, **progress_on(self.chatbot)
+        )
+        # Not queued (a queued event is one more round trip: join, then its own event stream), and Send is back
+        # before the conversation list is read again.
+        ended = answering.then(
+            self.end,
+            [self.message, self.restore_state],
+            [self.message, self.send, self.stop, self.busy_state],
+            api_visibility="private",
+            queue=False,
+            **progress_on(self.send, "hidden"),
+        )
+        ended.then(None, None, None, js=SHOW_CARD_JS)
+        ended.then(
+            self.relist,
+            [self.key_state, self.conversation_state],
+            self.listing,
+            api_visibility="private",
+            queue=False,
+            **progress_on(self.send, "hidden"),
+        )
         self.stop.click(
             self.stopped,
             [self.history_state, self.conversation_state, self.pending_state, self.citations_state],
@@ -215,6 +239,7 @@ class ChatTab:
             cancels=[answering],
             api_visibility="private",
             queue=False,
+            **progress_on(self.chatbot, "hidden"),
         )
         decision_inputs = [
             self.key_state,
@@ -223,40 +248,64 @@ class ChatTab:
             self.pending_state,
             self.citations_state,
         ]
-        self.chatbot.option_select(
-            self.choose, decision_inputs, self.outputs, api_visibility="private", concurrency_limit=None
-        )
-        self.confirm.click(self.approve, decision_inputs, self.outputs, api_name="confirm", concurrency_limit=None)
-        self.reject.click(self.decline, decision_inputs, self.outputs, api_name="reject", concurrency_limit=None)
+        decided = {"concurrency_limit": None, **progress_on(self.chatbot)}
+        self.chatbot.option_select(self.choose, decision_inputs, self.outputs, api_visibility="private", **decided)
+        self.confirm.click(self.approve, decision_inputs, self.outputs, api_name="confirm", **decided)
+        self.reject.click(self.decline, decision_inputs, self.outputs, api_name="reject", **decided)
         listing = self.listing
         self.new.click(
-            self.new_chat, None, [*self.outputs, *listing], api_name="new_conversation", queue=False, js=PHONE_CLOSE_JS
+            self.new_chat,
+            None,
+            [*self.outputs, *listing],
+            api_name="new_conversation",
+            queue=False,
+            js=PHONE_CLOSE_JS,
+            **progress_on(self.chatbot),
         )
         # The chatbot's own trash icon starts a new chat too (rather than hiding messages that would come back).
-        self.chatbot.clear(self.new_chat, None, [*self.outputs, *listing], api_visibility="private", queue=False)
+        self.chatbot.clear(
+            self.new_chat,
+            None,
+            [*self.outputs, *listing],
+            api_visibility="private",
+            queue=False,
+            **progress_on(self.chatbot),
+        )
         self.conversation_list.input(
             self.open_conversation,
             [self.conversation_list, self.key_state],
             [*self.outputs, *listing],
             js=PHONE_CLOSE_JS,
+            **progress_on(self.chatbot),
         )
         self.rename.click(
-            self.rename_conversation, [self.title, self.key_state, self.conversation_state], listing, api_name="rename"
+            self.rename_conversation,
+            [self.title, self.key_state, self.conversation_state],
+            listing,
+            api_name="rename",
+            **progress_on(self.send, "hidden"),
         )
         self.delete.click(
             self.delete_conversation,
             [self.key_state, self.conversation_state],
             [*self.outputs, *listing],
             api_name="delete",
+            **progress_on(self.chatbot),
         )
         self.ref_close.click(
-            lambda: gr.Sidebar(open=False), None, self.ref_panel, queue=False, api_visibility="private"
+            lambda: gr.Sidebar(open=False),
+            None,
+            self.ref_panel,
+            queue=False,
+            api_visibility="private",
+            **progress_on(self.ref_body, "hidden"),
         )
         self.bridge.click(
             self.open_reference,
             [self.bridge, self.key_state, self.citations_state],
             [self.ref_panel, self.ref_body, self.sidebar],
             api_name="reference",
+            **progress_on(self.ref_body),
         )
 
     @cached_property
@@ -267,7 +316,11 @@ class ChatTab:
         """Chain the conversation list onto a sign-in event of the app."""
         listing = self.listing
         resumed = event.then(
-            self.resume, [self.conversation_store, self.key_state], [*self.outputs, *listing], api_visibility="private"
+            self.resume,
+            [self.conversation_store, self.key_state],
+            [*self.outputs, *listing],
+            api_visibility="private",
+            **progress_on(self.chatbot),
         )
         resumed.then(None, None, None, js=PHONE_CLOSE_JS)
 
@@ -322,15 +375,17 @@ class ChatTab:
             raise gr.Error("Type a question first.", duration=4, title="Nothing to send", print_exception=False)
         return "", message, gr.Button(interactive=False), gr.Button(visible=True), True
 
-    def end(self, message: str, restore: str, key: str | None, conversation_id: str | None) -> tuple:
-        principal = self._principal(key)
+    def end(self, message: str, restore: str) -> tuple:
         return (
             restore if restore and not (message or "").strip() else gr.skip(),
             gr.Button(interactive=True),
             gr.Button(visible=False),
             False,
-            *self._listing(principal, conversation_id),
         )
+
+    def relist(self, key: str | None, conversation_id: str | None) -> tuple:
+        """After a turn: a new conversation is listed, an answered one moves up."""
+        return self._listing(self._principal(key), conversation_id)
 
     def stopped(self, history: list, conversation_id: str | None, pending: dict | None, citations: list) -> tuple:
         history = list(history or [])
@@ -386,10 +441,14 @@ class ChatTab:
         shown = time.monotonic()
         try:
             for event in events:
+                # Every update is a message to the page: tokens are shown in batches (20 a second at most), except
+                # a message's first, which is shown at once (the wait for it is what the user feels).
+                first_token = event.event == "token" and turn.answer_index is None
                 turn.apply(event)
-                # Every update re-sends the chat to the page: tokens are shown in batches (20 a second at most).
-                if event.event in ("tool_call", "tool_result") or (
-                    event.event == "token" and time.monotonic() - shown >= TOKEN_BATCH_SECONDS
+                if (
+                    first_token
+                    or event.event in ("tool_call", "tool_result")
+                    or (event.event == "token" and time.monotonic() - shown >= TOKEN_BATCH_SECONDS)
                 ):
                     yield self._view(turn.history, conversation_id, None, citations)
                     shown = time.monotonic()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import gradio as gr
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from assistant.contracts import StreamEvent
@@ -16,6 +17,7 @@ from domain.store import utcnow
 from ui.app import tabs_for
 from ui.chat_history import history_from_messages
 from ui.chat_render import Turn, decided_card, outcome_of_decision, set_outcome, visible
+from ui.chat_tab import ChatTab
 from ui.credits_tab import split_charge, usage_frames
 from ui.kb_tab import highlight, query_terms, snippet, wanted_type
 from ui.session import Refusal, friendly_error
@@ -47,6 +49,33 @@ def test_a_turn_streams_tokens_shows_friendly_chips_and_links_the_sources():
     assert turn.history[-1]["content"] == streamed  # the final text is what streamed: no jump
     assert turn.history[1]["metadata"]["title"] == "✔ Checked stock levels"
     assert citations == final["citations"] and turn.pending is None
+
+
+def test_an_answers_first_token_reaches_the_page_at_once_and_later_ones_in_batches(monkeypatch):
+    """The update with the first token is sent before the next event is read, even right after a tool's result
+    (the batching would hold it until the next token, a model's chunk later); the next tokens wait for the batch."""
+    monkeypatch.setattr("ui.chat_tab.TOKEN_BATCH_SECONDS", 60.0)  # a batch longer than this test
+    with gr.Blocks():
+        tab = ChatTab(services=None, key_state=gr.State(None))
+    read: list[str] = []
+
+    def events():
+        for kind, data in [
+            ("tool_call", {"tool": "stock_level", "args": {}}),
+            ("tool_result", {"tool": "stock_level"}),
+            ("token", {"text": "38 "}),
+            ("token", {"text": "available"}),
+        ]:
+            read.append(data.get("text", kind))
+            yield event(kind, **data)
+
+    updates = tab._stream(events(), [{"role": "user", "content": "stock?"}], None, [], "req_1", "stock?")
+    shown = []
+    for update in updates:
+        chat = update[0]
+        shown.append((len(read), chat[-1]["content"] if chat[-1]["role"] == "assistant" else ""))
+    assert (3, "38 ") in shown  # the first token, shown before "available" was read
+    assert (4, "38 available") not in shown  # the second came within the batch: held back, no update of its own
 
 
 def test_numbered_sources_link_to_the_turns_help_centre_citations_once():

@@ -27,7 +27,7 @@ from ui.session import friendly_error, org_name, require
 CREDITS_ROLES = roles_for(Capability.credits_view)
 TABLE_ROWS = 100
 USAGE_COLUMNS = ["time (SAST)", "what", "credits", "model", "tokens in / out", "tools", "balance after"]
-CHART_MIN_WIDTH = 320  # two charts side by side on a laptop, one under the other (full width) on a phone
+CHART_MIN_WIDTH = 480  # side by side when there is room, else one under the other (full width on a phone)
 
 
 def amount_text(credits: float) -> str:

@@ -16,12 +16,12 @@ from datetime import date
 from html import escape
 
 PALETTE = ["#6366f1", "#0ea5e9", "#f59e0b", "#10b981", "#ef4444", "#a855f7", "#64748b", "#ec4899"]
-WIDTH, HEIGHT, LEFT, RIGHT, BOTTOM, TOP = 440, 230, 52, 8, 40, 30
+WIDTH, HEIGHT, LEFT, RIGHT, BOTTOM, TOP = 440, 240, 60, 10, 44, 32
 LABEL_EVERY = 7  # days between x-axis labels, counted back from the last day
 CHART_CSS = """
 <style>
 .fx-chart { color: var(--body-text-color); width: 100%; }
-.fx-chart svg { width: 100%; height: auto; max-width: 720px; display: block; }
+.fx-chart svg { width: 100%; height: auto; max-width: 560px; display: block; }
 .fx-chart text { fill: currentColor; }
 .fx-chart .fx-grid { stroke: currentColor; stroke-opacity: 0.18; }
 .fx-chart .fx-axis { stroke: currentColor; stroke-opacity: 0.6; }
@@ -58,18 +58,18 @@ def stacked_bars_svg(days: list[date], series: dict[str, list[float]], title: st
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(days))
     bar_w = max(1.0, slot * 0.72)
-    legend_h = 18 * math.ceil(len(names) / 2)
+    legend_h = 20 * math.ceil(len(names) / 2)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT + legend_h}" role="img" '
         f'aria-label="{escape(title)}">',
-        f'<text x="{LEFT}" y="16" font-weight="600" font-size="13">{escape(title)}</text>',
-        f'<text transform="translate(12 {TOP + plot_h / 2:.0f}) rotate(-90)" text-anchor="middle" font-size="11">'
+        f'<text x="{LEFT}" y="16" font-weight="600" font-size="15">{escape(title)}</text>',
+        f'<text transform="translate(12 {TOP + plot_h / 2:.0f}) rotate(-90)" text-anchor="middle" font-size="13">'
         f"{escape(unit)}</text>",
     ]
     for tick in ticks:
         y = TOP + plot_h - plot_h * tick / top
         parts.append(f'<line class="fx-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text x="{LEFT - 5}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{tick_text(tick)}</text>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="13">{tick_text(tick)}</text>')
     base_y = TOP + plot_h
     parts.append(f'<line class="fx-axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base_y}" y2="{base_y}"/>')
     colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
@@ -89,11 +89,11 @@ def stacked_bars_svg(days: list[date], series: dict[str, list[float]], title: st
             )
         if (len(days) - 1 - i) % LABEL_EVERY == 0:
             parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{base_y + 15}" text-anchor="middle" font-size="11">'
+                f'<text x="{x + bar_w / 2:.1f}" y="{base_y + 17}" text-anchor="middle" font-size="13">'
                 f"{day_text(day)}</text>"
             )
     parts.append(
-        f'<text x="{LEFT + plot_w / 2:.0f}" y="{base_y + 32}" text-anchor="middle" font-size="11">day (SAST)</text>'
+        f'<text x="{LEFT + plot_w / 2:.0f}" y="{base_y + 37}" text-anchor="middle" font-size="13">day (SAST)</text>'
     )
     if not names:
         parts.append(
@@ -101,8 +101,8 @@ def stacked_bars_svg(days: list[date], series: dict[str, list[float]], title: st
             "No credits used in this period</text>"
         )
     for i, name in enumerate(names):
-        x, y = LEFT + (plot_w / 2) * (i % 2), HEIGHT + 18 * (i // 2) + 4
+        x, y = LEFT + (plot_w / 2) * (i % 2), HEIGHT + 20 * (i // 2) + 6
         parts.append(f'<rect x="{x:.0f}" y="{y - 9}" width="10" height="10" fill="{colours[name]}"/>')
-        parts.append(f'<text x="{x + 15:.0f}" y="{y}" font-size="11">{escape(name)}</text>')
+        parts.append(f'<text x="{x + 15:.0f}" y="{y}" font-size="13">{escape(name)}</text>')
     parts.append("</svg>")
     return f'<div class="fx-chart">{"".join(parts)}</div>'

@@ -103,7 +103,7 @@ class CreditsTab:
         self.key_state = key_state
         with gr.Row():
             self.summary = gr.Markdown("", elem_id="credits-summary")
-            self.refresh = gr.Button("Refresh", size="sm", elem_id="credits-refresh", scale=0)
+            self.refresh = gr.Button("Refresh", size="sm", elem_id="credits-refresh", scale=0, min_width=90)
         with gr.Row(elem_id="credits-charts"):
             with gr.Column(min_width=CHART_MIN_WIDTH):
                 self.by_model = gr.HTML(elem_id="credits-by-model", head=CHART_CSS)

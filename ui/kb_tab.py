@@ -246,16 +246,19 @@ class KbTab:
     def wire(self) -> None:
         search_inputs = [self.query, self.doc_type, self.k, self.key_state, self.refs_state]
         search_outputs = [self.results, self.status, self.refs_state]
-        self.search.click(self.run_search, search_inputs, search_outputs, api_name="search")
-        self.query.submit(self.run_search, search_inputs, search_outputs, api_visibility="private")
+        # No concurrency limit: one person's answer must not queue another's search (the services are thread-safe).
+        searched = [self.search.click, self.query.submit]
+        gr.on(searched, self.run_search, search_inputs, search_outputs, api_name="search", concurrency_limit=None)
         self.answer.click(
             self.run_answer,
             [self.query, self.key_state, self.refs_state],
             [self.answer_md, self.answer_credits, self.status, self.refs_state],
             api_name="answer",
+            concurrency_limit=None,
         )
         opened = [self.panel, self.article]
-        self.bridge.click(self.open_source, [self.bridge, self.key_state, self.refs_state], opened, api_name="open")
+        inputs = [self.bridge, self.key_state, self.refs_state]
+        self.bridge.click(self.open_source, inputs, opened, api_name="open", concurrency_limit=None)
         self.panel_close.click(lambda: gr.Sidebar(open=False), None, self.panel, queue=False, api_visibility="private")
 
     def type_choices(self, principal: Principal | None) -> gr.Dropdown:

@@ -277,7 +277,7 @@ def test_chart_ticks_are_round_and_the_axes_have_units():
     days = [date(2026, 11, 2) + timedelta(days=i) for i in range(30)]
     svg = stacked_bars_svg(days, {"m1": [0.0] * 29 + [0.083]}, "Credits per day")
     assert svg.count('class="fx-bar"') == 1 and ">credits</text>" in svg and ">day (SAST)</text>" in svg
-    ticks = re.findall(r'text-anchor="end" font-size="11">([^<]+)<', svg)
+    ticks = re.findall(r'text-anchor="end" font-size="13">([^<]+)<', svg)
     assert ticks == ["0", "0.025", "0.05", "0.075", "0.1"]
     assert ">1 Dec</text>" in svg and ">24 Nov</text>" in svg  # a label a week, the last day labelled
     assert "#" not in re.sub(r'fill="#[0-9a-f]{6}"', "", svg)  # text and lines take the theme's colour

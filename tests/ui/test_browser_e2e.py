@@ -388,7 +388,7 @@ def test_kb_results_open_answers_stream_and_credits_show_each_question(browser, 
     ledger = page.locator("#credits-ledger")
     expect(ledger).to_contain_text("This question cost", timeout=30_000)
     assert "settle" not in ledger.inner_text() and "reserve" not in ledger.inner_text()
-    chart = page.locator("#credits-by-model svg")
+    chart = page.locator("#credits-by-model .fx-chart svg")
     expect(chart).to_be_visible()
     assert page.locator("#credits-by-model .fx-bar").count() >= 1
     width, room = chart.bounding_box()["width"], ledger.bounding_box()["width"]

@@ -306,10 +306,16 @@ class CreditsRepository:
         query = self.store.col(org_id, "reservations").where(filter=FieldFilter("status", "==", "open"))
         return sorted(snap.id for snap in query.stream() if snap.get("created_at") < older_than)
 
-    def ledger(self, org_id: str, limit: int = 50, kind: EntryKind | None = None) -> list[LedgerEntry]:
+    def ledger(
+        self, org_id: str, limit: int = 50, kind: EntryKind | None = None, since: datetime | None = None
+    ) -> list[LedgerEntry]:
+        """The newest entries first; `since` keeps those made at or after it (not with `kind`: that pair would
+        need a composite index)."""
         query: firestore.CollectionReference | firestore.Query = self.store.col(org_id, "ledger")
         if kind:
             query = query.where(filter=FieldFilter("kind", "==", kind.value))
+        if since is not None:
+            query = query.where(filter=FieldFilter("created_at", ">=", since))
         query = query.order_by("created_at", direction=firestore.Query.DESCENDING).limit(limit)
         return [LedgerEntry(**(snap.to_dict() or {})) for snap in query.stream()]
 

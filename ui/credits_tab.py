@@ -1,101 +1,100 @@
-"""Credits & usage tab: balance, daily quota, the ledger and daily credit use by model and by tool.
+"""Credits & usage tab: balance and daily quota, one row per question with what it cost, and the credits of each of
+the last 30 days by model and by tool.
 
-The plots are built from the ledger's `settle` entries, whose details the assistant service writes
-(`model`, `tools`, `tool_calls`, `embedded_chars`, `charged_mc`). Per-tool cost is not stored, so it is derived
-from the price list: each tool call costs `TOOL_CALL_MC`, embeddings their per-character price; the rest of
-what was charged is the model's tokens. The plots only read; they never need a composite index (the ledger is
-read newest first and filtered here).
+The rows are `assistant.application.credits.usage`, the same as `GET /v1/credits/usage`. Per-tool cost is not
+stored, so it is derived from the price list: each tool call costs `TOOL_CALL_MC`, embeddings their per-character
+price; the rest of what a question cost is the model's tokens.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
-from typing import Any
+from datetime import date
 
 import gradio as gr
 import pandas as pd
 
 from assistant.application import credits as app_credits
+from assistant.application.credits import UsageReport, UsageRow
 from assistant.application.policy import Capability, roles_for
 from assistant.ports import AppServices
 from assistant.pricing import EMBEDDING_PER_1K_CHARS_MC, TOOL_CALL_MC
-from domain.credits import MC_PER_CREDIT, SAST, EntryKind, LedgerEntry, credits_text
-from domain.store import utcnow
-from ui.charts import stacked_bars_svg
+from domain.credits import MC_PER_CREDIT, SAST, credits_text
+from ui.charts import CHART_CSS, stacked_bars_svg
+from ui.chat_render import tool_label
 from ui.session import friendly_error, org_name, require
 
 CREDITS_ROLES = roles_for(Capability.credits_view)
-LEDGER_ROWS = 50
-PLOT_DAYS = 30
-PLOT_ENTRIES = 2000  # newest ledger entries read for the plots; far more than 30 days of demo use
-LEDGER_COLUMNS = ["time (SAST)", "kind", "credits", "balance after", "model", "tools", "note / request"]
+TABLE_ROWS = 100
+USAGE_COLUMNS = ["time (SAST)", "what", "credits", "model", "tokens in / out", "tools", "balance after"]
+CHART_MIN_WIDTH = 480  # side by side when there is room, else one under the other (full width on a phone)
 
 
-def _credits(mc: int | float) -> float:
-    return round(mc / MC_PER_CREDIT, 3)
+def amount_text(credits: float) -> str:
+    return f"{credits:,.3f}".rstrip("0").rstrip(".")
 
 
-def ledger_frame(entries: list[LedgerEntry]) -> pd.DataFrame:
-    rows = []
-    for entry in entries:
-        details = entry.details or {}
-        rows.append(
+def describe(row: UsageRow) -> tuple[str, str]:
+    """(what happened, the change of the balance) in words."""
+    if row.kind == "question":
+        return f"This question cost {amount_text(row.cost)} credits", f"−{amount_text(row.cost)}"
+    if row.kind == "grant":
+        note = f" ({row.note})" if row.note else ""
+        return f"Top-up: {amount_text(row.added)} credits added{note}", f"+{amount_text(row.added)}"
+    if row.kind == "refunded":
+        reason = f": {row.note}" if row.note else ""
+        return f"Refunded, nothing charged{reason}", "0"
+    return f"Being answered: {amount_text(row.reserved)} credits held", f"({amount_text(row.reserved)} held)"
+
+
+def usage_table(rows: list[UsageRow]) -> pd.DataFrame:
+    table = []
+    for row in rows:
+        what, change = describe(row)
+        tokens = f"{row.input_tokens:,} / {row.output_tokens:,}" if row.input_tokens or row.output_tokens else ""
+        table.append(
             [
-                entry.created_at.astimezone(SAST).strftime("%Y-%m-%d %H:%M:%S"),
-                entry.kind.value,
-                _credits(entry.amount_mc),
-                _credits(entry.balance_after_mc),
-                details.get("model", ""),
-                ", ".join(details.get("tools", [])),
-                entry.note or details.get("reason", "") or entry.request_id,
+                row.at.astimezone(SAST).strftime("%Y-%m-%d %H:%M"),
+                what,
+                change,
+                row.model,
+                tokens,
+                ", ".join(dict.fromkeys(tool_label(tool) for tool in row.tools)),
+                amount_text(row.balance_after),
             ]
         )
-    return pd.DataFrame(rows, columns=LEDGER_COLUMNS)
+    return pd.DataFrame(table, columns=USAGE_COLUMNS)
 
 
-def split_charge(details: dict[str, Any]) -> dict[str, int]:
-    """Millicredits of one settled call per tool (and `embeddings`), derived from the price list; the rest is
-    the model's. Scaled down when less was charged than it cost (the balance ran out)."""
-    charged = int(details.get("charged_mc", 0))
-    parts: dict[str, int] = defaultdict(int)
-    for tool in details.get("tools", []):
-        parts[str(tool)] += TOOL_CALL_MC
-    embedded = int(details.get("embedded_chars", 0)) * EMBEDDING_PER_1K_CHARS_MC / 1000
-    if embedded:
-        parts["embeddings"] += round(embedded)
+def split_charge(row: UsageRow) -> dict[str, float]:
+    """Credits of one question per tool (and `embeddings`), derived from the price list; the rest is the model's.
+    Scaled down when less was charged than it cost (the balance ran out)."""
+    parts: dict[str, float] = defaultdict(float)
+    for tool in row.tools:
+        parts[tool] += TOOL_CALL_MC / MC_PER_CREDIT
+    if row.embedded_chars:
+        parts["embeddings"] += row.embedded_chars * EMBEDDING_PER_1K_CHARS_MC / 1000 / MC_PER_CREDIT
     total = sum(parts.values())
-    if total > charged > 0:
-        parts = defaultdict(int, {name: round(mc * charged / total) for name, mc in parts.items()})
-    elif charged == 0:
+    if row.cost <= 0:
         return {}
+    if total > row.cost:
+        return {name: value * row.cost / total for name, value in parts.items()}
     return dict(parts)
 
 
-def usage_frames(entries: list[LedgerEntry], days: int = PLOT_DAYS) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(credits per day and model, credits per day and tool) over the last `days` days, SAST days."""
-    since = (utcnow() - timedelta(days=days - 1)).astimezone(SAST).date()
-    by_model: dict[tuple[str, str], int] = defaultdict(int)
-    by_tool: dict[tuple[str, str], int] = defaultdict(int)
-    for entry in entries:
-        if entry.kind != EntryKind.settle:
+def daily_series(report: UsageReport, by: str) -> tuple[list[date], dict[str, list[float]]]:
+    """Every day of the report, and per model (by="model") or per tool (by="tool") the credits of each day."""
+    days = [d.day for d in report.days]
+    index = {day: i for i, day in enumerate(days)}
+    series: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(days))
+    for row in report.rows:
+        if row.kind != "question" or row.day not in index:
             continue
-        day = entry.created_at.astimezone(SAST).date()
-        if day < since:
-            continue
-        details = entry.details or {}
-        charged = int(details.get("charged_mc", 0))
-        by_model[(day.isoformat(), str(details.get("model") or "unknown"))] += charged
-        for tool, mc in split_charge(details).items():
-            by_tool[(day.isoformat(), tool)] += mc
-    return _frame(by_model, "model"), _frame(by_tool, "tool")
-
-
-def _frame(sums: dict[tuple[str, str], int], series: str) -> pd.DataFrame:
-    rows = [(day, name, _credits(mc)) for (day, name), mc in sorted(sums.items())]
-    # Explicit dtypes: an empty frame would otherwise be all `object`, the plot would take `credits` as a
-    # category, and it keeps that axis type when real numbers arrive later (empty bars).
-    return pd.DataFrame(rows, columns=["day", series, "credits"]).astype({"day": str, series: str, "credits": float})
+        parts = {row.model or "unknown": row.cost} if by == "model" else split_charge(row)
+        for name, credits in parts.items():
+            label = name if by == "model" or name == "embeddings" else tool_label(name)
+            series[label][index[row.day]] += credits
+    return days, dict(series)
 
 
 class CreditsTab:
@@ -104,13 +103,15 @@ class CreditsTab:
         self.key_state = key_state
         with gr.Row():
             self.summary = gr.Markdown("", elem_id="credits-summary")
-            self.refresh = gr.Button("Refresh", size="sm", elem_id="credits-refresh", scale=0)
-        with gr.Row():
-            self.by_model = gr.HTML(elem_id="credits-by-model")
-            self.by_tool = gr.HTML(elem_id="credits-by-tool")
+            self.refresh = gr.Button("Refresh", size="sm", elem_id="credits-refresh", scale=0, min_width=90)
+        with gr.Row(elem_id="credits-charts"):
+            with gr.Column(min_width=CHART_MIN_WIDTH):
+                self.by_model = gr.HTML(elem_id="credits-by-model", head=CHART_CSS)
+            with gr.Column(min_width=CHART_MIN_WIDTH):
+                self.by_tool = gr.HTML(elem_id="credits-by-tool")
         self.ledger = gr.Dataframe(
-            headers=LEDGER_COLUMNS,
-            label=f"Ledger (newest {LEDGER_ROWS})",
+            headers=USAGE_COLUMNS,
+            label=f"Questions and top-ups of the last {app_credits.USAGE_DAYS} days (newest {TABLE_ROWS})",
             interactive=False,
             wrap=True,
             elem_id="credits-ledger",
@@ -123,23 +124,26 @@ class CreditsTab:
     def load(self, key: str | None) -> tuple:
         try:
             principal = require(self.services, key, CREDITS_ROLES)
-            view = app_credits.overview(self.services, principal, ledger_limit=PLOT_ENTRIES)
-            account, entries = view.account, view.ledger
+            account = self.services.credits.account(principal.org_id)
+            report = app_credits.usage(self.services, principal)
         except Exception as exc:  # shown as a message, never a traceback
             return f"⚠ {friendly_error(exc)}", gr.skip(), gr.skip(), gr.skip()
         left_today = max(0, account.daily_quota_mc - account.used_today_mc)
+        spent = sum(day.credits for day in report.days)
+        questions = sum(1 for row in report.rows if row.kind == "question")
         summary = (
             f"### {org_name(self.services, principal.org_id)}\n"
             f"**Balance:** {credits_text(account.balance_mc)} · "
             f"**Daily quota:** {credits_text(account.daily_quota_mc)} · "
             f"**Used today:** {credits_text(account.used_today_mc)} · "
             f"**Left today:** {credits_text(min(left_today, account.balance_mc))}\n\n"
-            "_1 credit = R0.10. The quota resets at midnight SAST; reservations count until they are settled._"
+            f"Last {len(report.days)} days: {questions} question{'s' if questions != 1 else ''}, "
+            f"{amount_text(spent)} credits.\n\n"
+            "_1 credit = R0.10. The quota resets at midnight SAST; a question holds credits until it is answered._"
         )
-        model_df, tool_df = usage_frames(entries)
         return (
             summary,
-            ledger_frame(entries[:LEDGER_ROWS]),
-            stacked_bars_svg(model_df, "model", "Daily credit use by model"),
-            stacked_bars_svg(tool_df, "tool", "Daily credit use by tool"),
+            usage_table(report.rows[:TABLE_ROWS]),
+            stacked_bars_svg(*daily_series(report, "model"), "Credits per day, by model"),
+            stacked_bars_svg(*daily_series(report, "tool"), "Credits per day, by tool"),
         )

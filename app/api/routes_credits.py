@@ -1,4 +1,5 @@
-"""GET /v1/credits (balance, quota, usage, recent ledger) and POST /v1/admin/credits (admin top-up)."""
+"""GET /v1/credits (balance, quota, usage, recent ledger), GET /v1/credits/usage (one row per question with its
+cost, and the credits of every day) and POST /v1/admin/credits (admin top-up)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from app.api.deps import CreditsGranter, CreditsViewer, ServicesDep
 from app.api.errors import doc
 from app.api.schemas import CreditsView, GrantRequest, GrantResult, LedgerItem, credits
 from assistant.application import credits as app_credits
+from assistant.application.credits import MAX_USAGE_DAYS, USAGE_DAYS, UsageReport
 
 router = APIRouter(prefix="/v1", tags=["credits"])
 
@@ -28,6 +30,24 @@ def get_credits(
 ) -> CreditsView:
     view = app_credits.overview(services, principal, ledger_limit=limit)
     return CreditsView.of(view.account, view.ledger, view.daily_usage)
+
+
+@router.get(
+    "/credits/usage",
+    response_model=UsageReport,
+    summary="What each question cost",
+    description="One row per question of the last `days` days (SAST, today included), newest first: its cost, "
+    "model, tokens and tools; a question that was stopped or failed shows as refunded, a top-up as a grant. "
+    "`days` has the credits of every day of the period, days without use included. The Credits & usage tab of "
+    "the UI shows the same rows.",
+    responses=doc(401, 403, 404, 422, 429),
+)
+def get_usage(
+    principal: CreditsViewer,
+    services: ServicesDep,
+    days: Annotated[int, Query(ge=1, le=MAX_USAGE_DAYS, description="How many days, today included")] = USAGE_DAYS,
+) -> UsageReport:
+    return app_credits.usage(services, principal, days)
 
 
 @router.post(

@@ -16,6 +16,7 @@ ROUTES = {
     "/v1/chat/confirm": ("post", {"json": {"confirmation_id": "nope-123", "approve": False}}, {"merchant"}),
     "/v1/search": ("get", {"params": {"q": "tent"}}, {"merchant", "support", "admin"}),
     "/v1/credits": ("get", {}, {"merchant", "admin"}),
+    "/v1/credits/usage": ("get", {}, {"merchant", "admin"}),
     "/v1/admin/credits": ("post", {"json": {"credits": 1, "idempotency_key": "k-role-test"}}, {"admin"}),
     "/v1/ingest": ("post", {"files": [("files", ("a.md", b"# A\n"))]}, {"admin"}),
     f"/v1/ingest/{'0' * 32}": ("get", {}, {"admin"}),

@@ -292,3 +292,110 @@ def test_support_and_admin_see_only_their_tabs(browser, ui_server, tmp_path):
     expect(page.locator("#admin-ingest-status")).to_contain_text("Ingestion finished", timeout=60_000)
     shot(page, "admin-11-upload")
     page.context.close()
+
+
+def open_tab(page, name: str) -> None:
+    """A tab by its name; on a phone the tabs that do not fit are in Gradio's "..." menu."""
+    tab = page.get_by_role("tab", name=name)
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+        return
+    # Dispatched, not clicked: a sidebar's toggle button may lie over the menu on a narrow screen.
+    page.locator("#tabs .overflow-menu button").first.dispatch_event("click")
+    item = page.locator("#tabs .overflow-dropdown button", has_text=name)
+    expect(item).to_be_visible()
+    item.dispatch_event("click")
+
+
+# The contrast of the chart's text against what is behind it (WCAG formula), computed in the page.
+CONTRAST_JS = """(el) => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let node = el.closest('div'), bg = null;
+  while (node) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0)) { bg = c; break; }
+    node = node.parentElement;
+  }
+  bg = bg || rgb(getComputedStyle(document.body).backgroundColor);
+  const fg = rgb(getComputedStyle(el).fill);
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  return {fg: fg.join(','), bg: bg.join(','), ratio: (a + 0.05) / (b + 0.05)};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("viewport", "mode"),
+    [(LAPTOP, "light"), (PHONE, "dark"), (LAPTOP, "dark"), (PHONE, "light")],
+    ids=["laptop-light", "phone-dark", "laptop-dark", "phone-light"],
+)
+def test_kb_results_open_answers_stream_and_credits_show_each_question(browser, ui_server, viewport, mode):
+    name = f"{'laptop' if viewport is LAPTOP else 'phone'}-{mode}"
+    page = open_page(browser, ui_server, viewport, mode)
+    sign_in(page, "fx_demo_bergveld_merchant", "Signed in to Berg & Veld Outdoor")
+    page.get_by_role("tab", name="Knowledge base").click()
+
+    # Results say how well they match in words, and open the whole article with the passage highlighted.
+    page.locator("#kb-query textarea").fill("how do stock transfers work?")
+    page.locator("#kb-search").click()
+    results = page.locator("#kb-results .fx-hit")
+    expect(results).to_have_count(5, timeout=ANSWER_TIMEOUT_MS)
+    expect(results.first.locator(".fx-cue")).to_have_text("Strong match")
+    assert "score" not in page.locator("#kb-results").inner_text()
+    title = results.first.locator(".fx-hit-title b").first.inner_text()
+    results.first.locator(".fx-hit-title a").click()
+    expect(page.locator("#kb-panel")).to_have_class(re.compile(r"\bopen\b"))
+    article = page.locator("#kb-article")
+    expect(article.locator(".fx-ref-title")).to_have_text(title)
+    assert article.locator(".fx-section").count() > 1  # the whole article, not the snippet
+    expect(article.locator(".fx-cited")).to_be_visible()
+    time.sleep(0.5)  # the smooth scroll to the cited passage
+    assert in_viewport(page, article.locator(".fx-cited"))
+    shot(page, f"{name}-12-kb-article")
+    page.locator("#kb-panel > .toggle-button").click()
+    expect(page.locator("#kb-panel")).not_to_have_class(re.compile(r"\bopen\b"))
+
+    # The answer streams in, its credits line comes below it, and its [n] opens the source numbered n.
+    page.locator("#kb-answer").click()
+    answer = page.locator("#kb-answer-text")
+    expect(answer).to_contain_text("Sources", timeout=ANSWER_TIMEOUT_MS)
+    credits = page.locator("#kb-answer-credits")
+    expect(credits).to_contain_text("This answer cost")
+    assert credits.bounding_box()["y"] > answer.bounding_box()["y"] + answer.bounding_box()["height"] - 1
+    marker = answer.locator('a[href^="#fx-kb:"]').first
+    number = re.search(r"\d+", marker.inner_text()).group(0)
+    source = answer.locator('a[href^="#fx-kb:"]', has_text=re.compile(rf"^\[{number}\] ")).first
+    assert marker.get_attribute("href") == source.get_attribute("href")  # [n] and source n are the same
+    shot(page, f"{name}-13-kb-answer")
+    marker.click()
+    expect(page.locator("#kb-panel")).to_have_class(re.compile(r"\bopen\b"))
+    expect(article.locator(".fx-cited")).to_be_visible()
+    cited = article.locator(".fx-cited")
+    deadline = time.monotonic() + 5  # the smooth scroll to the cited passage, on a busy machine
+    while not 0 <= cited.bounding_box()["y"] < viewport["height"] - 40 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert 0 <= cited.bounding_box()["y"] < viewport["height"] - 40, cited.bounding_box()  # its start is on screen
+    shot(page, f"{name}-14-kb-answer-source")
+    page.locator("#kb-panel > .toggle-button").click()
+    expect(page.locator("#kb-panel")).not_to_have_class(re.compile(r"\bopen\b"))
+
+    # Credits: that answer is a row with its cost; the charts fill a phone's width and read in dark mode.
+    open_tab(page, "Credits & usage")
+    page.locator("#credits-refresh").click()
+    ledger = page.locator("#credits-ledger")
+    expect(ledger).to_contain_text("This question cost", timeout=30_000)
+    assert "settle" not in ledger.inner_text() and "reserve" not in ledger.inner_text()
+    chart = page.locator("#credits-by-model .fx-chart svg")
+    expect(chart).to_be_visible()
+    assert page.locator("#credits-by-model .fx-bar").count() >= 1
+    width, room = chart.bounding_box()["width"], ledger.bounding_box()["width"]
+    assert width >= 0.9 * room if viewport is PHONE else width >= 400, (width, room)  # the phone's full width
+    for label in (chart.locator("text", has_text="credits").first, chart.locator("text", has_text="day (SAST)")):
+        contrast = label.evaluate(CONTRAST_JS)
+        assert contrast["ratio"] >= 4.5, contrast  # readable: not dark on dark, nor light on light
+    chart.scroll_into_view_if_needed()
+    shot(page, f"{name}-15-credits")
+    page.context.close()

@@ -10,11 +10,13 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
+from assistant.application import credits as app_credits
 from assistant.conversations import Conversations
 from domain.credits import MC_PER_CREDIT
 from domain.orgs import Role
 from tests.ui.conftest import ingest_demo_kb
 from ui.app import UI_PATH
+from ui.credits_tab import amount_text
 from ui.session import WRONG_KEY
 
 pytestmark = pytest.mark.slow
@@ -109,13 +111,23 @@ def test_merchant_gets_the_real_stock_and_pays_credits(ui_server):
     second = chat(session, "and in Durban?")
     assert credits_left(second) < left  # every answer is charged, and the UI shows what is left
 
-    ledger = session.predict(api_name="/credits")
-    summary, table, by_model, by_tool = ledger
+    summary, table, by_model, by_tool = session.predict(api_name="/credits")
     assert "Balance:" in summary and "Daily quota:" in summary
-    kinds = [row[1] for row in table["data"]]
-    assert "settle" in kinds and "grant" in kinds
+    # One row per question with what it cost (no reserve / settle pairs), the same rows as the API's.
+    rows = [dict(zip(table["headers"], row, strict=True)) for row in table["data"]]
+    principal = services.api_keys.authenticate(MERCHANT)
+    report = app_credits.usage(services, principal)
+    questions = [row for row in report.rows if row.kind == "question"]
+    assert len([r for r in rows if r["what"].startswith("This question cost")]) == len(questions) >= 2
+    newest = rows[0]
+    assert newest["what"] == f"This question cost {amount_text(questions[0].cost)} credits"
+    assert newest["credits"] == f"−{amount_text(questions[0].cost)}" and questions[0].cost > 0
+    assert newest["model"] == "fluxori-offline-1" and re.fullmatch(r"[\d,]+ / [\d,]+", newest["tokens in / out"])
+    assert any(q.cost == pytest.approx(before - left, abs=0.0015) for q in questions)  # what the chat said
+    assert not any(word in str(rows) for word in ("settle", "reserve"))
+    assert any(r["what"].startswith("Top-up") for r in rows)  # the demo grant
     assert "fluxori-offline-1" in by_model and 'class="fx-bar"' in by_model
-    assert "stock_level" in by_tool and 'class="fx-bar"' in by_tool
+    assert "Checked stock levels" in by_tool and 'class="fx-bar"' in by_tool
 
 
 def test_a_transfer_waits_for_confirmation_then_changes_the_stock(ui_server):
@@ -251,24 +263,64 @@ def test_search_shows_ranked_results_with_the_terms_in_bold(ui_server, kb_indexe
     assert status.startswith("5 results"), status
     assert results.count('class="fx-hit"') == 5
     assert "<b>Takealot</b>" in results or "<b>takealot</b>" in results.lower()
-    assert "1. <b>" in results  # ranked
+    assert '1. <a href="#fx-kb:c0"><b>' in results  # ranked, and each result opens
 
 
 def test_support_searches_the_help_centre_only(ui_server, kb_indexed):
     support = client(ui_server, SUPPORT)
     results, _ = support.predict("return policy", "kb", 10, api_name="/search")
     assert results.count('class="fx-hit"') > 0
-    assert results.count(" · kb · ") == results.count('class="fx-hit"')  # every hit is a help-centre article
+    assert results.count(" · kb</div>") == results.count('class="fx-hit"')  # every hit is a help-centre article
     # The type filter offers support staff the help centre only; asking for orders is refused by Gradio itself.
     with pytest.raises(AppError):
         support.predict("order 1042", "order", 5, api_name="/search")
 
 
-def test_support_gets_an_answer_with_citations(ui_server, kb_indexed):
+def test_search_results_show_a_relevance_cue_and_open_the_whole_article(ui_server, kb_indexed):
+    merchant = client(ui_server, MERCHANT)
+    results, _ = merchant.predict("how do stock transfers work?", "kb", 3, api_name="/search")
+    assert "Strong match" in results and "score" not in results  # words, not an RRF number
+    first = re.search(r'href="#fx-kb:(c\d+)"><b>([^<]+)</b>', results)
+    assert first, results
+    article = merchant.predict(first.group(1), api_name="/open")
+    assert f">{first.group(2)}</h3>" in article  # the article itself, whole: every section
+    assert article.count('class="fx-section') > 1 and article.count("fx-cited") == 1  # the passage highlighted
+    assert "Not found" not in article
+    nothing, _ = merchant.predict("payroll tax for eBay sellers in Norway", "kb", 3, api_name="/search")
+    assert "Nothing in the knowledge base answers this closely" in nothing and "Partial match" in nothing
+    assert "Strong match" not in nothing
+
+
+def test_an_internal_article_does_not_open_for_a_merchant(ui_server, kb_indexed):
+    """Opening goes through the audience check: a reference the page did not offer opens nothing."""
+    merchant = client(ui_server, MERCHANT)
+    article = merchant.predict("c99", api_name="/open")
+    assert "Nothing to show" in article
+
+
+def test_support_gets_a_streamed_answer_with_numbered_citations(ui_server, kb_indexed):
     support = client(ui_server, SUPPORT)
-    answer, credits = support.predict("How do I handle a Takealot return?", api_name="/answer")
-    assert "**Sources**" in answer and "<details>" in answer, answer
-    assert "credits left" in credits
+    job = support.submit("How do I handle a Takealot return?", api_name="/answer")
+    answer, credits, _ = job.result()
+    updates = [out[0] for out in job.outputs() if out[0]]
+    assert len(updates) >= 3 and updates[-1] == answer  # streamed: several texts before the last
+    assert len(updates[1]) < len(answer)
+    assert re.match(r"This answer cost \d+\.\d{3} credits · [\d,]+\.\d{3} credits left", credits), credits
+    # Every [n] in the text opens the source the Sources line numbers n.
+    sources = dict(re.findall(r"\[\\\[(\d+)\\\] [^\]]+\]\(#fx-kb:(c\d+)\)", answer))
+    markers = re.findall(r"\[\\\[(\d+)\\\]\]\(#fx-kb:(c\d+)\)", answer)
+    assert sources and markers, answer
+    assert all(sources[n] == ref for n, ref in markers)
+    article = support.predict(markers[0][1], api_name="/open")
+    assert "fx-cited" in article
+
+
+def test_an_answer_that_is_not_in_the_knowledge_base_offers_the_nearest_articles(ui_server, kb_indexed):
+    support = client(ui_server, SUPPORT)
+    answer, *_ = support.predict("What is the payroll tax for eBay sellers in Norway?", api_name="/answer")
+    assert "could not find" in answer and "**Nearest articles**" in answer, answer
+    ref = re.search(r"\]\(#fx-kb:(c\d+)\)", answer.split("Nearest articles")[1])
+    assert ref and "fx-ref-title" in support.predict(ref.group(1), api_name="/open")
 
 
 def test_admin_uploads_a_kb_file_and_it_becomes_searchable(ui_server, tmp_path):

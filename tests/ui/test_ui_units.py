@@ -3,23 +3,38 @@ split by tool, and the role rules of search."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, datetime, time, timedelta
 
 import gradio as gr
+import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
+from assistant.application.credits import UsageReport, UsageRow, daily_series, usage_rows
 from assistant.contracts import StreamEvent
+from assistant.kb_answers import answerable
 from assistant.pricing import TOOL_CALL_MC
-from domain.credits import EntryKind, LedgerEntry
+from domain.credits import SAST, EntryKind, LedgerEntry
 from domain.errors import InsufficientCredits, QuotaExceeded
 from domain.orgs import Role
 from domain.store import utcnow
+from retrieval.types import SearchHit
 from ui.app import tabs_for
+from ui.charts import nice_ticks, stacked_bars_svg
 from ui.chat_history import history_from_messages
 from ui.chat_render import Turn, decided_card, outcome_of_decision, set_outcome, visible
 from ui.chat_tab import ChatTab
-from ui.credits_tab import split_charge, usage_frames
-from ui.kb_tab import highlight, query_terms, snippet, wanted_type
+from ui.credits_tab import daily_series as chart_series
+from ui.credits_tab import describe, split_charge, usage_table
+from ui.kb_tab import (
+    answer_markdown,
+    credits_line,
+    highlight,
+    query_terms,
+    results_html,
+    snippet,
+    wanted_type,
+)
 from ui.session import Refusal, friendly_error
 
 
@@ -199,54 +214,149 @@ def test_the_type_picker_and_the_tabs_follow_the_policy():
     assert tabs_for(Role.admin) == ("admin", "kb", "credits")
 
 
-def test_credit_split_by_tool_follows_the_price_list():
-    details = {
-        "charged_mc": 100,
-        "tools": ["stock_level", "stock_level", "search_knowledge_base"],
-        "embedded_chars": 1000,
-    }
-    assert split_charge(details) == {
-        "stock_level": 2 * TOOL_CALL_MC,
-        "search_knowledge_base": TOOL_CALL_MC,
-        "embeddings": 10,
-    }
-    scaled = split_charge({**details, "charged_mc": 35})  # the balance ran out: never more than was charged
-    assert sum(scaled.values()) <= 36
-    assert split_charge({"charged_mc": 0, "tools": ["x"]}) == {}
+def ledger_entry(kind: EntryKind, request_id: str, amount_mc: int, at, attempt: int = 1, **details) -> LedgerEntry:
+    suffix = f"-{attempt}" if attempt > 1 else ""
+    return LedgerEntry(
+        id=f"{kind.value}-{request_id}{suffix}" if kind != EntryKind.grant else f"grant-{request_id}",
+        kind=kind,
+        amount_mc=amount_mc,
+        balance_after_mc=10_000,
+        request_id=request_id if kind != EntryKind.grant else "",
+        details=details,
+        created_at=at,
+    )
 
 
-def test_usage_frames_sum_settled_calls_per_day_model_and_tool():
+def test_the_ledger_becomes_one_row_per_question_with_its_cost():
     now = utcnow()
+    settled = {"model": "m1", "input_tokens": 900, "output_tokens": 120, "tools": ["stock_level"], "charged_mc": 90}
     entries = [
-        LedgerEntry(
-            id="s1",
-            kind=EntryKind.settle,
-            amount_mc=0,
-            balance_after_mc=0,
-            created_at=now,
-            details={"model": "m1", "charged_mc": 500, "tools": ["stock_level"]},
-        ),
-        LedgerEntry(
-            id="s2",
-            kind=EntryKind.settle,
-            amount_mc=0,
-            balance_after_mc=0,
-            created_at=now,
-            details={"model": "m1", "charged_mc": 250, "tools": []},
-        ),
-        LedgerEntry(
-            id="old",
-            kind=EntryKind.settle,
-            amount_mc=0,
-            balance_after_mc=0,
-            created_at=now - timedelta(days=60),
-            details={"model": "m1", "charged_mc": 999},
-        ),
-        LedgerEntry(id="g", kind=EntryKind.grant, amount_mc=5000, balance_after_mc=5000, created_at=now),
+        ledger_entry(EntryKind.reserve, "q-1", -500, now - timedelta(minutes=9)),
+        ledger_entry(EntryKind.settle, "q-1", 410, now - timedelta(minutes=8), reserved_mc=500, **settled),
+        ledger_entry(EntryKind.reserve, "q-2", -500, now - timedelta(minutes=7)),
+        ledger_entry(EntryKind.refund, "q-2", 500, now - timedelta(minutes=6), reason="the answer was stopped"),
+        ledger_entry(EntryKind.reserve, "q-2", -500, now - timedelta(minutes=5), attempt=2),  # its retry runs
+        ledger_entry(EntryKind.settle, "q-2", 450, now - timedelta(minutes=4), attempt=2, model="m1", charged_mc=50),
+        ledger_entry(EntryKind.grant, "top-up", 5000, now - timedelta(minutes=3)),
+        ledger_entry(EntryKind.reserve, "q-3", -500, now - timedelta(minutes=1)),
     ]
-    by_model, by_tool = usage_frames(entries)
-    assert by_model["credits"].tolist() == [0.75]
-    assert by_tool.to_dict("records")[0]["tool"] == "stock_level"
+    rows = usage_rows(list(reversed(entries)))
+    assert [(r.kind, r.request_id) for r in rows] == [
+        ("answering", "q-3"),
+        ("grant", ""),
+        ("question", "q-2"),
+        ("refunded", "q-2"),
+        ("question", "q-1"),
+    ]
+    first = rows[-1]
+    assert (first.cost, first.model, first.input_tokens, first.output_tokens) == (0.09, "m1", 900, 120)
+    assert describe(first) == ("This question cost 0.09 credits", "−0.09")  # a cost, never a positive "settle"
+    assert describe(rows[3]) == ("Refunded, nothing charged: the answer was stopped", "0")
+    assert describe(rows[1])[1] == "+5" and rows[2].cost == 0.05
+    assert rows[0].reserved == 0.5 and "held" in describe(rows[0])[0]
+    table = usage_table(rows)
+    assert table.iloc[-1].tolist()[1:5] == ["This question cost 0.09 credits", "−0.09", "m1", "900 / 120"]
+    assert table.iloc[-1]["tools"] == "Checked stock levels"
+
+
+def test_the_daily_series_has_every_day_of_the_period_empty_ones_included():
+    today = utcnow().astimezone(SAST).date()
+    first = today - timedelta(days=29)
+    at = datetime.combine(today - timedelta(days=3), time(12), tzinfo=SAST)
+    rows = [
+        UsageRow(at=at, kind="question", cost=0.25, balance_after=1, model="m1", tools=["stock_level"]),
+        UsageRow(at=at, kind="question", cost=0.5, balance_after=1, model="m2"),
+        UsageRow(at=at, kind="grant", added=100, balance_after=1),  # a top-up is no use
+        UsageRow(at=at - timedelta(days=40), kind="question", cost=9, balance_after=1),  # before the period
+    ]
+    days = daily_series(rows, first, 30)
+    assert [d.day for d in days] == [first + timedelta(days=i) for i in range(30)]
+    assert [d.credits for d in days].count(0.0) == 29 and days[26].credits == 0.75
+    report = UsageReport(rows=rows, days=days)
+    chart_days, by_model = chart_series(report, "model")
+    assert len(chart_days) == 30 and by_model["m1"][26] == 0.25 and sum(by_model["m2"]) == 0.5
+    _, by_tool = chart_series(report, "tool")
+    assert by_tool["Checked stock levels"][26] == TOOL_CALL_MC / 1000
+
+
+def test_credit_split_by_tool_follows_the_price_list():
+    at = utcnow()
+    row = UsageRow(
+        at=at,
+        kind="question",
+        cost=0.1,
+        balance_after=0,
+        tools=["stock_level", "stock_level", "x"],
+        embedded_chars=1000,
+    )
+    parts = split_charge(row)
+    assert parts["stock_level"] == 2 * TOOL_CALL_MC / 1000 and parts["x"] == TOOL_CALL_MC / 1000
+    assert parts["embeddings"] == 0.01
+    scaled = split_charge(row.model_copy(update={"cost": 0.035}))  # the balance ran out: never more than charged
+    assert sum(scaled.values()) == pytest.approx(0.035)
+    assert split_charge(row.model_copy(update={"cost": 0.0})) == {}
+
+
+def test_chart_ticks_are_round_and_the_axes_have_units():
+    assert nice_ticks(0.83) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert nice_ticks(0.09) == [0.0, 0.025, 0.05, 0.075, 0.1]
+    assert nice_ticks(13) == [0.0, 5.0, 10.0, 15.0]
+    assert nice_ticks(0) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    days = [date(2026, 11, 2) + timedelta(days=i) for i in range(30)]
+    svg = stacked_bars_svg(days, {"m1": [0.0] * 29 + [0.083]}, "Credits per day")
+    assert svg.count('class="fx-bar"') == 1 and ">credits</text>" in svg and ">day (SAST)</text>" in svg
+    ticks = re.findall(r'text-anchor="end" font-size="13">([^<]+)<', svg)
+    assert ticks == ["0", "0.025", "0.05", "0.075", "0.1"]
+    assert ">1 Dec</text>" in svg and ">24 Nov</text>" in svg  # a label a week, the last day labelled
+    assert "#" not in re.sub(r'fill="#[0-9a-f]{6}"', "", svg)  # text and lines take the theme's colour
+    assert "No credits used" in stacked_bars_svg(days, {}, "Credits per day")
+
+
+def hit(dense: float | None, novelty: float, score: float = 0.5, doc: str = "d") -> SearchHit:
+    return SearchHit(
+        chunk_id="c",
+        doc_type="kb",
+        doc_id=doc,
+        source="s.md",
+        title="T",
+        text="returns are booked with the courier",
+        score=score,
+        dense_score=dense,
+        novelty=novelty,
+    )
+
+
+def test_the_relevance_cue_follows_the_not_found_calibration():
+    close, far = hit(0.9, 0.0, doc="a"), hit(0.3, 0.0, doc="b")
+    question = "how are returns booked"
+    assert answerable(question, [close, far]) and not answerable(question, [far, close])
+    assert re.findall(r"(Strong|Partial) match", results_html([close, far], question)) == ["Strong", "Partial"]
+    assert "Partial match" in results_html([hit(None, 0.0)], question)  # a keyword-only candidate
+    unknown = [hit(0.6, 1.0, score=0.9, doc="a"), hit(0.55, 1.0, doc="b")]  # a subject the KB never names
+    assert "Strong" not in results_html(unknown, "payroll on ebay")
+    weak = results_html([hit(0.3, 0.0)], "anything")
+    assert "Nothing in the knowledge base answers this closely" in weak and "score" not in weak
+    assert "answers this closely" not in results_html([close, far], question)
+    assert 'href="#fx-kb:c7"' in results_html([close], question, first_ref=7)  # opens its source
+
+
+def test_answer_numbers_match_the_sources_and_open_in_the_kb_panel():
+    answer = "Book the courier [2] after packing [1].\n\nSources: [1] Returns > Packing; [2] Couriers > Booking"
+    final = {
+        "answer": answer,
+        "citations": [
+            {"source": "couriers.md", "title": "Couriers > Booking"},
+            {"source": "product:X-1", "title": "X"},
+            {"source": "returns.md", "title": "Returns > Packing"},
+        ],
+    }
+    text = answer_markdown(final, first_ref=4)  # 4 sources were shown before in this session
+    assert "[\\[2\\]](#fx-kb:c4)" in text and "[\\[1\\]](#fx-kb:c6)" in text
+    assert "[\\[1\\] Returns › Packing](#fx-kb:c6)" in text and "[\\[2\\] Couriers › Booking](#fx-kb:c4)" in text
+    assert "Sources:" not in text and "#fx-ref:" not in text  # the chat's panel does not take these links
+    assert credits_line({"usage": {"credits_charged": 0.09}, "credits_balance": 12.5}) == (
+        "This answer cost 0.090 credits · 12.500 credits left"
+    )
 
 
 def test_friendly_errors_say_what_happened_without_internals():

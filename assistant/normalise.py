@@ -132,6 +132,7 @@ WAREHOUSE_NAMES = {
     "CPT": (
         "cpt",
         "cape town",
+        "the cape town",  # before "the cape", which would leave "Town" behind
         "capetown",
         "kaapstad",
         "mother city",
@@ -338,3 +339,55 @@ def period_days(text: str) -> int | None:
 
 
 QUANTITY = re.compile(r"(?<![\w.,#-])(?:x\s?)?(\d{1,6})(?:\s?x)?(?![\w.,%]|\s?(?:ml|l|lm|kg|g|person|p|pack)\b)")
+
+
+# Shorthand ----------------------------------------------------------------------------------------------------
+# Abbreviations, chat spellings and everyday Afrikaans words, as their plain English, so the sentence encoder
+# (an English model) and the slot patterns read "SOH BV-LAMP-0005 all wh pls" as "stock on hand ... all
+# warehouses please". Only words that mean one thing in a merchant's request; names are left alone.
+SHORTHAND = {
+    "soh": "stock on hand",
+    "oos": "out of stock",
+    "qty": "quantity",
+    "qtys": "quantities",
+    "qnty": "quantity",
+    "wh": "warehouse",
+    "whs": "warehouses",
+    "whse": "warehouse",
+    "w/h": "warehouse",
+    "pls": "please",
+    "plz": "please",
+    "plse": "please",
+    "asb": "please",
+    "asseblief": "please",
+    "thx": "thanks",
+    "ord": "order",
+    "ords": "orders",
+    "lvl": "level",
+    "lvls": "levels",
+    "stat": "status",
+    "avail": "available",
+    "bal": "balance",
+    "yday": "yesterday",
+    "re-order": "reorder",
+    "hoeveel": "how many",
+    "voorraad": "stock",
+    "pakhuis": "warehouse",
+    "skuif": "move",
+    "kanselleer": "cancel",
+    "bestelling": "order",
+    "bestellings": "orders",
+    "krediete": "credits",
+    "verkope": "sales",
+}
+_SHORTHAND = re.compile(
+    r"(?<![\w/-])(" + "|".join(sorted(map(re.escape, SHORTHAND), key=len, reverse=True)) + r")(?![\w/-])",
+    re.IGNORECASE,
+)
+_LAST_DAYS = re.compile(r"\bl(\d{1,3})d\b", re.IGNORECASE)  # "l30d": the last 30 days
+
+
+def plain(text: str) -> str:
+    """The request with shorthand written out (idempotent: the written-out words are no shorthand)."""
+    text = _LAST_DAYS.sub(lambda m: f"last {m.group(1)} days", text)
+    return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(1).lower()], text)

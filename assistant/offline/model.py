@@ -25,6 +25,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, Field
 
 from assistant.kb_answers import render_answer
+from assistant.normalise import plain
 from assistant.offline import render
 from assistant.offline.classifier import SkillClassifier
 from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
@@ -45,7 +46,8 @@ SUPPORT_CAPABILITIES = (
 )
 # The message continues the previous request with one new detail.
 FOLLOW_UP = re.compile(
-    r"^\s*(and|what about|how about|also|same|en|and if|what if|only|just|with|make it|but|ok and|plus|for)\b",
+    r"^\s*(?:(?:ok(?:ay)?|right|cool|lekker|sharp|great|thanks|nice|now)\b[,.!]?\s*)?"  # "ok, and in Durbs?"
+    r"(and|what about|how about|also|same|en|and if|what if|only|just|with|make it|but|plus|for)\b",
     re.IGNORECASE,
 )
 GREETING = re.compile(
@@ -123,7 +125,7 @@ class OfflineChatModel(BaseChatModel):
         human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
         if human is None:
             return AIMessage(content=self._capabilities())
-        text = text_of(human)
+        text = plain(text_of(human))
         state = DialogueState.read(messages[: messages.index(human)])
         slots = extract(text)
         skill = self._decide(text, slots, state)
@@ -215,7 +217,7 @@ class OfflineChatModel(BaseChatModel):
         call_message = next(m for m in reversed(messages) if isinstance(m, AIMessage) and m.tool_calls)
         calls: dict[str | None, Mapping[str, Any]] = {c["id"]: c for c in call_message.tool_calls}
         results = [m for m in messages[messages.index(call_message) + 1 :] if isinstance(m, ToolMessage)]
-        question = text_of(human)
+        question = plain(text_of(human))
         slots = extract(question)
         parts, stocks = [], []
         for result in results:

@@ -17,7 +17,9 @@ from assistant.normalise import (
     money,
     period_days,
     places,
+    plain,
 )
+from domain.resolver import UNITS
 
 SKU = re.compile(r"\b([A-Z]{2}-[A-Z]+-\d{1,4})\b", re.IGNORECASE)
 ORDER = re.compile(
@@ -31,9 +33,11 @@ HS = re.compile(
 )
 HS_WORD = re.compile(r"\b(?:hs|tariff)\s*(?:code)?\s*(\d{4,8})\b", re.IGNORECASE)
 # Numbers that belong to a product name (sizes, capacities, person counts...), never a quantity.
+# (The resolver's units, so that a number it reads as part of a name is never also a quantity.)
 ATTRIBUTE_NUMBER = re.compile(
-    r"(?:\b(?:spf|uk|size|sz)\s*-?\s*\d+(?:[.,]\d+)?\+?)|(?:-?\d+(?:[.,]\d+)?\s*-?\s*(?:ml|l|lt|ltr|litres?|liters?|"
-    r"kg|g|lm|lumens?|°\s*c|c|person|persons|people|man|p|persoon|pack|pk)(?![a-z]))",
+    r"(?:\b(?:spf|uk|size|sz)\s*-?\s*\d+(?:[.,]\d+)?\+?)|(?:-?\d+(?:[.,]\d+)?\s*-?\s*(?:°\s*c|"
+    + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
+    + r")(?![a-z]))",
     re.IGNORECASE,
 )
 COUNTRIES = {
@@ -93,6 +97,7 @@ def _mask(text: str, start: int, end: int) -> str:
 
 
 def extract(text: str) -> Slots:
+    text = plain(text)
     slots = Slots()
     masked = text
     for match in SKU.finditer(text):

@@ -276,7 +276,7 @@ NUMBER_WORDS = {
     "ses": 6,
     "tien": 10,
 }
-_UNIT_DAYS = {
+UNIT_DAYS = {
     "day": 1,
     "days": 1,
     "dae": 1,
@@ -309,22 +309,22 @@ def first_match(table: dict[str, str], text: str) -> str | None:
 
 def period_days(text: str) -> int | None:
     lowered = text.lower()
-    unit = "|".join(sorted(_UNIT_DAYS, key=len, reverse=True))
+    unit = "|".join(sorted(UNIT_DAYS, key=len, reverse=True))
     count = r"\d+|" + "|".join(NUMBER_WORDS)
     lead = r"last|past|previous|over|the last|laaste|afgelope|in"
     if match := re.search(rf"\b(?:{lead})\s+({count})\s+({unit})\b", lowered):
         number = match.group(1)
         value = int(number) if number.isdigit() else NUMBER_WORDS[number]
-        return value * _UNIT_DAYS[match.group(2)]
+        return value * UNIT_DAYS[match.group(2)]
     if match := re.search(rf"\b({count})[- ]({unit})\b", lowered):
         number = match.group(1)
         value = int(number) if number.isdigit() else NUMBER_WORDS[number]
         if value > 1 or match.group(2) not in ("day", "dag"):
-            return value * _UNIT_DAYS[match.group(2)]
+            return value * UNIT_DAYS[match.group(2)]
     if match := re.search(r"\b(?:last|past|previous|laaste)\s+(\d+)\s*(?:\?|$|,|\.)", lowered):
         return int(match.group(1))  # "what about the last 30?": days
     if match := re.search(rf"\b(?:last|past|previous|this|hierdie|verlede|vorige)\s+({unit})\b", lowered):
-        return _UNIT_DAYS[match.group(1)]
+        return UNIT_DAYS[match.group(1)]
     if re.search(r"\bfortnight\b", lowered):
         return 14
     if re.search(r"\b(mtd|month to date)\b", lowered):

@@ -378,6 +378,7 @@ SHORTHAND = {
     "bestelling": "order",
     "bestellings": "orders",
     "krediete": "credits",
+    "krediet": "credit",
     "verkope": "sales",
 }
 _SHORTHAND = re.compile(

@@ -173,7 +173,6 @@ EXAMPLES: dict[str, list[str]] = {
         "how's business been lately",
         "sales last {n} days please",
         "sales figures for the past {n} days",
-        "turnover this week per channel",
         "give me the sales numbers",
     ],
     "list_shipments": [
@@ -196,6 +195,12 @@ EXAMPLES: dict[str, list[str]] = {
         "what's coming in from overseas",
         "show import shipments",
         "and what's at customs?",
+        "ETA for SHP-FG-2604",
+        "where is shipment SHP-BV-2601 now",
+        "status of SHP-BV-2609",
+        "ETA on the {p} container",
+        "when do the {p} from the supplier arrive",
+        "when is the {p} shipment landing",
     ],
     "hs_duty_lookup": [
         "what is the duty rate for cotton t-shirts",
@@ -314,6 +319,11 @@ EXAMPLES: dict[str, list[str]] = {
         "at what time does the credit limit reset",
         "how can we get more credits",
         "how do I buy credits",
+        "top up our credits please",
+        "add more credits to the account",
+        "wat kos 'n AI krediet in rand",
+        "how much VAT is charged on an order",
+        "what's the VAT on a R500 order",
     ],
     "transfer_stock": [
         "move {n} to {w}",
@@ -447,4 +457,6 @@ EXAMPLES[OUT_OF_SCOPE] = [
     "what's a nice weekend getaway from {w}",
     "where's the nearest petrol station",
     "which beach is best in {w}",
+    "did the Sharks win on the weekend",
+    "who won the soccer yesterday",
 ]

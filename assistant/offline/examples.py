@@ -221,6 +221,9 @@ EXAMPLES: dict[str, list[str]] = {
         "invoerbelasting op {p}",
         "and if they come from Italy?",
         "what if they're made in France?",
+        "HS for {p} from Italy",
+        "hs code {p}?",
+        "duty % on {p} ex China",
     ],
     "landed_cost": [
         "what duty do I pay on {n} cotton T-shirts from China at USD 3.50 each",

@@ -82,7 +82,7 @@ NOISE = frozenset(
     skuif stuur skryf af beskadig please kindly urgent asap now today list find search show give them
     wh whs dc dcs depot ok okay lekker howzit bru boet hey hi thanks cheers sharp just also again client customer
     asking wants pakhuis het oor by daar hoeveel lvl look looking like status situation doing going
-    colour color kleur store shop had were was been
+    colour color kleur store shop had were was been same their they instead
     na uit vanaf op vir tot met ek jy julle sal moet kan size sized grootte
     """.split()
 )

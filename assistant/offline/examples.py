@@ -38,6 +38,9 @@ EXAMPLES: dict[str, list[str]] = {
         "and the stock of these at {w}?",
         "how many of them do we have",
         "and in {w}?",
+        "and their stock in {w}?",
+        "same for {w}",
+        "{w} please",
         "stock on hand {p} all warehouses",
         "{p} stock on hand at the {w} warehouse",
         "quantity of {p} at {w} please",
@@ -248,6 +251,12 @@ EXAMPLES: dict[str, list[str]] = {
         "with insurance of R800?",
         "it's from Italy",
         "wat is die landed koste van {n} {p}",
+        "change the quantity to {n}",
+        "use {n} units instead",
+        "in euros instead",
+        "use EUR instead",
+        "redo it with insurance of R{n}",
+        "recalculate with freight at R{n}00",
     ],
     "credits_balance": [
         "how many credits do I have",
@@ -417,6 +426,9 @@ EXAMPLES: dict[str, list[str]] = {
         "the customer cancelled {o}, cancel it on our side",
         "abort order {o}",
         "cancel this one",
+        "kill it",
+        "that order must be cancelled",
+        "this order needs to be cancelled",
     ],
 }
 # Requests that are none of the tools' business: answered with what the assistant can do.

@@ -29,7 +29,7 @@ from assistant.normalise import plain
 from assistant.offline import render
 from assistant.offline.classifier import SkillClassifier
 from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
-from assistant.offline.skills import SKILLS, WRITE_SKILLS, Request
+from assistant.offline.skills import SKILLS, WRITE_SKILLS, Request, product_phrase
 from assistant.offline.slots import Slots, extract
 from assistant.offline.state import ASKED, DialogueState, text_of
 
@@ -338,8 +338,18 @@ ACTION_WORDS = _action_words()
 
 
 def _continues(text: str, state: DialogueState) -> bool:
-    """A short message that only changes a detail of the previous request."""
-    return bool(state.last_tool) and bool(FOLLOW_UP.match(text)) and len(text.split()) <= 10
+    """A short message that only changes a detail of the previous request: it says so ("and...", "what about...",
+    "same for..."), or it names nothing but a new detail ("Durban pls", "cpt?")."""
+    if not state.last_tool or len(text.split()) > 10:
+        return False
+    return bool(FOLLOW_UP.match(text)) or _only_a_detail(text)
+
+
+def _only_a_detail(text: str) -> bool:
+    slots = extract(text)
+    detail = slots.warehouses or slots.days or slots.country or slots.money or slots.freight or slots.insurance
+    concrete = slots.skus or slots.order_number or slots.status or slots.channel or slots.hs_code
+    return bool(detail) and not concrete and len(slots.rest.split()) <= 2 and not product_phrase(slots)
 
 
 def _warehouse_of(calls: Mapping[str | None, Mapping[str, Any]]) -> str | None:

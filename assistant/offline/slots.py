@@ -53,7 +53,7 @@ COUNTRIES = {
     "ZA": r"south africa|locally made|local",
 }
 REFERS_BACK = re.compile(
-    r"\b(it|its|that one|this one|that order|this order|the order|there|them|those|these|that product|same|"
+    r"\b(it|its|that one|this one|that order|this order|the order|there|them|their|those|these|that product|same|"
     r"dit|hulle|daardie)\b",
     re.IGNORECASE,
 )

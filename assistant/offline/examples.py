@@ -204,6 +204,9 @@ EXAMPLES: dict[str, list[str]] = {
         "ETA on the {p} container",
         "when do the {p} from the supplier arrive",
         "when is the {p} shipment landing",
+        "give me an update on our imports",
+        "where are all the imports at",
+        "import status please",
     ],
     "hs_duty_lookup": [
         "what is the duty rate for cotton t-shirts",

@@ -132,6 +132,7 @@ WAREHOUSE_NAMES = {
     "CPT": (
         "cpt",
         "cape town",
+        "the cape town",  # before "the cape", which would leave "Town" behind
         "capetown",
         "kaapstad",
         "mother city",
@@ -275,7 +276,7 @@ NUMBER_WORDS = {
     "ses": 6,
     "tien": 10,
 }
-_UNIT_DAYS = {
+UNIT_DAYS = {
     "day": 1,
     "days": 1,
     "dae": 1,
@@ -308,22 +309,22 @@ def first_match(table: dict[str, str], text: str) -> str | None:
 
 def period_days(text: str) -> int | None:
     lowered = text.lower()
-    unit = "|".join(sorted(_UNIT_DAYS, key=len, reverse=True))
+    unit = "|".join(sorted(UNIT_DAYS, key=len, reverse=True))
     count = r"\d+|" + "|".join(NUMBER_WORDS)
     lead = r"last|past|previous|over|the last|laaste|afgelope|in"
     if match := re.search(rf"\b(?:{lead})\s+({count})\s+({unit})\b", lowered):
         number = match.group(1)
         value = int(number) if number.isdigit() else NUMBER_WORDS[number]
-        return value * _UNIT_DAYS[match.group(2)]
+        return value * UNIT_DAYS[match.group(2)]
     if match := re.search(rf"\b({count})[- ]({unit})\b", lowered):
         number = match.group(1)
         value = int(number) if number.isdigit() else NUMBER_WORDS[number]
         if value > 1 or match.group(2) not in ("day", "dag"):
-            return value * _UNIT_DAYS[match.group(2)]
+            return value * UNIT_DAYS[match.group(2)]
     if match := re.search(r"\b(?:last|past|previous|laaste)\s+(\d+)\s*(?:\?|$|,|\.)", lowered):
         return int(match.group(1))  # "what about the last 30?": days
     if match := re.search(rf"\b(?:last|past|previous|this|hierdie|verlede|vorige)\s+({unit})\b", lowered):
-        return _UNIT_DAYS[match.group(1)]
+        return UNIT_DAYS[match.group(1)]
     if re.search(r"\bfortnight\b", lowered):
         return 14
     if re.search(r"\b(mtd|month to date)\b", lowered):
@@ -338,3 +339,56 @@ def period_days(text: str) -> int | None:
 
 
 QUANTITY = re.compile(r"(?<![\w.,#-])(?:x\s?)?(\d{1,6})(?:\s?x)?(?![\w.,%]|\s?(?:ml|l|lm|kg|g|person|p|pack)\b)")
+
+
+# Shorthand ----------------------------------------------------------------------------------------------------
+# Abbreviations, chat spellings and everyday Afrikaans words, as their plain English, so the sentence encoder
+# (an English model) and the slot patterns read "SOH BV-LAMP-0005 all wh pls" as "stock on hand ... all
+# warehouses please". Only words that mean one thing in a merchant's request; names are left alone.
+SHORTHAND = {
+    "soh": "stock on hand",
+    "oos": "out of stock",
+    "qty": "quantity",
+    "qtys": "quantities",
+    "qnty": "quantity",
+    "wh": "warehouse",
+    "whs": "warehouses",
+    "whse": "warehouse",
+    "w/h": "warehouse",
+    "pls": "please",
+    "plz": "please",
+    "plse": "please",
+    "asb": "please",
+    "asseblief": "please",
+    "thx": "thanks",
+    "ord": "order",
+    "ords": "orders",
+    "lvl": "level",
+    "lvls": "levels",
+    "stat": "status",
+    "avail": "available",
+    "bal": "balance",
+    "yday": "yesterday",
+    "re-order": "reorder",
+    "hoeveel": "how many",
+    "voorraad": "stock",
+    "pakhuis": "warehouse",
+    "skuif": "move",
+    "kanselleer": "cancel",
+    "bestelling": "order",
+    "bestellings": "orders",
+    "krediete": "credits",
+    "krediet": "credit",
+    "verkope": "sales",
+}
+_SHORTHAND = re.compile(
+    r"(?<![\w/-])(" + "|".join(sorted(map(re.escape, SHORTHAND), key=len, reverse=True)) + r")(?![\w/-])",
+    re.IGNORECASE,
+)
+_LAST_DAYS = re.compile(r"\bl(\d{1,3})d\b", re.IGNORECASE)  # "l30d": the last 30 days
+
+
+def plain(text: str) -> str:
+    """The request with shorthand written out (idempotent: the written-out words are no shorthand)."""
+    text = _LAST_DAYS.sub(lambda m: f"last {m.group(1)} days", text)
+    return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(1).lower()], text)

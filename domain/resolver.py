@@ -45,6 +45,10 @@ UNITS = {
     "man": "person",
     "p": "person",
     "persoon": "person",
+    "persn": "person",
+    "pers": "person",
+    "sleeper": "person",
+    "seater": "person",
     "pack": "pack",
     "pk": "pack",
     "pak": "pack",
@@ -59,6 +63,9 @@ ABBREVIATIONS = {
     "kids": "kid",
     "4p": "4 person",
     "xxl": "xxl",
+    "t-shirts?": "tee",  # one word for the same garment, on both sides: "Veld Logo T-shirt" is a tee too
+    "t shirts?": "tee",
+    "tshirts?": "tee",
 }
 # Words of a request that never name a product: asking, stock, place and courtesy words (also in Afrikaans).
 NOISE = frozenset(
@@ -73,6 +80,9 @@ NOISE = frozenset(
     move transfer send shift relocate ship write off add remove set mark cancel reorder point adjust correct found
     extra damaged damage broken stolen lost water missing more less fewer by up down should be make bump raise lower
     skuif stuur skryf af beskadig please kindly urgent asap now today list find search show give them
+    wh whs dc dcs depot ok okay lekker howzit bru boet hey hi thanks cheers sharp just also again client customer
+    asking wants pakhuis het oor by daar hoeveel lvl look looking like status situation doing going
+    colour color kleur store shop had were was been same their they instead
     na uit vanaf op vir tot met ek jy julle sal moet kan size sized grootte
     """.split()
 )
@@ -151,12 +161,15 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
 
 
 def _close(word: str, vocabulary: Iterable[str]) -> str | None:
-    """The catalogue word a typed word means: itself, or one within 1 edit (5+ letters) or 2 (8+ letters)."""
+    """The catalogue word a typed word means: one within 1 edit (5+ letters) or 2 (8+ letters), else the only
+    catalogue word it is the start of ("vit" -> vitamin, "moist" -> moisturiser; 3+ letters)."""
     limit = 2 if len(word) >= 8 else 1 if len(word) >= 5 else 0
-    if not limit:
-        return None
-    best = min(((edit_distance(word, v, limit), v) for v in vocabulary), default=(limit + 1, None))
-    return best[1] if best[0] <= limit else None
+    if limit:
+        best = min(((edit_distance(word, v, limit), v) for v in vocabulary), default=(limit + 1, None))
+        if best[0] <= limit:
+            return best[1]
+    starts = [v for v in vocabulary if v.startswith(word)] if len(word) >= 3 else []
+    return starts[0] if len(starts) == 1 else None
 
 
 class Catalogue:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from assistant.normalise import plain
 from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
 from assistant.offline.slots import Slots, extract
 
@@ -84,8 +85,10 @@ def training_set(variants: int = 6, seed: int = 7) -> tuple[list[str], list[str]
             seen = set()
             for _ in range(copies):
                 place, other = rng.sample(PLACES, 2)
-                text = example.format(
-                    p=rng.choice(PRODUCTS), w=place, w2=other, n=rng.choice(NUMBERS), o=rng.choice(ORDERS)
+                text = plain(
+                    example.format(
+                        p=rng.choice(PRODUCTS), w=place, w2=other, n=rng.choice(NUMBERS), o=rng.choice(ORDERS)
+                    )
                 )
                 if text not in seen:
                     seen.add(text)

@@ -25,10 +25,11 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, Field
 
 from assistant.kb_answers import render_answer
+from assistant.normalise import plain
 from assistant.offline import render
 from assistant.offline.classifier import SkillClassifier
 from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
-from assistant.offline.skills import SKILLS, WRITE_SKILLS, Request
+from assistant.offline.skills import SKILLS, WRITE_SKILLS, Request, product_phrase
 from assistant.offline.slots import Slots, extract
 from assistant.offline.state import ASKED, DialogueState, text_of
 
@@ -45,7 +46,8 @@ SUPPORT_CAPABILITIES = (
 )
 # The message continues the previous request with one new detail.
 FOLLOW_UP = re.compile(
-    r"^\s*(and|what about|how about|also|same|en|and if|what if|only|just|with|make it|but|ok and|plus|for)\b",
+    r"^\s*(?:(?:ok(?:ay)?|right|cool|lekker|sharp|great|thanks|nice|now)\b[,.!]?\s*)?"  # "ok, and in Durbs?"
+    r"(and|what about|how about|also|same|en|and if|what if|only|just|with|make it|but|plus|for)\b",
     re.IGNORECASE,
 )
 GREETING = re.compile(
@@ -123,7 +125,7 @@ class OfflineChatModel(BaseChatModel):
         human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
         if human is None:
             return AIMessage(content=self._capabilities())
-        text = text_of(human)
+        text = plain(text_of(human))
         state = DialogueState.read(messages[: messages.index(human)])
         slots = extract(text)
         skill = self._decide(text, slots, state)
@@ -215,7 +217,7 @@ class OfflineChatModel(BaseChatModel):
         call_message = next(m for m in reversed(messages) if isinstance(m, AIMessage) and m.tool_calls)
         calls: dict[str | None, Mapping[str, Any]] = {c["id"]: c for c in call_message.tool_calls}
         results = [m for m in messages[messages.index(call_message) + 1 :] if isinstance(m, ToolMessage)]
-        question = text_of(human)
+        question = plain(text_of(human))
         slots = extract(question)
         parts, stocks = [], []
         for result in results:
@@ -336,8 +338,18 @@ ACTION_WORDS = _action_words()
 
 
 def _continues(text: str, state: DialogueState) -> bool:
-    """A short message that only changes a detail of the previous request."""
-    return bool(state.last_tool) and bool(FOLLOW_UP.match(text)) and len(text.split()) <= 10
+    """A short message that only changes a detail of the previous request: it says so ("and...", "what about...",
+    "same for..."), or it names nothing but a new detail ("Durban pls", "cpt?")."""
+    if not state.last_tool or len(text.split()) > 10:
+        return False
+    return bool(FOLLOW_UP.match(text)) or _only_a_detail(text)
+
+
+def _only_a_detail(text: str) -> bool:
+    slots = extract(text)
+    detail = slots.warehouses or slots.days or slots.country or slots.money or slots.freight or slots.insurance
+    concrete = slots.skus or slots.order_number or slots.status or slots.channel or slots.hs_code
+    return bool(detail) and not concrete and len(slots.rest.split()) <= 2 and not product_phrase(slots)
 
 
 def _warehouse_of(calls: Mapping[str | None, Mapping[str, Any]]) -> str | None:

@@ -12,17 +12,22 @@ from assistant.normalise import (
     NUMBER_WORDS,
     ORDER_STATUSES,
     SHIPMENT_STATUSES,
+    UNIT_DAYS,
     Money,
     first_match,
     money,
     period_days,
     places,
+    plain,
 )
+from domain.resolver import UNITS
 
 SKU = re.compile(r"\b([A-Z]{2}-[A-Z]+-\d{1,4})\b", re.IGNORECASE)
+# The resolver's units (ml, L, lm, person, pack...): a number with one is part of a product name.
+_UNITS = "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
 ORDER = re.compile(
     r"(?:\b(?:order|ord|bestelling|order\s*(?:number|no\.?|nr\.?|#))\s*(?:number|no\.?|nr\.?)?\s*#?\s*|#)(\d{3,6})\b"
-    r"|\b(1\d{3})\b(?!\s*(?:ml|l|lm|kg|g|units?|pcs|x)\b)",
+    rf"|\b(1\d{{3}})\b(?!\s*-?\s*(?:{_UNITS}|units?|pcs|x)\b)",
     re.IGNORECASE,
 )
 HS = re.compile(
@@ -32,8 +37,7 @@ HS = re.compile(
 HS_WORD = re.compile(r"\b(?:hs|tariff)\s*(?:code)?\s*(\d{4,8})\b", re.IGNORECASE)
 # Numbers that belong to a product name (sizes, capacities, person counts...), never a quantity.
 ATTRIBUTE_NUMBER = re.compile(
-    r"(?:\b(?:spf|uk|size|sz)\s*-?\s*\d+(?:[.,]\d+)?\+?)|(?:-?\d+(?:[.,]\d+)?\s*-?\s*(?:ml|l|lt|ltr|litres?|liters?|"
-    r"kg|g|lm|lumens?|°\s*c|c|person|persons|people|man|p|persoon|pack|pk)(?![a-z]))",
+    rf"(?:\b(?:spf|uk|size|sz)\s*-?\s*\d+(?:[.,]\d+)?\+?)|(?:-?\d+(?:[.,]\d+)?\s*-?\s*(?:°\s*c|{_UNITS})(?![a-z]))",
     re.IGNORECASE,
 )
 COUNTRIES = {
@@ -49,7 +53,7 @@ COUNTRIES = {
     "ZA": r"south africa|locally made|local",
 }
 REFERS_BACK = re.compile(
-    r"\b(it|its|that one|this one|that order|this order|the order|there|them|those|these|that product|same|"
+    r"\b(it|its|that one|this one|that order|this order|the order|there|them|their|those|these|that product|same|"
     r"dit|hulle|daardie)\b",
     re.IGNORECASE,
 )
@@ -93,6 +97,7 @@ def _mask(text: str, start: int, end: int) -> str:
 
 
 def extract(text: str) -> Slots:
+    text = plain(text)
     slots = Slots()
     masked = text
     for match in SKU.finditer(text):
@@ -119,8 +124,12 @@ def extract(text: str) -> Slots:
             slots.to_warehouse = place.code
         masked = _mask(masked, place.start, place.end)
     slots.days = period_days(text)
+    periods = "|".join(UNIT_DAYS)  # "in 10 days" is a period; "bring in 100 jackets" is not
     masked = re.sub(
-        r"\b(?:last|past|previous|next|over|in|laaste|afgelope)\s+\d+\s+\w+", lambda m: " " * len(m.group(0)), masked
+        rf"\b(?:last|past|previous|next|over|in|laaste|afgelope)\s+\d+\s+(?:{periods})\b",
+        lambda m: " " * len(m.group(0)),
+        masked,
+        flags=re.IGNORECASE,
     )
     without_attributes = ATTRIBUTE_NUMBER.sub(lambda m: " " * len(m.group(0)), masked)
     for match in re.finditer(r"(?<![\w.,+-])(?:x\s?)?(\d{1,6})(?:\s?x)?(?![\w.,%+])", without_attributes):

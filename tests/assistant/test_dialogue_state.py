@@ -73,6 +73,20 @@ def test_one_number_of_the_last_calculation_changes(services: Services, request_
     assert second.actions[0].args["freight_zar"] == 11000
 
 
+def test_a_message_naming_only_a_new_detail_continues(services: Services, request_id: RequestId) -> None:
+    """No "and"/"what about": a bare warehouse after a stock question is that question for another warehouse."""
+    chat = chat_service(services)
+    first = say(chat, request_id, "SOH BV-TENT-0009 JHB")
+    second = say(chat, request_id, "Durban pls", first.conversation_id)
+    assert [(a.tool, a.args) for a in second.actions] == [
+        ("stock_level", {"product": "BV-TENT-0009", "warehouse": "DBN"})
+    ]
+    calc = say(chat, request_id, "landed cost 200 headlamps from China, FOB USD 1 400, freight R2 500")
+    changed = say(chat, request_id, "change qty to 300", calc.conversation_id)
+    assert changed.actions[0].tool == "landed_cost"
+    assert changed.actions[0].args == calc.actions[0].args | {"quantity": 300}
+
+
 def test_those_products(services: Services, request_id: RequestId) -> None:
     chat = chat_service(services)
     listed = say(chat, request_id, "show me the Spitskop torches")

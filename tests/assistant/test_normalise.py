@@ -14,6 +14,7 @@ from assistant.normalise import (
     parse_amount,
     period_days,
     places,
+    plain,
     warehouse_code,
 )
 from assistant.offline.slots import extract
@@ -118,6 +119,7 @@ def test_warehouse_unknown() -> None:
         ("send 5 to Durbs", [("DBN", "to")]),
         ("stock in Jozi and eThekwini", [("JHB", None), ("DBN", None)]),
         ("ex Johanesburg into CPT", [("JHB", "from"), ("CPT", "to")]),
+        ("how many at the Cape Town DC", [("CPT", None)]),  # all of it, not "the Cape" with "Town" left over
     ],
 )
 def test_places_with_direction(text: str, expected: list[tuple[str, str | None]]) -> None:
@@ -179,6 +181,7 @@ def test_periods(text: str, days: int | None) -> None:
         ("set the reorder point of Kaapse Son SPF 50 200ml to 35", [35]),
         ("transfer a dozen BV-TENT-0001 to CPT", [12]),
         ("landed cost of 200 tents, FOB USD 9 100, freight R12 400", [200]),
+        ("Drakensberg dome tent 4 persn in CPT", []),  # a misspelt unit is still part of the name
     ],
 )
 def test_quantities_leave_names_and_money_alone(text: str, quantities: list[int]) -> None:
@@ -196,3 +199,24 @@ def test_extract_orders_skus_and_hs_codes() -> None:
     assert extract("ord #1473 status").order_number == 1473
     assert extract("duty on 6403.91 from Italy").hs_code == "6403.91"
     assert extract("stock of bv-tent-0001 in jhb").skus == ["BV-TENT-0001"]
+
+
+@pytest.mark.parametrize(
+    ("text", "written_out"),
+    [
+        ("SOH BV-LAMP-0005 all wh pls", "stock on hand BV-LAMP-0005 all warehouse please"),
+        ("OOS items in DBN?", "out of stock items in DBN?"),
+        ("sales l30d", "sales last 30 days"),
+        ("ord 1497 stat?", "order 1497 status?"),
+        ("hoeveel voorraad in die pakhuis, asseblief", "how many stock in die warehouse, please"),
+        ("Sport SPF 50+ spray", "Sport SPF 50+ spray"),  # names are left alone
+    ],
+)
+def test_shorthand_is_written_out(text: str, written_out: str) -> None:
+    assert plain(text) == written_out
+    assert plain(written_out) == written_out  # idempotent
+
+
+def test_shorthand_reaches_the_slots() -> None:
+    slots = extract("sales l7d on TAL pls")
+    assert slots.days == 7 and slots.channel == "takealot"

@@ -47,6 +47,10 @@ def products(emulator) -> ProductRepository:
         ("fynbos", "rooibos clay face mask 10 pack", "FG-MASK-0003"),
         ("fynbos", "Jasmine Night EDT 50ml", "FG-PERF-0007"),
         ("fynbos", "Rooibos lip balm SPF 15", "FG-LIP-0005"),
+        ("bergveld", "Veld logo tee XXL", "BV-TEE-0011"),  # the catalogue says "T-shirt": the same garment
+        ("bergveld", "Karoo tunnel tent 6 sleeper", "BV-TENT-0011"),
+        ("bergveld", "drakensburg dome tent 4 persn", "BV-TENT-0003"),
+        ("fynbos", "rooibos vit c serum 30ml", "FG-SERUM-0002"),  # "vit": the only catalogue word it starts
     ],
 )
 def test_one_clear_match(products: ProductRepository, org: str, text: str, sku: str) -> None:

@@ -1,12 +1,12 @@
 """Chat tab (merchants): conversations in a sidebar, streamed answers with clickable sources, friendly tool chips
 and a confirmation card for every proposed change.
 
-Flow of one question (UI): `begin` moves the text out of the input box into the hidden `question` box and turns
-Send into Stop; `ask` streams the answer; `end` turns Stop back into Send (and puts the question back into an
-empty input box if it failed), then `relist` updates the conversation list. Only `ask` is queued: each queued
-event costs the page one more round trip. Typing goes on while an answer streams; pressing Enter then says "wait"
-and keeps the text. gradio_client calls `/chat` with the question only: history, conversation and the pending
-change live in `gr.State` on the server, per browser session.
+Flow of one question (UI): the page empties the input box at once (`BEGIN_JS`); `begin` puts the text into the
+hidden `question` box and turns Send into Stop; `ask` streams the answer; `end` turns Stop back into Send (and
+puts the question back into an empty input box if it failed), then `relist` updates the conversation list. Only
+`ask` is queued: each queued event costs the page one more round trip. Typing goes on while an answer streams;
+pressing Enter then says "wait" and keeps the text. gradio_client calls `/chat` with the question only: history,
+conversation and the pending change live in `gr.State` on the server, per browser session.
 """
 
 from __future__ import annotations
@@ -67,6 +67,18 @@ PHONE_CLOSE_JS = """(...args) => {
   }
   return args;
 }"""
+# Send takes the question out of the box in the page itself, before any round trip: a server answer that cleared
+# the box would also clear what was typed while it travelled. `fxAnswering` is the page's own "one answer at a
+# time" (busy_state arrives a round trip late); the end of the turn, or Stop, clears it.
+BEGIN_JS = """(message, busy) => {
+  busy = busy || Boolean(window.fxAnswering);
+  if (busy || !(message || '').trim()) return [message, busy];
+  window.fxAnswering = true;
+  const box = document.querySelector('#chat-input textarea');
+  if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }
+  return [message, false];
+}"""
+END_JS = """(...args) => { window.fxAnswering = false; return args; }"""
 # A card waiting for a decision is scrolled into view (the chat stops following new messages once scrolled).
 SHOW_CARD_JS = """() => {
   const options = document.querySelector('#chat-history .options');
@@ -199,16 +211,15 @@ class ChatTab:
             self.pending_state,
             self.citations_state,
         ]
-        running = [self.message, self.question, self.send, self.stop, self.busy_state]
         started = gr.on(
             [self.send.click, self.message.submit],
             self.begin,
             [self.message, self.busy_state],
-            running,
+            [self.question, self.send, self.stop, self.busy_state],  # never the box: the page has emptied it
             api_visibility="private",
             queue=False,
-            # The input box is busy until its text has moved: what is typed meanwhile would be cleared with it.
-            **progress_on(self.message),
+            js=BEGIN_JS,
+            **progress_on(self.send, "hidden"),
         )
         answering = started.success(
             self.ask, chat_inputs, self.outputs, api_name="chat", concurrency_limit=None, **progress_on(self.chatbot)
@@ -221,6 +232,7 @@ class ChatTab:
             [self.message, self.send, self.stop, self.busy_state],
             api_visibility="private",
             queue=False,
+            js=END_JS,
             **progress_on(self.send, "hidden"),
         )
         ended.then(None, None, None, js=SHOW_CARD_JS)
@@ -239,6 +251,7 @@ class ChatTab:
             cancels=[answering],
             api_visibility="private",
             queue=False,
+            js=END_JS,
             **progress_on(self.chatbot, "hidden"),
         )
         decision_inputs = [
@@ -373,7 +386,7 @@ class ChatTab:
             raise gr.Error(BUSY, duration=6, title="Please wait", print_exception=False)
         if not (message or "").strip():
             raise gr.Error("Type a question first.", duration=4, title="Nothing to send", print_exception=False)
-        return "", message, gr.Button(interactive=False), gr.Button(visible=True), True
+        return message, gr.Button(interactive=False), gr.Button(visible=True), True
 
     def end(self, message: str, restore: str) -> tuple:
         return (

@@ -2,7 +2,9 @@
 
 The corpus is indexed through the same `HybridSearchService` the product uses (same embedder with its cache, same
 hnswlib index and BM25), with an in-memory chunk store (a public corpus needs no Firestore) and a fresh index in a
-temporary directory, under one organisation. Each document is one chunk whose title is the BEIR title.
+temporary directory, under one organisation. Each document is one chunk whose title is the BEIR title, or (with
+`passages`, built by the caller from the product's chunker, since ingestion sits above retrieval) several passages;
+either way documents are ranked by their best chunk, as `HybridSearchService.search` collapses its hits.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class EvalReport:
     queries: int
     index_seconds: float
     embedded: int  # texts sent to the model (the rest came from the embedding cache)
+    chunks: int  # what was indexed: one per document, or its passages
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # mode label -> metric -> value
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # what was timed -> p50/p95
 
@@ -130,6 +133,7 @@ class EvalReport:
             "queries": self.queries,
             "index_seconds": round(self.index_seconds, 3),
             "docs_per_second": round(self.docs_per_second, 1),
+            "chunks": self.chunks,
             "embedded": self.embedded,
             "metrics": self.metrics,
             "latency_ms": self.latency_ms,
@@ -156,13 +160,27 @@ def index_corpus(
     return time.perf_counter() - start
 
 
+def best_passage_ranking(ranked: list[tuple[str, float]], doc_of: dict[str, str], k: int) -> list[str]:
+    """Document ids in the order of their best chunk (the first one ranked), at most k: one hit per document."""
+    documents: dict[str, None] = {}
+    for chunk_id, _ in ranked:
+        documents.setdefault(doc_of[chunk_id], None)
+        if len(documents) == k:
+            break
+    return list(documents)
+
+
 def rank_queries(
     service: HybridSearchService,
     queries: dict[str, str],
     k: int = 100,
     progress: Callable[[int], None] | None = None,
+    depth: int | None = None,
 ) -> tuple[dict[str, dict[str, list[str]]], dict[str, list[float]]]:
-    """Top-k ids per mode and query, and latencies: embedding the query, and each mode's retrieval without it."""
+    """Top-k document ids per mode and query, and latencies: embedding the query, and each mode's retrieval without
+    it. `depth` chunks (k by default) are ranked and collapsed to documents by their best chunk; with several
+    passages per document, a larger depth keeps close to k documents."""
+    doc_of = {chunk_id: chunk.doc_id for chunk_id, chunk in service.corpora.get(EVAL_ORG).chunks.items()}
     runs: dict[str, dict[str, list[str]]] = {MODE_LABELS[m]: {} for m in MODES}
     timings: dict[str, list[float]] = {"query embedding": []}
     timings.update({f"{MODE_LABELS[m]} retrieval": [] for m in MODES})
@@ -174,12 +192,13 @@ def rank_queries(
         timings["query embedding"].append(embedded * 1000)
         for mode in MODES:
             start = time.perf_counter()
-            ranked = service.rank(EVAL_ORG, text, k=k, mode=mode, query_vector=vector)
+            ranked = service.rank(EVAL_ORG, text, k=depth or k, mode=mode, query_vector=vector)
+            documents = best_passage_ranking(ranked, doc_of, k)
             elapsed = time.perf_counter() - start
             timings[f"{MODE_LABELS[mode]} retrieval"].append(elapsed * 1000)
             if mode == "hybrid":
                 timings["hybrid end-to-end"].append((elapsed + embedded) * 1000)
-            runs[MODE_LABELS[mode]][query_id] = [chunk_id for chunk_id, _ in ranked]
+            runs[MODE_LABELS[mode]][query_id] = documents
         if progress:
             progress(1)
     return runs, timings

@@ -54,6 +54,13 @@ def beir_command(
             "(--whole: each document is one chunk)",
         ),
     ] = False,
+    whole_bm25: Annotated[
+        bool,
+        typer.Option(
+            "--whole-bm25",
+            help="Passages for the dense leg, BM25 over whole documents, fused per document (implies --passages)",
+        ),
+    ] = False,
 ) -> None:
     """Index a BEIR corpus with the configured embedder, hnswlib and BM25, then score bm25, dense and hybrid.
 
@@ -84,16 +91,27 @@ def beir_command(
     except DatasetError as exc:
         raise fail(str(exc), 2) from None
     embedder = build_embedder(settings)
+    passages = passages or whole_bm25
     chunks = passage_chunks(dataset.corpus) if passages else to_chunks(dataset.corpus)
+    whole_chunks = to_chunks(dataset.corpus) if whole_bm25 else []
     with tempfile.TemporaryDirectory(prefix="fluxori-beir-") as tmp:
-        index = LocalVectorIndex(Path(tmp), dim=embedder.dim, model=embedder.name)
-        service = HybridSearchService(InMemoryChunkStore(), embedder, index)
-        with tqdm(total=len(chunks), desc="indexing", unit="chunk", dynamic_ncols=True) as bar:
+
+        def new_service(folder: str) -> HybridSearchService:
+            index = LocalVectorIndex(Path(tmp) / folder, dim=embedder.dim, model=embedder.name)
+            return HybridSearchService(InMemoryChunkStore(), embedder, index)
+
+        service = new_service("index")
+        whole = new_service("whole") if whole_chunks else None  # its BM25 leg ranks whole documents
+        with tqdm(total=len(chunks) + len(whole_chunks), desc="indexing", unit="chunk", dynamic_ncols=True) as bar:
             index_seconds = index_corpus(service, chunks, progress=bar.update)
+            if whole is not None:
+                index_seconds += index_corpus(whole, whole_chunks, progress=bar.update)
         with tqdm(total=len(dataset.queries), desc="querying", unit="query", dynamic_ncols=True) as bar:
             depth = MAX_K if passages else 100
-            runs, timings = rank_queries(service, dataset.queries, k=100, progress=bar.update, depth=depth)
-    report = EvalReport(len(dataset.corpus), len(dataset.queries), index_seconds, embedder.misses, len(chunks))
+            runs, timings = rank_queries(service, dataset.queries, 100, bar.update, depth, whole)
+    report = EvalReport(
+        len(dataset.corpus), len(dataset.queries), index_seconds, embedder.misses, len(chunks) + len(whole_chunks)
+    )
     report.metrics = score_runs(runs, dataset.qrels)
     report.latency_ms = {name: percentiles(samples) for name, samples in timings.items()}
 

@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
@@ -37,8 +38,8 @@ def corpus() -> dict[str, dict[str, str]]:
 def test_best_passage_ranking_keeps_each_documents_first_chunk_in_order() -> None:
     ranked = [("a2", 0.9), ("b1", 0.8), ("a1", 0.7), ("c1", 0.6), ("b2", 0.5)]
     doc_of = {"a1": "A", "a2": "A", "b1": "B", "b2": "B", "c1": "C"}
-    assert best_passage_ranking(ranked, doc_of, 10) == ["A", "B", "C"]
-    assert best_passage_ranking(ranked, doc_of, 2) == ["A", "B"]
+    assert best_passage_ranking(ranked, doc_of, 10) == [("A", 0.9), ("B", 0.8), ("C", 0.6)]
+    assert best_passage_ranking(ranked, doc_of, 2) == [("A", 0.9), ("B", 0.8)]
 
 
 def test_documents_are_ranked_by_a_passage_after_their_first(memory_service: HybridSearchService) -> None:
@@ -56,7 +57,8 @@ def test_documents_are_ranked_by_a_passage_after_their_first(memory_service: Hyb
             assert set(ranking) <= set(corpus())  # document ids, not chunk ids
 
 
-def test_eval_beir_passages_on_a_small_dataset(fast_embedder: None, tmp_path: Path) -> None:  # noqa: F811
+@pytest.mark.parametrize("options", [["--passages"], ["--passages", "--whole-bm25"]])
+def test_eval_beir_passages_on_a_small_dataset(fast_embedder: None, tmp_path: Path, options: list[str]) -> None:  # noqa: F811
     data = tmp_path / "tiny"
     (data / "qrels").mkdir(parents=True)
     lines = [json.dumps({"_id": d, **doc}) for d, doc in corpus().items()]
@@ -67,7 +69,7 @@ def test_eval_beir_passages_on_a_small_dataset(fast_embedder: None, tmp_path: Pa
     (data / "qrels" / "test.tsv").write_text(
         "query-id\tcorpus-id\tscore\n" + "".join(f"q-{d}\t{d}\t1\n" for d in TOPICS)
     )
-    result = CliRunner().invoke(app, ["eval", "beir", str(data), "--passages", "--json"])
+    result = CliRunner().invoke(app, ["eval", "beir", str(data), *options, "--json"])
     assert result.exit_code == 0, result.output
     out = result.stdout.strip().splitlines()
     report = json.loads(out[-2])

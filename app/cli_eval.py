@@ -5,14 +5,36 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from app.cli_common import clean_errors, console, fail, load_settings
 
+if TYPE_CHECKING:
+    from retrieval.types import Chunk
+
 eval_app = typer.Typer(help="Measure retrieval (BEIR datasets) and the agent (JSONL dev sets).", no_args_is_help=True)
+
+
+def passage_chunks(corpus: dict[str, dict[str, str]]) -> list[Chunk]:
+    """Each BEIR document as ingestion would cut a plain-text file of it: the product's chunker, one organisation."""
+    from ingestion.chunking import chunk_document
+    from ingestion.models import LoadedDocument, Part
+    from retrieval.beir import EVAL_ORG
+
+    return [
+        chunk
+        for doc_id, doc in corpus.items()
+        for chunk in chunk_document(
+            LoadedDocument(title=doc["title"], parts=[Part(text=doc["text"], markdown=False)]),
+            org_id=EVAL_ORG,
+            doc_type="kb",
+            doc_id=doc_id,
+            source=doc_id,
+        )
+    ]
 
 
 @eval_app.command("beir")
@@ -24,6 +46,21 @@ def beir_command(
         int | None, typer.Option("--limit-docs", help="Index only N documents (judged ones first)", min=1)
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Also print the report as one JSON line")] = False,
+    passages: Annotated[
+        bool,
+        typer.Option(
+            "--passages/--whole",
+            help="Cut each document with the product's chunker and rank documents by their best passage "
+            "(--whole: each document is one chunk)",
+        ),
+    ] = False,
+    whole_bm25: Annotated[
+        bool,
+        typer.Option(
+            "--whole-bm25",
+            help="Passages for the dense leg, BM25 over whole documents, fused per document (implies --passages)",
+        ),
+    ] = False,
 ) -> None:
     """Index a BEIR corpus with the configured embedder, hnswlib and BM25, then score bm25, dense and hybrid.
 
@@ -46,7 +83,7 @@ def beir_command(
     )
     from retrieval.chunk_store import InMemoryChunkStore
     from retrieval.dense_local import LocalVectorIndex
-    from retrieval.hybrid import HybridSearchService
+    from retrieval.hybrid import MAX_K, HybridSearchService
 
     settings = load_settings()
     try:
@@ -54,15 +91,27 @@ def beir_command(
     except DatasetError as exc:
         raise fail(str(exc), 2) from None
     embedder = build_embedder(settings)
-    chunks = to_chunks(dataset.corpus)
+    passages = passages or whole_bm25
+    chunks = passage_chunks(dataset.corpus) if passages else to_chunks(dataset.corpus)
+    whole_chunks = to_chunks(dataset.corpus) if whole_bm25 else []
     with tempfile.TemporaryDirectory(prefix="fluxori-beir-") as tmp:
-        index = LocalVectorIndex(Path(tmp), dim=embedder.dim, model=embedder.name)
-        service = HybridSearchService(InMemoryChunkStore(), embedder, index)
-        with tqdm(total=len(chunks), desc="indexing", unit="doc", dynamic_ncols=True) as bar:
+
+        def new_service(folder: str) -> HybridSearchService:
+            index = LocalVectorIndex(Path(tmp) / folder, dim=embedder.dim, model=embedder.name)
+            return HybridSearchService(InMemoryChunkStore(), embedder, index)
+
+        service = new_service("index")
+        whole = new_service("whole") if whole_chunks else None  # its BM25 leg ranks whole documents
+        with tqdm(total=len(chunks) + len(whole_chunks), desc="indexing", unit="chunk", dynamic_ncols=True) as bar:
             index_seconds = index_corpus(service, chunks, progress=bar.update)
+            if whole is not None:
+                index_seconds += index_corpus(whole, whole_chunks, progress=bar.update)
         with tqdm(total=len(dataset.queries), desc="querying", unit="query", dynamic_ncols=True) as bar:
-            runs, timings = rank_queries(service, dataset.queries, k=100, progress=bar.update)
-    report = EvalReport(len(chunks), len(dataset.queries), index_seconds, embedder.misses)
+            depth = MAX_K if passages else 100
+            runs, timings = rank_queries(service, dataset.queries, 100, bar.update, depth, whole)
+    report = EvalReport(
+        len(dataset.corpus), len(dataset.queries), index_seconds, embedder.misses, len(chunks) + len(whole_chunks)
+    )
     report.metrics = score_runs(runs, dataset.qrels)
     report.latency_ms = {name: percentiles(samples) for name, samples in timings.items()}
 
@@ -74,7 +123,8 @@ def beir_command(
     console.print(table)
     console.print(
         f"indexing: {report.docs_per_second:.1f} docs/s ({report.documents} docs in {report.index_seconds:.1f}s, "
-        f"{report.embedded} embedded, {report.documents - report.embedded} from the embedding cache)",
+        f"{report.chunks} chunks: {report.embedded} embedded, "
+        f"{report.chunks - report.embedded} from the embedding cache)",
         highlight=False,
     )
     for name, values in report.latency_ms.items():

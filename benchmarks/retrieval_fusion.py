@@ -6,6 +6,10 @@ The legs are the product's (the configured embedder with its cache, bm25s over `
 exact cosine top-100 here (hnswlib's recall@10 is 0.99, BENCHMARKS.md), so each setting costs a few milliseconds
 per query and a grid is cheap. Only train queries choose the setting; test queries are scored after the choice,
 for the chosen setting and the old default (RRF k=60, equal weights), and nothing else.
+
+`--passages` compares instead whole abstracts with the product's passages (`fluxori eval beir --passages`: the
+ingestion chunker, documents ranked by their best passage), and passages for the dense leg with whole abstracts for
+BM25 (fused per document), each at three dense weights; test is scored once, for the best on train and the default.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.cli_eval import passage_chunks
 from app.wiring_retrieval import build_embedder
 from assistant.settings import Settings
 from retrieval.beir import load_dataset, to_chunks
@@ -33,13 +38,15 @@ Legs = tuple[list[tuple[str, float]], list[tuple[str, float]]]
 Fuser = Callable[[Legs], list[str]]
 
 
-def legs_for(queries: dict[str, str], ids: list[str], matrix: np.ndarray, keyword: KeywordIndex, embedder) -> dict:
+def legs_for(
+    queries: dict[str, str], ids: list[str], matrix: np.ndarray, keyword: KeywordIndex, embedder, depth: int = DEPTH
+) -> dict:
     vectors = embedder.embed_documents(list(queries.values()))  # cached by content, like the corpus
     out = {}
     for (query_id, text), vector in zip(queries.items(), vectors, strict=True):
         scores = matrix @ vector
-        top = np.argsort(-scores)[:DEPTH]
-        out[query_id] = ([(ids[i], float(scores[i])) for i in top], keyword.search(text, DEPTH))
+        top = np.argsort(-scores)[:depth]
+        out[query_id] = ([(ids[i], float(scores[i])) for i in top], keyword.search(text, depth))
     return out
 
 
@@ -92,6 +99,68 @@ def settings() -> dict[str, Fuser]:
     return grid
 
 
+PASSAGE_DEPTH = 200  # passages per leg, as `fluxori eval beir --passages` asks (retrieval.hybrid.MAX_K)
+
+
+def best_per_doc(leg: list[tuple[str, float]], doc_of: dict[str, str]) -> list[tuple[str, float]]:
+    """A passage ranking as a document ranking: each document scored by its best passage."""
+    best: dict[str, float] = {}
+    for chunk_id, value in leg:
+        best.setdefault(doc_of[chunk_id], value)
+    return list(best.items())
+
+
+def passage_variants(dataset: Path) -> None:
+    train, test = load_dataset(dataset, "train"), load_dataset(dataset, "test")
+    embedder = build_embedder(Settings())
+    whole, passages = to_chunks(train.corpus), passage_chunks(train.corpus)
+    doc_of = {c.chunk_id: c.doc_id for c in passages}
+    print(f"{len(whole)} abstracts, {len(passages)} passages", flush=True)
+    indexes = {}
+    for name, chunks in (("whole", whole), ("passages", passages)):
+        ids, texts = [c.chunk_id for c in chunks], [index_text(c) for c in chunks]
+        matrix = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+        indexes[name] = (ids, matrix, KeywordIndex(ids, ["kb"] * len(ids), texts))
+        print(f"embedded {name}", flush=True)
+
+    def legs(queries: dict[str, str]) -> dict[str, dict]:
+        return {
+            "whole": legs_for(queries, *indexes["whole"], embedder),
+            "passages": legs_for(queries, *indexes["passages"], embedder, PASSAGE_DEPTH),
+        }
+
+    def run(all_legs: dict[str, dict], variant: str, alpha: float, qrels: dict) -> dict[str, float]:
+        ranked = {}
+        for q in qrels:
+            if variant == "whole":
+                dense, bm25 = all_legs["whole"][q]
+                ranked[q] = [i for i, _ in score_fusion(dense, bm25, alpha, 1 - alpha)][:DEPTH]
+            elif variant == "passages":
+                dense, bm25 = all_legs["passages"][q]
+                fused = score_fusion(dense, bm25, alpha, 1 - alpha)
+                ranked[q] = [d for d, _ in best_per_doc(fused, doc_of)][:DEPTH]
+            else:  # passages for the dense leg, whole abstracts for BM25
+                dense = best_per_doc(all_legs["passages"][q][0], doc_of)
+                ranked[q] = [i for i, _ in score_fusion(dense, all_legs["whole"][q][1], alpha, 1 - alpha)][:DEPTH]
+        return evaluate(ranked, qrels)
+
+    variants = ("whole", "passages", "passage dense + whole bm25")
+    train_legs = legs(train.queries)
+    results = {(v, a): run(train_legs, v, a, train.qrels) for v in variants for a in (0.65, 0.75, 0.85)}
+    print(f"TRAIN ({len(train.qrels)} queries):")
+    for (v, a), values in results.items():
+        print(f"  {v:28s} dense={a}: nDCG@10 {values['ndcg@10']:.4f}  MRR@10 {values['mrr@10']:.4f}")
+    chosen = max(results, key=lambda key: results[key]["ndcg@10"])
+    test_legs = legs(test.queries)
+    print(f"TEST ({len(test.qrels)} queries), scored once after the choice:")
+    for v, a in dict.fromkeys([chosen, ("whole", 0.75)]):
+        values = run(test_legs, v, a, test.qrels)
+        print(
+            f"  {v:28s} dense={a}: nDCG@10 {values['ndcg@10']:.4f}  Recall@100 {values['recall@100']:.4f}  "
+            f"MRR@10 {values['mrr@10']:.4f}"
+        )
+
+
 def score(fuser: Fuser, legs: dict, qrels: dict) -> dict[str, float]:
     return evaluate({q: fuser(legs[q])[:DEPTH] for q in qrels}, qrels)
 
@@ -102,7 +171,11 @@ def main() -> None:
     parser.add_argument(
         "--bm25-grid", action="store_true", help="also tune BM25's k1 and b (with the best fusion) on train"
     )
+    parser.add_argument("--passages", action="store_true", help="whole abstracts versus the product's passages")
     args = parser.parse_args()
+    if args.passages:
+        passage_variants(args.dataset)
+        return
     train = load_dataset(args.dataset, "train")
     test = load_dataset(args.dataset, "test")
     chunks = to_chunks(train.corpus)

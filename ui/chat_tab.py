@@ -26,6 +26,7 @@ from domain.orgs import Role
 from ui.chat_history import history_from_messages
 from ui.chat_render import (
     CONFIRM,
+    REF_PREFIX,
     Turn,
     decided_card,
     outcome_of_decision,
@@ -42,24 +43,29 @@ PLACEHOLDER = (
     "e.g. *How many BV-TENT-0001 do we have in Cape Town?* · *What is running low?* · *How do stock transfers work?*"
 )
 
-# Links in answers (`#fx-ref:...`) open the side panel: one capturing click listener for the whole page hands
-# the reference to the hidden bridge component, whose click event runs `open_reference` on the server.
-BRIDGE_JS = """
-const fx = (window.__fxRefs = window.__fxRefs || {});
-fx.props = props;
-fx.trigger = trigger;
-if (!fx.installed) {
-  fx.installed = true;
-  document.addEventListener('click', (event) => {
-    const link = event.target.closest && event.target.closest('a[href*="#fx-ref:"]');
+
+def bridge_js(prefix: str, store: str) -> str:
+    """Links whose href holds `prefix` (`#fx-ref:` in answers) open the side panel: one capturing click listener
+    for the whole page hands the reference to a hidden bridge component, whose click event runs on the server.
+    `store` names the page-global record of that bridge (one per prefix)."""
+    return f"""
+const bridge = (window.{store} = window.{store} || {{}});
+bridge.props = props;
+bridge.trigger = trigger;
+if (!bridge.installed) {{
+  bridge.installed = true;
+  document.addEventListener('click', (event) => {{
+    const link = event.target.closest && event.target.closest('a[href*="{prefix}"]');
     if (!link) return;
     event.preventDefault();
     event.stopPropagation();
-    fx.props.value = decodeURIComponent(link.getAttribute('href').split('#fx-ref:')[1] || '');
-    setTimeout(() => fx.trigger('click'), 0);
-  }, true);
-}
+    bridge.props.value = decodeURIComponent(link.getAttribute('href').split('{prefix}')[1] || '');
+    setTimeout(() => bridge.trigger('click'), 0);
+  }}, true);
+}}
 """
+
+
 # On a phone the conversation list covers the screen: it closes after sign-in and after picking a chat.
 PHONE_CLOSE_JS = """(...args) => {
   if (window.innerWidth < 768) {
@@ -176,7 +182,9 @@ class ChatTab:
         self.question = gr.Textbox(visible=False)
         self.confirm = gr.Button(visible=False)
         self.reject = gr.Button(visible=False)
-        self.bridge = gr.HTML("", html_template="<span></span>", js_on_load=BRIDGE_JS, elem_id="fx-ref-bridge")
+        self.bridge = gr.HTML(
+            "", html_template="<span></span>", js_on_load=bridge_js(REF_PREFIX, "__fxRefs"), elem_id="fx-ref-bridge"
+        )
         # Server-side state of this browser session.
         self.history_state = gr.State([])
         self.conversation_state = gr.State(None)

@@ -41,7 +41,7 @@ from ui.chat_render import (
     strip_sources_line,
     tool_label,
 )
-from ui.chat_tab import CHAT_CSS, PANEL_JS
+from ui.chat_tab import CHAT_CSS, PANEL_JS, bridge_js
 from ui.references import render_reference
 from ui.session import Refusal, friendly_error, new_request_id, require
 
@@ -71,23 +71,6 @@ CUE_HELP = {
 CHANGE_ELSEWHERE = "_That asks for a change; changes are proposed and confirmed in the Chat tab. Nothing was changed._"
 NOT_CLOSE = "Nothing in the knowledge base answers this closely. The nearest articles are below."
 
-# One capturing click listener for the page: a `#fx-kb:` link hands its reference to this bridge component.
-BRIDGE_JS = """
-const kb = (window.__fxKb = window.__fxKb || {});
-kb.props = props;
-kb.trigger = trigger;
-if (!kb.installed) {
-  kb.installed = true;
-  document.addEventListener('click', (event) => {
-    const link = event.target.closest && event.target.closest('a[href*="#fx-kb:"]');
-    if (!link) return;
-    event.preventDefault();
-    event.stopPropagation();
-    kb.props.value = decodeURIComponent(link.getAttribute('href').split('#fx-kb:')[1] || '');
-    setTimeout(() => kb.trigger('click'), 0);
-  }, true);
-}
-"""
 KB_CSS = """
 <style>
 .fx-hit-title a, #kb-answer-text a[href*="#fx-kb:"], .fx-nearest a { color: var(--link-text-color);
@@ -245,7 +228,9 @@ class KbTab:
         self.answer_md = gr.Markdown("", elem_id="kb-answer-text")
         self.answer_credits = gr.Markdown("", elem_id="kb-answer-credits")
         self.results = gr.HTML("", elem_id="kb-results")
-        self.bridge = gr.HTML("", html_template="<span></span>", js_on_load=BRIDGE_JS, elem_id="kb-bridge")
+        self.bridge = gr.HTML(
+            "", html_template="<span></span>", js_on_load=bridge_js(KB_PREFIX, "__fxKb"), elem_id="kb-bridge"
+        )
         self.refs_state = gr.State([])  # every source shown in this session, what `#fx-kb:cN` points into
 
     def wire(self) -> None:

@@ -121,6 +121,7 @@ class Ui:
             *self.tab_items.values(),
             self.kb.doc_type,
             self.kb.answer,
+            *self.kb.cleared,
             *self.chat.outputs,
         ]
         self.output_count = len(outputs)
@@ -164,6 +165,7 @@ class Ui:
             *(gr.Tab(visible=tab in tabs) for tab in TAB_IDS),
             self.kb.type_choices(principal),
             self.kb.answer_button(principal),
+            *self.kb.reset(),  # nor their searches and answers
             *self.chat.reset(),  # a new sign-in never shows the previous user's conversation
         )
 

@@ -232,6 +232,17 @@ class KbTab:
             "", html_template="<span></span>", js_on_load=bridge_js(KB_PREFIX, "__fxKb"), elem_id="kb-bridge"
         )
         self.refs_state = gr.State([])  # every source shown in this session, what `#fx-kb:cN` points into
+        # What a sign-in or sign-out empties: the previous user's searches and answers (another organisation's).
+        self.cleared = [
+            self.query,
+            self.status,
+            self.answer_md,
+            self.answer_credits,
+            self.results,
+            self.refs_state,
+            self.article,
+            self.panel,
+        ]
 
     def wire(self) -> None:
         search_inputs = [self.query, self.doc_type, self.k, self.key_state, self.refs_state]
@@ -250,6 +261,10 @@ class KbTab:
         inputs = [self.bridge, self.key_state, self.refs_state]
         self.bridge.click(self.open_source, inputs, opened, api_name="open", concurrency_limit=None)
         self.panel_close.click(lambda: gr.Sidebar(open=False), None, self.panel, queue=False, api_visibility="private")
+
+    def reset(self) -> tuple:
+        """Values for `cleared`."""
+        return "", "", "", "", "", [], "", gr.Sidebar(open=False)
 
     def type_choices(self, principal: Principal | None) -> gr.Dropdown:
         """Called at sign-in: support staff see (and get) the help centre only."""

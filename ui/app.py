@@ -56,6 +56,19 @@ CSS = """
 #signout-button { flex: 0 0 auto; max-width: 120px; align-self: center; }
 """
 
+# Gradio's sidebars push the page aside by one page-wide amount that every sidebar writes when it is drawn, the last
+# one winning, even one in a hidden tab (after a second sign-in the chat's list lay over the page; other tabs started
+# 470 px in). The room each open sidebar of the visible tab needs is set here instead. In the page's head: Gradio
+# scopes `css` to the app's content, and the element to pad holds it.
+SIDEBAR_HEAD = """<style>
+@media (min-width: 768px) {
+  .sidebar-parent { padding-left: 0 !important; padding-right: 0 !important; }
+  .sidebar-parent:has(#tab-chat:not([style*="none"]) #chat-sidebar.open) { padding-left: 290px !important; }
+  .sidebar-parent:has(#tab-chat:not([style*="none"]) #ref-panel.open) { padding-right: 420px !important; }
+  .sidebar-parent:has(#tab-kb:not([style*="none"]) #kb-panel.open) { padding-right: 460px !important; }
+}
+</style>"""
+
 
 def tabs_for(role: Role) -> tuple[str, ...]:
     """The tabs a role sees, the one to open first in front."""
@@ -215,6 +228,7 @@ def mount_ui(app: FastAPI, services: AppServices, limiter: TokenBucketLimiter | 
         build_ui(services),
         path=UI_PATH,
         css=CSS,
+        head=SIDEBAR_HEAD,
         theme=gr.themes.Soft(),
         ssr_mode=False,  # no Node server: the UI is served by uvicorn alone
         show_error=False,  # handlers turn failures into messages; anything else must not leak its text

@@ -1,12 +1,13 @@
 """Chat tab (merchants): conversations in a sidebar, streamed answers with clickable sources, friendly tool chips
 and a confirmation card for every proposed change.
 
-Flow of one question (UI): the page empties the input box at once (`BEGIN_JS`); `begin` puts the text into the
-hidden `question` box and turns Send into Stop; `ask` streams the answer; `end` turns Stop back into Send (and
-puts the question back into an empty input box if it failed), then `relist` updates the conversation list. Only
-`ask` is queued: each queued event costs the page one more round trip. Typing goes on while an answer streams;
-pressing Enter then says "wait" and keeps the text. gradio_client calls `/chat` with the question only: history,
-conversation and the pending change live in `gr.State` on the server, per browser session.
+Flow of one question (UI): the page empties the input box at once (`BEGIN_JS`); one queued event, `ask_page`,
+turns Send into Stop, streams the answer and turns Stop back into Send in the same event stream; then the page
+alone (`END_JS`, no round trip) puts a failed question back into an empty input box, and `relist` updates the
+conversation list after Send is back. Every other round trip in that chain was time the user waited. Typing goes
+on while an answer streams; pressing Enter then says "wait" and keeps the text. gradio_client calls `/chat` with
+the question only: history, conversation and the pending change live in `gr.State` on the server, per browser
+session.
 """
 
 from __future__ import annotations
@@ -75,22 +76,25 @@ PHONE_CLOSE_JS = """(...args) => {
 }"""
 # Send takes the question out of the box in the page itself, before any round trip: a server answer that cleared
 # the box would also clear what was typed while it travelled. `fxAnswering` is the page's own "one answer at a
-# time" (busy_state arrives a round trip late); the end of the turn, or Stop, clears it.
-BEGIN_JS = """(message, busy) => {
+# time" (the server's busy flag arrives a round trip late); the end of the turn, or Stop, clears it.
+BEGIN_JS = """(message, busy, ...rest) => {
   busy = busy || Boolean(window.fxAnswering);
-  if (busy || !(message || '').trim()) return [message, busy];
+  if (busy || !(message || '').trim()) return [message, busy, ...rest];
   window.fxAnswering = true;
   const box = document.querySelector('#chat-input textarea');
   if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }
-  return [message, false];
+  return [message, false, ...rest];
 }"""
-END_JS = """(...args) => { window.fxAnswering = false; return args; }"""
-# A card waiting for a decision is scrolled into view (the chat stops following new messages once scrolled).
-SHOW_CARD_JS = """() => {
+# After the turn, in the page: a question whose turn failed goes back into the box, unless something new was typed;
+# a card waiting for a decision is scrolled into view (the chat stops following new messages once scrolled).
+END_JS = """(message, restore) => {
+  window.fxAnswering = false;
   const options = document.querySelector('#chat-history .options');
   const log = document.querySelector('#chat-history [role=log]');
   if (options && log) log.scrollTop = log.scrollHeight;
+  return [(message || '').trim() || !restore ? message : restore];
 }"""
+STOP_JS = """(...args) => { window.fxAnswering = false; return args; }"""
 # The cited passage of an article is scrolled into view when the panel shows it.
 PANEL_JS = """
 watch('value', () => {
@@ -190,7 +194,10 @@ class ChatTab:
         self.conversation_state = gr.State(None)
         self.pending_state = gr.State(None)
         self.citations_state = gr.State([])
-        self.restore_state = gr.State("")  # a question to put back into the input box (its turn failed)
+        # A question to put back into the input box (its turn failed). The page's own chain sends it to a hidden box
+        # instead, which the page can read; gradio_client gets no such box.
+        self.restore_state = gr.State("")
+        self.restore_box = gr.Textbox(visible=False)
         self.busy_state = gr.State(False)
         # The open conversation's id in the browser, so a reload opens it again (the messages stay on the server).
         # Rendered by `wire` at the top of the page: inside the tab, hidden until sign-in, it would not load its value.
@@ -219,38 +226,30 @@ class ChatTab:
             self.pending_state,
             self.citations_state,
         ]
-        started = gr.on(
+        page_inputs = [self.message, self.busy_state, *chat_inputs[1:]]
+        running = [self.send, self.stop, self.busy_state]
+        answering = gr.on(
             [self.send.click, self.message.submit],
-            self.begin,
-            [self.message, self.busy_state],
-            [self.question, self.send, self.stop, self.busy_state],  # never the box: the page has emptied it
+            self.ask_page,
+            page_inputs,
+            [*self.outputs[:-1], self.restore_box, *running],  # never the input box: the page has emptied it
             api_visibility="private",
-            queue=False,
+            concurrency_limit=None,
             js=BEGIN_JS,
-            **progress_on(self.send, "hidden"),
+            **progress_on(self.chatbot),
         )
-        answering = started.success(
-            self.ask, chat_inputs, self.outputs, api_name="chat", concurrency_limit=None, **progress_on(self.chatbot)
-        )
-        # Not queued (a queued event is one more round trip: join, then its own event stream), and Send is back
-        # before the conversation list is read again.
-        ended = answering.then(
-            self.end,
-            [self.message, self.restore_state],
-            [self.message, self.send, self.stop, self.busy_state],
-            api_visibility="private",
-            queue=False,
-            js=END_JS,
-            **progress_on(self.send, "hidden"),
-        )
-        ended.then(None, None, None, js=SHOW_CARD_JS)
-        ended.then(
+        answering.success(None, [self.message, self.restore_box], [self.message], js=END_JS)
+        answering.success(
             self.relist,
             [self.key_state, self.conversation_state],
             self.listing,
             api_visibility="private",
             queue=False,
             **progress_on(self.send, "hidden"),
+        )
+        # gradio_client's `/chat`: the same turn, the question its one argument.
+        self.question.submit(
+            self.ask, chat_inputs, self.outputs, api_name="chat", concurrency_limit=None, **progress_on(self.chatbot)
         )
         self.stop.click(
             self.stopped,
@@ -259,7 +258,7 @@ class ChatTab:
             cancels=[answering],
             api_visibility="private",
             queue=False,
-            js=END_JS,
+            js=STOP_JS,
             **progress_on(self.chatbot, "hidden"),
         )
         decision_inputs = [
@@ -389,20 +388,26 @@ class ChatTab:
         return (*self.reset(), gr.Radio(value=None), gr.Group(visible=False), "", "")
 
     # One question -----------------------------------------------------------------------------------------
-    def begin(self, message: str, busy: bool) -> tuple:
+    def ask_page(
+        self,
+        message: str,
+        busy: bool,
+        key: str,
+        history: list,
+        conversation_id: str | None,
+        pending: dict | None,
+        citations: list,
+    ) -> Iterator[tuple]:
+        """The page's Send: `ask`, with Send turned into Stop for as long as the answer streams."""
         if busy:
             raise gr.Error(BUSY, duration=6, title="Please wait", print_exception=False)
         if not (message or "").strip():
             raise gr.Error("Type a question first.", duration=4, title="Nothing to send", print_exception=False)
-        return message, gr.Button(interactive=False), gr.Button(visible=True), True
-
-    def end(self, message: str, restore: str) -> tuple:
-        return (
-            restore if restore and not (message or "").strip() else gr.skip(),
-            gr.Button(interactive=True),
-            gr.Button(visible=False),
-            False,
-        )
+        running: tuple = (gr.Button(interactive=False), gr.Button(visible=True), True)
+        for view in self.ask(message, key, history, conversation_id, pending, citations):
+            yield (*view, *running)
+            running = (gr.skip(), gr.skip(), gr.skip())
+        yield (*(gr.skip() for _ in self.outputs), gr.Button(interactive=True), gr.Button(visible=False), False)
 
     def relist(self, key: str | None, conversation_id: str | None) -> tuple:
         """After a turn: a new conversation is listed, an answered one moves up."""

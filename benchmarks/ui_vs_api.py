@@ -195,20 +195,25 @@ def gradio_client_turn(session: Any, question: str) -> Timing:
 
 # One turn timed inside the page (Playwright's own click and polling would add their delays): click Send, then
 # watch the DOM for the first answer text (a bot message that is not a tool chip, those are `.thought-group`s) and
-# for the end of the turn (the answer there, Stop hidden, Send enabled again).
+# for the end of the turn (the answer there, Stop gone, Send enabled again). The DOM is read once per frame, at the
+# frame: reading layout (innerText, offsetParent) in every mutation would force the page to lay itself out many
+# times per update and slow down what is measured.
 BROWSER_TURN_JS = """() => new Promise((resolve, reject) => {
   const answered = () => [...document.querySelectorAll('#chat-history [data-testid=bot]')]
-    .some((m) => !m.querySelector('.thought-group') && m.innerText.trim().length > 0);
+    .some((m) => !m.querySelector('.thought-group') && m.textContent.trim().length > 0);
   const done = () => {
     const stop = document.querySelector('#chat-stop'), send = document.querySelector('#chat-send');
     return (!stop || stop.offsetParent === null) && send && !send.disabled;
   };
   const started = performance.now();
-  let first = null;
-  const observer = new MutationObserver(() => {
-    const now = performance.now();
+  let first = null, scheduled = false;
+  const check = (now) => {
+    scheduled = false;
     if (first === null && answered()) first = now - started;
     if (first !== null && done()) { observer.disconnect(); resolve([first / 1000, (now - started) / 1000]); }
+  };
+  const observer = new MutationObserver(() => {
+    if (!scheduled) { scheduled = true; requestAnimationFrame(check); }
   });
   observer.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
   setTimeout(() => { observer.disconnect(); reject(new Error('no answer in 120 s')); }, 120000);

@@ -36,6 +36,7 @@ from ui.admin_views import (
     grant_question,
     job_markdown,
 )
+from ui.progress import progress_on
 from ui.session import Refusal, authenticate, friendly_error, org_name, require
 
 # How often an upload's report is read back from its job while it runs.
@@ -148,7 +149,13 @@ class AdminTab:
         )
 
     def after_sign_in(self, event: Any) -> None:
-        event.then(self.load_documents, [self.key_state, self.choice], self.list_outputs, api_visibility="private")
+        event.then(
+            self.load_documents,
+            [self.key_state, self.choice],
+            self.list_outputs,
+            api_visibility="private",
+            **progress_on(self.docs_status),  # runs at every sign-in: not on the table (see `progress_on`)
+        )
 
     # Upload ----------------------------------------------------------------------------------------------------
     def run_ingest(self, files: list[str] | None, key: str) -> Iterator[str]:

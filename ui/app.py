@@ -15,9 +15,10 @@ from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.ports import AppServices
 from domain.orgs import Principal, Role
 from ui.admin_tab import AdminTab
-from ui.chat_tab import ChatTab, progress_on
+from ui.chat_tab import ChatTab
 from ui.credits_tab import CREDITS_ROLES, CreditsTab
 from ui.kb_tab import KbTab
+from ui.progress import progress_on
 from ui.session import (
     TAB_IDS,
     WRONG_KEY,

@@ -34,6 +34,7 @@ from ui.chat_render import (
     set_outcome,
     visible,
 )
+from ui.progress import progress_on
 from ui.references import render_reference
 from ui.session import Refusal, friendly_error, new_request_id, require
 
@@ -131,15 +132,6 @@ CHAT_CSS = """
 """
 
 
-def progress_on(component: gr.components.Component, show: str = "full") -> dict[str, Any]:
-    """Where an event shows its progress: one component, never a container, and the same few for every event.
-    Gradio's page keeps a loading status per progress target (by default: every output) for the rest of the
-    session and, on every status message of ANY event, copies each target's properties and, for a container, those
-    of everything inside it (a tab: the whole tab, chat history included). A container among an event's outputs
-    made every later chat update copy the page several times; each extra target costs a copy per update."""
-    return {"show_progress_on": [component], "show_progress": show}
-
-
 class ChatTab:
     def __init__(self, services: Any, key_state: gr.State) -> None:
         self.services = services
@@ -181,6 +173,10 @@ class ChatTab:
             self.send = gr.Button("Send", variant="primary", elem_id="chat-send", scale=1, min_width=80)
             self.stop = gr.Button("Stop", variant="stop", elem_id="chat-stop", scale=1, min_width=80, visible=False)
         self.credits_md = gr.Markdown("", elem_id="chat-credits")
+        # Every chat event shows its progress (none: Send, Stop and the messages say enough) on the Send button. A
+        # target's properties are copied at every status message of any event: the chatbot's are the whole
+        # conversation, the side panel's a whole article.
+        self.quiet = progress_on(self.send, "hidden")
         # API-only: confirm / reject the pending change (the page uses the card's buttons), the hidden question box
         # (`/chat` takes it as its one argument) and the bridge of reference links.
         self.question = gr.Textbox(visible=False)
@@ -236,7 +232,7 @@ class ChatTab:
             api_visibility="private",
             concurrency_limit=None,
             js=BEGIN_JS,
-            **progress_on(self.chatbot),
+            **self.quiet,
         )
         answering.success(None, [self.message, self.restore_box], [self.message], js=END_JS)
         answering.success(
@@ -245,12 +241,10 @@ class ChatTab:
             self.listing,
             api_visibility="private",
             queue=False,
-            **progress_on(self.send, "hidden"),
+            **self.quiet,
         )
         # gradio_client's `/chat`: the same turn, the question its one argument.
-        self.question.submit(
-            self.ask, chat_inputs, self.outputs, api_name="chat", concurrency_limit=None, **progress_on(self.chatbot)
-        )
+        self.question.submit(self.ask, chat_inputs, self.outputs, api_name="chat", concurrency_limit=None, **self.quiet)
         self.stop.click(
             self.stopped,
             [self.history_state, self.conversation_state, self.pending_state, self.citations_state],
@@ -259,7 +253,7 @@ class ChatTab:
             api_visibility="private",
             queue=False,
             js=STOP_JS,
-            **progress_on(self.chatbot, "hidden"),
+            **self.quiet,
         )
         decision_inputs = [
             self.key_state,
@@ -268,7 +262,7 @@ class ChatTab:
             self.pending_state,
             self.citations_state,
         ]
-        decided = {"concurrency_limit": None, **progress_on(self.chatbot)}
+        decided = {"concurrency_limit": None, **self.quiet}
         self.chatbot.option_select(self.choose, decision_inputs, self.outputs, api_visibility="private", **decided)
         self.confirm.click(self.approve, decision_inputs, self.outputs, api_name="confirm", **decided)
         self.reject.click(self.decline, decision_inputs, self.outputs, api_name="reject", **decided)
@@ -280,7 +274,7 @@ class ChatTab:
             api_name="new_conversation",
             queue=False,
             js=PHONE_CLOSE_JS,
-            **progress_on(self.chatbot),
+            **self.quiet,
         )
         # The chatbot's own trash icon starts a new chat too (rather than hiding messages that would come back).
         self.chatbot.clear(
@@ -289,28 +283,28 @@ class ChatTab:
             [*self.outputs, *listing],
             api_visibility="private",
             queue=False,
-            **progress_on(self.chatbot),
+            **self.quiet,
         )
         self.conversation_list.input(
             self.open_conversation,
             [self.conversation_list, self.key_state],
             [*self.outputs, *listing],
             js=PHONE_CLOSE_JS,
-            **progress_on(self.chatbot),
+            **self.quiet,
         )
         self.rename.click(
             self.rename_conversation,
             [self.title, self.key_state, self.conversation_state],
             listing,
             api_name="rename",
-            **progress_on(self.send, "hidden"),
+            **self.quiet,
         )
         self.delete.click(
             self.delete_conversation,
             [self.key_state, self.conversation_state],
             [*self.outputs, *listing],
             api_name="delete",
-            **progress_on(self.chatbot),
+            **self.quiet,
         )
         self.ref_close.click(
             lambda: gr.Sidebar(open=False),
@@ -318,14 +312,14 @@ class ChatTab:
             self.ref_panel,
             queue=False,
             api_visibility="private",
-            **progress_on(self.ref_body, "hidden"),
+            **self.quiet,
         )
         self.bridge.click(
             self.open_reference,
             [self.bridge, self.key_state, self.citations_state],
             [self.ref_panel, self.ref_body, self.sidebar],
             api_name="reference",
-            **progress_on(self.ref_body),
+            **self.quiet,
         )
 
     @cached_property
@@ -340,7 +334,7 @@ class ChatTab:
             [self.conversation_store, self.key_state],
             [*self.outputs, *listing],
             api_visibility="private",
-            **progress_on(self.chatbot),
+            **self.quiet,
         )
         resumed.then(None, None, None, js=PHONE_CLOSE_JS)
 

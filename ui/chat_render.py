@@ -293,3 +293,11 @@ def outcome_of_decision(final: dict[str, Any], approve: bool) -> tuple[str, str]
     if not approve or any(a["status"] == "rejected" for a in writes):
         return "rejected", ""
     return "confirmed", answer
+
+
+def credits_markdown(final: dict[str, Any]) -> str:
+    usage = final.get("usage") or {}
+    return (
+        f"{final.get('credits_balance', 0):,.3f} credits left · this answer "
+        f"{usage.get('credits_charged', 0):,.3f} credits"
+    )

@@ -41,7 +41,7 @@ from ui.chat_render import (
     strip_sources_line,
     tool_label,
 )
-from ui.chat_tab import CHAT_CSS, PANEL_JS, bridge_js
+from ui.page_scripts import CHAT_CSS, PANEL_JS, bridge_js
 from ui.references import render_reference
 from ui.session import Refusal, friendly_error, new_request_id, require
 

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from assistant.application.ratelimit import TokenBucketLimiter
 from domain.errors import DomainError, InsufficientCredits, InvalidInput, NotFound, QuotaExceeded
 from domain.orgs import Principal, Role
@@ -114,6 +116,9 @@ def friendly_error(exc: BaseException, request_id: str = "") -> str:
         return f"Daily AI quota reached: {exc.message} (about {hours} h from now)."
     if isinstance(exc, InvalidInput):
         return f"Please change the input: {exc.message}"
+    if isinstance(exc, ValidationError):  # a request the page built from what was typed (e.g. too long)
+        detail = "; ".join(str(error.get("msg", "")) for error in exc.errors()) or str(exc)
+        return f"Please change the input: {detail}"
     if isinstance(exc, NotFound):
         return f"Not found: {exc.message}"
     if isinstance(exc, DomainError):

@@ -52,6 +52,9 @@ class SearchHit(BaseModel):
     novelty: float | None = Field(
         default=None, description="Share of the query's terms that no passage of the organisation contains"
     )
+    keyword_ceiling: float | None = Field(
+        default=None, description="The query's highest possible BM25 score (the sum of its terms' IDF)"
+    )
     audience: Audience = "public"
     metadata: dict[str, Any] = Field(default_factory=dict)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from assistant.contracts import Citation
@@ -34,22 +35,24 @@ SEE_ALSO = 3
 NOT_FOUND = "I could not find an answer to that in the knowledge base, so I won't guess."
 
 
-FEATURES = ("cosine", "margin", "coverage", "novelty")
+FEATURES = ("cosine", "coverage", "keyword", "agreement")
 
 
 @dataclass(frozen=True)
 class Calibration:
     """When is the best passage an answer? A logistic model over four features of the search (`answer_features`):
-    the best passage's MiniLM cosine to the question, its margin over the cosine of the next document's passage,
-    the share of the question's content words the passage contains (title and headings included), and the share
-    the whole knowledge base never uses ("eBay", "payroll"). The answer is given when `bias + weights . features
-    >= 0`. Fitted on the dev questions of three help centres written in different styles (`benchmarks/kb_eval.py
-    --tune`: logistic regression, then the bias set to the most answering threshold that still says "not found"
-    to 90% of the unanswerable dev questions); another embedder needs its own fit. A second document is quoted
-    when its fused score is at least `second_ratio` of the first's."""
+    the best passage's MiniLM cosine to the question; the share of the question's content words (English stop
+    words removed) the passage contains, title and headings included; its BM25 score over the question's highest
+    possible one (a question about words the knowledge base never uses, "eBay", "payroll", cannot score high); and
+    how far the dense leg's best document is down the BM25 order of the documents found (1 when both legs put the
+    same document first). The answer is given when `bias + weights . features >= 0`. Fitted on the dev questions of
+    three help centres written in different styles (`benchmarks/kb_eval.py --tune`: logistic regression, features
+    chosen by leaving one help centre out, then the bias set to the most answering threshold that still says "not
+    found" to 90% of the unanswerable dev questions); another embedder needs its own fit. A second document is
+    quoted when its fused score is at least `second_ratio` of the first's."""
 
-    weights: tuple[float, float, float, float] = (7.337, 7.2287, 4.0869, -2.8491)  # C=1 in `--tune`
-    bias: float = -5.0048
+    weights: tuple[float, float, float, float] = (3.75, 2.2498, 4.1841, 2.012)  # C=0.1 in `--tune`
+    bias: float = -5.0619
     second_ratio: float = 0.97
 
 
@@ -66,15 +69,41 @@ def _terms(text: str) -> set[str]:
     return set(tokenize([text])[0])
 
 
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    """English stop words as the keyword leg's tokens (stemmed): "how", "can", "my" say nothing about the subject
+    (the tokenizer's own list is short)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(_terms(" ".join(ENGLISH_STOP_WORDS)))
+
+
+def content_terms(question: str) -> set[str]:
+    """The question's stemmed terms without stop words (all of them if nothing else is left)."""
+    terms = _terms(question)
+    return (terms - _stop_words()) or terms
+
+
+def best_per_document(found: Sequence[SearchHit]) -> list[SearchHit]:
+    """Each document's best passage, best document first (search returns several passages per document)."""
+    best_of: dict[str, SearchHit] = {}
+    for hit in found:
+        best_of.setdefault(hit.doc_id, hit)
+    return list(best_of.values())
+
+
 def answer_features(question: str, hits: Sequence[SearchHit]) -> tuple[float, float, float, float]:
     """`FEATURES` of the best hit of `hits` (one per document, best first)."""
     top = hits[0]
     cosine = top.dense_score if top.dense_score is not None else 0.0
-    runner_up = (hits[1].dense_score or 0.0) if len(hits) > 1 else 0.0
-    terms = _terms(question)
+    terms = content_terms(question)
     passage = _terms("\n".join([top.title, *top.heading_path, top.text]))
     coverage = len(terms & passage) / len(terms) if terms else 0.0
-    return cosine, cosine - runner_up, coverage, top.novelty if top.novelty is not None else 1.0
+    keyword = (top.keyword_score or 0.0) / top.keyword_ceiling if top.keyword_ceiling else 0.0
+    dense_first = max(hits, key=lambda h: h.dense_score if h.dense_score is not None else float("-inf"))
+    by_keyword = [h.doc_id for h in sorted(hits, key=lambda h: -(h.keyword_score or 0.0)) if h.keyword_score]
+    agreement = 1 / (by_keyword.index(dense_first.doc_id) + 1) if dense_first.doc_id in by_keyword else 0.0
+    return cosine, coverage, keyword, agreement
 
 
 def answer_score(question: str, hits: Sequence[SearchHit], calibration: Calibration = CALIBRATION) -> float:
@@ -87,6 +116,16 @@ def answer_score(question: str, hits: Sequence[SearchHit], calibration: Calibrat
 
 def answerable(question: str, hits: Sequence[SearchHit], calibration: Calibration = CALIBRATION) -> bool:
     return answer_score(question, hits, calibration) >= 0
+
+
+def judged_search(
+    searcher: Any, org_id: str, question: str, audiences: Sequence[Audience] = PUBLIC, k: int = 5
+) -> tuple[list[SearchHit], list[SearchHit]]:
+    """The search the answer is judged on: every passage found (a few per document) and each document's best."""
+    found: list[SearchHit] = searcher.search(
+        org_id, question, k=k, doc_type="kb", audiences=tuple(audiences), per_document=PASSAGES_PER_DOCUMENT
+    )
+    return found, best_per_document(found)
 
 
 def quoted_section(document: Sequence[Chunk], best: str) -> str:
@@ -126,13 +165,7 @@ def knowledge_result(
     calibration: Calibration = CALIBRATION,
 ) -> tuple[dict[str, Any], list[Citation]]:
     """What the knowledge-base tool returns for a how-to question: data for the model and the citations."""
-    found: list[SearchHit] = searcher.search(
-        org_id, question, k=k, doc_type="kb", audiences=tuple(audiences), per_document=PASSAGES_PER_DOCUMENT
-    )
-    best_of: dict[str, SearchHit] = {}
-    for hit in found:  # each document's best passage, best document first
-        best_of.setdefault(hit.doc_id, hit)
-    hits = list(best_of.values())
+    found, hits = judged_search(searcher, org_id, question, audiences, k)
     if not answerable(question, hits, calibration):
         nearest = [{"title": h.title, "doc_id": h.doc_id} for h in hits[:SEE_ALSO]]
         return {"query": question, "found": False, "passages": [], "nearest": nearest}, []

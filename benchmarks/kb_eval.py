@@ -1,12 +1,15 @@
 """Knowledge-base answers: ranking (hit@1, hit@5, MRR@10, recall@10) and the "not found" calibration, on three
 help centres: the demo KB (`ingestion/demo_kb`, dev questions only), a foreign one written for this check in another
 style (`benchmarks/kb_eval/foreign`: terse FAQ-style text and HTML about an invoicing app), whose queries are split
-into dev (for tuning) and test (written and committed before any tuning, scored only to report), and a third in a
+into dev (for tuning) and test (committed before any tuning; scored five times, it is now tuned on as dev too and
+reported on its own line), and a third in a
 style unlike both (`benchmarks/kb_eval/pos`: a POS hardware manual with numbered sections, tables and error codes;
-dev questions only).
+dev questions only), and a fourth, held out (`benchmarks/kb_eval/courier`: a parcel courier's customer help centre,
+conversational Markdown, text and HTML; test queries only, committed before the judge was changed). Split `para`:
+dev questions for the first three in other words than their article's, written before the ranking was tuned on them.
 
     FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/kb_eval.py --tune     # dev figures, fit on dev
-    FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/kb_eval.py --test     # + the frozen test split
+    FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/kb_eval.py --test     # + the held-out courier test
 
 Each corpus is chunked by the product's loaders and chunker and indexed by the product's `HybridSearchService`
 (configured embedder with its cache, hnswlib, BM25) under an organisation of its own, in memory and a temporary
@@ -37,6 +40,7 @@ from assistant.kb_answers import (  # noqa: E402
     Calibration,
     answer_features,
     answerable,
+    judged_search,
     knowledge_result,
 )
 from assistant.settings import Settings  # noqa: E402
@@ -52,7 +56,16 @@ CORPORA = {  # org id (also the id namespace) -> folder, queries
     "demo": (ROOT / "ingestion" / "demo_kb", DATA / "demo_dev.jsonl"),
     "foreign": (DATA / "foreign", DATA / "foreign_queries.jsonl"),
     "pos": (DATA / "pos", DATA / "pos_dev.jsonl"),
+    "courier": (DATA / "courier", DATA / "courier_test.jsonl"),  # test only: the held-out help centre
 }
+# Test splits scored too often to be held out: moved into dev (tuned on), reported on their own line.
+USED = {("foreign", "test"): "used: scored 5 times, now dev"}
+# Dev questions in other words than their article's (issue 11's ranking work), written before that tuning; dev.
+PARAPHRASED = "para"
+
+
+def is_dev(corpus: str, split: str) -> bool:
+    return split in ("dev", PARAPHRASED) or (corpus, split) in USED
 
 
 @dataclass
@@ -63,6 +76,7 @@ class Outcome:
     expected: str | None
     ranked: list[str]  # doc ids, best first
     hits: list[SearchHit]
+    judged: list[SearchHit]  # what the "not found" judge sees: each document's best passage (`judged_search`)
     found: bool
     seconds: float
 
@@ -83,16 +97,16 @@ def run(service: HybridSearchService, splits: tuple[str, ...]) -> list[Outcome]:
     for org, (_, queries) in CORPORA.items():
         for line in queries.read_text().splitlines():
             row = json.loads(line)
-            if row["split"] not in splits:
+            if row["split"] not in splits and not ("dev" in splits and is_dev(org, row["split"])):
                 continue
             started = time.perf_counter()
             hits = service.search(org, row["query"], k=10, doc_type="kb")
             seconds = time.perf_counter() - started
             data, _ = knowledge_result(service, org, row["query"])
+            _, judged = judged_search(service, org, row["query"])
+            ranked = [h.doc_id for h in hits]
             outcomes.append(
-                Outcome(
-                    org, row["split"], row["query"], row["doc"], [h.doc_id for h in hits], hits, data["found"], seconds
-                )
+                Outcome(org, row["split"], row["query"], row["doc"], ranked, hits, judged, data["found"], seconds)
             )
     return outcomes
 
@@ -128,9 +142,11 @@ def report(outcomes: list[Outcome]) -> None:
         answerable_ = [o for o in group if o.expected]
         figures = {**ranking(answerable_), **refusals(group)}
         unanswerable = len(group) - len(answerable_)
+        note = f" [{USED[corpus, split]}]" if (corpus, split) in USED else ""
         print(
             f"{corpus:8s} {split:5s} ({len(answerable_)} answerable, {unanswerable} unanswerable): "
             + ", ".join(f"{k} {v:.3f}" for k, v in figures.items())
+            + note
         )
     latency = [o.seconds * 1000 for o in outcomes]
     print(
@@ -140,7 +156,7 @@ def report(outcomes: list[Outcome]) -> None:
 
 
 def features(outcomes: list[Outcome]) -> tuple[np.ndarray, np.ndarray]:
-    x = np.array([answer_features(o.query, o.hits) for o in outcomes])
+    x = np.array([answer_features(o.query, o.judged) for o in outcomes])
     return x, np.array([o.expected is not None for o in outcomes])
 
 
@@ -163,22 +179,28 @@ def fit(outcomes: list[Outcome], c: float, min_not_found: float = 0.9) -> Calibr
 def tune(outcomes: list[Outcome]) -> None:
     """On the DEV queries only: leave-one-help-centre-out (fit on the other two, score the third) for a few
     regularisation strengths, then the fit on all dev queries, to paste into `assistant.kb_answers.CALIBRATION`."""
-    dev = [o for o in outcomes if o.split == "dev" and o.hits]
+    dev = [o for o in outcomes if is_dev(o.corpus, o.split) and o.judged]
     corpora = sorted({o.corpus for o in dev})
     print(f"leave one help centre out on dev ({len(dev)} queries; features {', '.join(FEATURES)}):")
-    for c in (0.1, 0.3, 1.0, 3.0, 10.0):
-        rows = []
+    for c in (0.1, 0.3, 1.0, 3.0):
+        rows, decided = [], {}  # id(outcome) -> answered, by the model fitted without its help centre
         for held in corpora:
             calib = fit([o for o in dev if o.corpus != held], c)
-            figures = refusals([o for o in dev if o.corpus == held], lambda o, k=calib: answerable(o.query, o.hits, k))
+            group = [o for o in dev if o.corpus == held]
+            decided |= {id(o): answerable(o.query, o.judged, calib) for o in group}
+            figures = refusals(group, lambda o, d=decided: d[id(o)])
             rows.append(
                 f"{held} not-found {figures['not_found_on_unanswerable']:.2f} refused "
                 f"{figures['refused_answerable']:.2f}"
             )
-        print(f"  C={c}: " + "; ".join(rows))
-    for c in (0.3, 1.0, 3.0):
+        pooled = refusals(dev, lambda o, d=decided: d[id(o)])
+        print(
+            f"  C={c}: " + "; ".join(rows) + f"; pooled not-found {pooled['not_found_on_unanswerable']:.3f} "
+            f"refused {pooled['refused_answerable']:.3f}"
+        )
+    for c in (0.1, 0.3, 1.0):
         calib = fit(dev, c)
-        figures = refusals(dev, lambda o, k=calib: answerable(o.query, o.hits, k))
+        figures = refusals(dev, lambda o, k=calib: answerable(o.query, o.judged, k))
         print(f"  all dev, C={c}: {calib}  " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
 
 
@@ -189,7 +211,9 @@ def main() -> None:
     )
     parser.add_argument("--show", action="store_true", help="print every query's outcome")
     parser.add_argument(
-        "--test", action="store_true", help="also score the frozen test split (once, after the calibration is chosen)"
+        "--test",
+        action="store_true",
+        help="also score the held-out courier help centre (after the calibration is chosen)",
     )
     args = parser.parse_args()
     embedder = build_embedder(Settings())
@@ -206,7 +230,7 @@ def main() -> None:
             top = o.hits[0] if o.hits else None
             print(
                 f"  [{o.corpus}/{o.split}] found={o.found!s:5} expected={o.expected} top={o.ranked[:1]} "
-                f"features={[round(x, 2) for x in answer_features(o.query, o.hits)] if top else None} {o.query!r}"
+                f"features={[round(x, 2) for x in answer_features(o.query, o.judged)] if top else None} {o.query!r}"
             )
     if args.tune:
         tune(outcomes)

@@ -180,7 +180,7 @@ class HybridSearchService:
         fetched = self.chunks.get_many(org_id, missing) if missing else {}
         hits: list[SearchHit] = []
         documents: dict[str, int] = {}  # doc id -> passages returned
-        novelty = corpus.keyword.novelty(query)
+        ceiling = corpus.keyword.ceiling(query)
         for candidate in candidates:
             chunk = known.get(candidate.chunk_id) or fetched.get(candidate.chunk_id)
             if chunk is None or chunk.org_id != org_id:  # deleted since the index answered
@@ -212,7 +212,7 @@ class HybridSearchService:
                     score=float(candidate.score),
                     dense_score=candidate.dense,
                     keyword_score=candidate.keyword,
-                    novelty=novelty,
+                    keyword_ceiling=ceiling,
                     audience=chunk.audience,
                     metadata={**chunk.metadata, "doc_id": chunk.doc_id},
                 )

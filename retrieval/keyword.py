@@ -7,6 +7,7 @@ applied to results afterwards; only results with a positive score (at least one 
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -55,11 +56,13 @@ class KeywordIndex:
             self._retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
             self._retriever.index(tokens, show_progress=False)
 
-    def novelty(self, query: str) -> float:
-        """The share of the query's terms that no chunk of the organisation contains (0.0 for a query whose every
-        term the knowledge base uses somewhere): a question about what the knowledge base never mentions."""
+    def ceiling(self, query: str) -> float:
+        """The BM25 score a passage approaches by holding every query term very often: the sum of the terms' IDF
+        (Lucene's, as bm25s scores). A hit's score over it says how much of the query it matches, on one scale for
+        every query and corpus; a term no chunk contains adds the largest IDF."""
         terms = set(tokenize([query])[0])
-        return sum(self._df.get(t, 0) == 0 for t in terms) / len(terms) if terms else 1.0
+        n = len(self.ids)
+        return sum(math.log(1 + (n - self._df.get(t, 0) + 0.5) / (self._df.get(t, 0) + 0.5)) for t in terms)
 
     def __len__(self) -> int:
         return len(self.ids)

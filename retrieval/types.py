@@ -49,8 +49,8 @@ class SearchHit(BaseModel):
     score: float = Field(description="The fused score that ordered the results")
     dense_score: float | None = Field(default=None, description="Cosine similarity to the query, if a candidate")
     keyword_score: float | None = Field(default=None, description="BM25 score, if a candidate of the keyword leg")
-    novelty: float | None = Field(
-        default=None, description="Share of the query's terms that no passage of the organisation contains"
+    keyword_ceiling: float | None = Field(
+        default=None, description="The query's highest possible BM25 score (the sum of its terms' IDF)"
     )
     audience: Audience = "public"
     metadata: dict[str, Any] = Field(default_factory=dict)

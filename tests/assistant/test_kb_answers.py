@@ -17,6 +17,7 @@ from assistant.kb_answers import (
     answer_features,
     answer_score,
     answerable,
+    content_terms,
     heading_once,
     knowledge_result,
     render_answer,
@@ -43,7 +44,7 @@ ARTICLES = {
     "1. Call the owner back on the registered number.\n2. Check the last top-up reference.",
 }
 # Answer when the best passage holds at least half of the question's content words (coverage >= 0.5).
-LOOSE = Calibration(weights=(0.0, 0.0, 10.0, 0.0), bias=-5.0)
+LOOSE = Calibration(weights=(0.0, 10.0, 0.0, 0.0), bias=-5.0)
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_heading_once() -> None:
     assert heading_once("A", []) == []
 
 
-def _hit(doc: str, cosine: float, text: str, novelty: float = 0.0) -> SearchHit:
+def _hit(doc: str, cosine: float | None, text: str, keyword: float | None = None) -> SearchHit:
     return SearchHit(
         chunk_id=doc,
         doc_type="kb",
@@ -116,27 +117,49 @@ def _hit(doc: str, cosine: float, text: str, novelty: float = 0.0) -> SearchHit:
         source=doc,
         title=doc,
         text=text,
-        score=cosine,
+        score=cosine or 0.0,
         dense_score=cosine,
-        novelty=novelty,
+        keyword_score=keyword,
+        keyword_ceiling=8.0,
     )
 
 
-def test_answer_features_measure_cosine_margin_coverage_and_novelty() -> None:
-    hits = [_hit("Printer", 0.6, "Load the paper roll coated side out."), _hit("Drawer", 0.45, "Open the drawer.")]
-    cosine, margin, coverage, novelty = answer_features("load a paper roll in the kitchen printer", hits)
-    assert cosine == 0.6 and margin == pytest.approx(0.15)
+def test_content_terms_drop_stop_words_unless_nothing_else_is_left() -> None:
+    assert content_terms("How do I connect my printer to the wifi?") == {"connect", "printer", "wifi"}
+    assert content_terms("what is it") == {"what"}  # only "is" and "it" are the tokenizer's own stop words
+
+
+def test_answer_features_measure_cosine_coverage_keyword_share_and_agreement() -> None:
+    hits = [
+        _hit("Printer", 0.6, "Load the paper roll coated side out.", keyword=2.0),
+        _hit("Drawer", 0.45, "Open the drawer.", keyword=4.0),
+        _hit("Scale", None, "Weighing scale.", keyword=1.0),  # a keyword-only candidate
+    ]
+    cosine, coverage, keyword, agreement = answer_features("how do I load a paper roll in the kitchen printer", hits)
+    assert cosine == 0.6
     # content words load, paper, roll, kitchen, printer: all but "kitchen" are in the passage or its title
-    assert coverage == pytest.approx(4 / 5) and novelty == 0.0
-    assert answer_features("anything", hits[:1])[1] == 0.6  # no second document: the margin is the cosine
+    assert coverage == pytest.approx(4 / 5)
+    assert keyword == pytest.approx(2.0 / 8.0)  # the best passage's BM25 over the query's highest possible
+    assert agreement == 0.5  # the dense leg's best document is second by BM25
+    assert answer_features("paper roll", hits[:1])[3] == 1.0  # both legs agree
+    assert answer_features("paper roll", [_hit("Printer", 0.6, "Load the paper roll.")])[2:] == (0.0, 0.0)
+
+
+def test_search_hits_carry_the_keyword_ceiling(searcher: HybridSearchService) -> None:
+    hits = searcher.search(ORG, "takealot returns DC", k=3, doc_type="kb")
+    assert hits and all(h.keyword_ceiling is not None and h.keyword_ceiling > 0 for h in hits)
+    assert all(h.keyword_score is None or h.keyword_score < (h.keyword_ceiling or 0) for h in hits)
 
 
 def test_the_product_calibration_answers_a_clear_winner_and_refuses_an_unknown_subject() -> None:
     """The shipped weights (fitted on dev in benchmarks/kb_eval.py) must keep both directions: a close, distinct,
     well-covered passage is an answer; a weak one about words the knowledge base never uses is not."""
-    clear = [_hit("Printer", 0.7, "Load the paper roll in the receipt printer."), _hit("Drawer", 0.4, "Drawer.")]
-    assert answerable("load paper roll receipt printer", clear)
-    vague = [_hit("Printer", 0.3, "Load the paper roll."), _hit("Drawer", 0.28, "Open the drawer.")]
+    clear = [
+        _hit("Printer", 0.7, "Load the paper roll in the receipt printer.", keyword=6.0),
+        _hit("Drawer", 0.4, "Drawer.", keyword=1.0),
+    ]
+    assert answerable("how do I load a paper roll in the receipt printer", clear)
+    vague = [_hit("Printer", 0.3, "Load the paper roll."), _hit("Drawer", 0.28, "Open the drawer.", keyword=0.5)]
     assert not answerable("connect a weighing scale", vague)
     assert answer_score("load paper roll receipt printer", clear) > answer_score("connect a weighing scale", vague)
     assert not answerable("anything", [])

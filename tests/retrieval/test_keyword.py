@@ -18,3 +18,13 @@ def test_bm25_stems_masks_and_returns_only_matches() -> None:
     assert index.search("the and of", 10) == []  # stop words only
     assert KeywordIndex([], [], []).search("takealot", 5) == []
     assert index.search("tent", 10, "order") == []
+
+
+def test_the_ceiling_bounds_every_score_and_grows_with_words_the_corpus_never_uses() -> None:
+    texts = ["receipt printer paper roll " * 20, "cash drawer key", "card reader pairing", "printer cleaning"]
+    index = KeywordIndex([f"c{i}" for i in range(4)], ["kb"] * 4, texts)
+    ceiling = index.ceiling("printer paper roll")
+    best = index.search("printer paper roll", 1)[0][1]
+    assert 0.8 * ceiling < best < ceiling  # a passage full of every term comes close, never above
+    assert index.ceiling("printer paper roll eBay") > ceiling + index.ceiling("printer")  # the rarest term of all
+    assert index.ceiling("the and of") == 0.0

@@ -312,7 +312,7 @@ def test_chart_ticks_are_round_and_the_axes_have_units():
     assert "No credits used" in stacked_bars_svg(days, {}, "Credits per day")
 
 
-def hit(dense: float | None, novelty: float, score: float = 0.5, doc: str = "d") -> SearchHit:
+def hit(dense: float | None, score: float = 0.5, doc: str = "d") -> SearchHit:
     return SearchHit(
         chunk_id="c",
         doc_type="kb",
@@ -322,19 +322,18 @@ def hit(dense: float | None, novelty: float, score: float = 0.5, doc: str = "d")
         text="returns are booked with the courier",
         score=score,
         dense_score=dense,
-        novelty=novelty,
     )
 
 
 def test_the_relevance_cue_follows_the_not_found_calibration():
-    close, far = hit(0.9, 0.0, doc="a"), hit(0.3, 0.0, doc="b")
+    close, far = hit(0.9, doc="a"), hit(0.3, doc="b")
     question = "how are returns booked"
     assert answerable(question, [close, far]) and not answerable(question, [far, close])
     assert re.findall(r"(Strong|Partial) match", results_html([close, far], question)) == ["Strong", "Partial"]
-    assert "Partial match" in results_html([hit(None, 0.0)], question)  # a keyword-only candidate
-    unknown = [hit(0.6, 1.0, score=0.9, doc="a"), hit(0.55, 1.0, doc="b")]  # a subject the KB never names
+    assert "Partial match" in results_html([hit(None)], question)  # a keyword-only candidate
+    unknown = [hit(0.6, score=0.9, doc="a"), hit(0.55, doc="b")]  # a subject the KB never names
     assert "Strong" not in results_html(unknown, "payroll on ebay")
-    weak = results_html([hit(0.3, 0.0)], "anything")
+    weak = results_html([hit(0.3)], "anything")
     assert "Nothing in the knowledge base answers this closely" in weak and "score" not in weak
     assert "answers this closely" not in results_html([close, far], question)
     assert 'href="#fx-kb:c7"' in results_html([close], question, first_ref=7)  # opens its source

@@ -93,6 +93,25 @@ def test_an_answers_first_token_reaches_the_page_at_once_and_later_ones_in_batch
     assert (4, "38 available") not in shown  # the second came within the batch: held back, no update of its own
 
 
+def test_the_pages_turn_is_one_event_send_becomes_stop_and_back_and_a_failed_question_is_kept():
+    """`ask_page` alone turns Send into Stop and back (no round trip before or after the answer); a question whose
+    turn fails (here: nobody signed in) comes back for the page to put into the input box."""
+    with gr.Blocks():
+        tab = ChatTab(services=None, key_state=gr.State(None))
+    with pytest.raises(gr.Error, match="still coming"):
+        next(tab.ask_page("and Durban?", True, None, [], None, None, []))
+    with pytest.raises(gr.Error, match="Type a question"):
+        next(tab.ask_page("  ", False, None, [], None, None, []))
+    updates = list(tab.ask_page("stock of BV-TENT-0001?", False, None, [], None, None, []))
+    send, stop, busy = updates[0][-3:]
+    assert send.interactive is False and stop.visible is True and busy is True
+    send, stop, busy = updates[-1][-3:]
+    assert send.interactive is True and stop.visible is False and busy is False
+    restores = [update[len(tab.outputs) - 1] for update in updates if isinstance(update[len(tab.outputs) - 1], str)]
+    assert restores[-1] == "stock of BV-TENT-0001?"
+    assert "⚠" in updates[-2][0][-1]["content"]  # the failure is said in the chat
+
+
 def test_numbered_sources_link_to_the_turns_help_centre_citations_once():
     earlier = [{"source": "old.md", "title": "Old"}]
     turn = Turn([], earlier)

@@ -30,7 +30,7 @@ MODES: tuple[Mode, ...] = ("keyword", "dense", "hybrid")
 MODE_LABELS = {"keyword": "bm25", "dense": "dense", "hybrid": "hybrid"}
 # Passages for the dense leg, whole documents for BM25: the best of 0.65 / 0.75 / 0.85 on SciFact train
 # (benchmarks/retrieval_fusion.py --passages; 0.65 and 0.75 tie at nDCG@10 0.7418).
-WHOLE_BM25_FUSION = FusionConfig("score", dense_weight=0.65, keyword_weight=0.35)
+WHOLE_BM25_FUSION = FusionConfig(dense_weight=0.65, keyword_weight=0.35)
 
 
 class DatasetError(ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.fusion import FusionConfig, fuse, reciprocal_rank_fusion, score_fusion
+from retrieval.fusion import FUSIONS, FusionConfig, fuse, reciprocal_rank_fusion, score_fusion
 
 # The dense leg is sure of "answer" (cosine 0.82, far ahead); BM25 never returns it but agrees on two others.
 DENSE = [("answer", 0.82), ("b", 0.41), ("c", 0.40), ("d", 0.39)]
@@ -19,7 +19,7 @@ def test_rrf_buries_a_dense_only_hit() -> None:
 
 def test_score_fusion_keeps_it_first() -> None:
     assert score_fusion(DENSE, KEYWORD, 0.75, 0.25)[0][0] == "answer"
-    ranked = fuse(DENSE, KEYWORD, FusionConfig("score", 0.75, 0.25))
+    ranked = fuse(DENSE, KEYWORD, FusionConfig())
     assert ranked[0].chunk_id == "answer" and ranked[0].dense == 0.82 and ranked[0].keyword is None
     assert {c.chunk_id for c in ranked} == {"answer", "b", "c", "d", "e"}  # nothing found by a leg is lost
 
@@ -44,7 +44,7 @@ PARAPHRASE_KEYWORD = [("incidental", 2.0), ("other", 1.0)]
 def test_coverage_fusion_weighs_bm25_by_how_much_of_the_question_it_matches() -> None:
     by_best = fuse(PARAPHRASE_DENSE, PARAPHRASE_KEYWORD, FusionConfig("score", 0.5, 0.5))
     assert by_best[0].chunk_id == "incidental"  # over the best BM25, a weak match is worth as much as a perfect one
-    by_ceiling = fuse(PARAPHRASE_DENSE, PARAPHRASE_KEYWORD, FusionConfig(), ceiling=10.0)
+    by_ceiling = fuse(PARAPHRASE_DENSE, PARAPHRASE_KEYWORD, FUSIONS["coverage"], ceiling=10.0)
     assert by_ceiling[0].chunk_id == "answer" and by_ceiling[0].keyword is None
     assert by_ceiling[0].score == pytest.approx(0.5 * 0.66 + 0.5 * 0.1)  # not found by BM25: its weakest, 1.0 / 10
 
@@ -52,10 +52,10 @@ def test_coverage_fusion_weighs_bm25_by_how_much_of_the_question_it_matches() ->
 def test_coverage_fusion_lets_a_passage_matching_most_of_the_question_win() -> None:
     dense = [("near", 0.66), ("exact", 0.58)]
     keyword = [("exact", 8.0), ("other", 1.0)]
-    assert fuse(dense, keyword, FusionConfig(), ceiling=10.0)[0].chunk_id == "exact"
+    assert fuse(dense, keyword, FUSIONS["coverage"], ceiling=10.0)[0].chunk_id == "exact"
 
 
 def test_coverage_fusion_needs_the_ceiling() -> None:
     with pytest.raises(ValueError, match="ceiling"):
-        fuse(DENSE, KEYWORD, FusionConfig())
-    assert [c.chunk_id for c in fuse(DENSE, [], FusionConfig(), ceiling=0.0)] == [i for i, _ in DENSE]
+        fuse(DENSE, KEYWORD, FUSIONS["coverage"])
+    assert [c.chunk_id for c in fuse(DENSE, [], FUSIONS["coverage"], ceiling=0.0)] == [i for i, _ in DENSE]

@@ -83,7 +83,8 @@ def beir_command(
     )
     from retrieval.chunk_store import InMemoryChunkStore
     from retrieval.dense_local import LocalVectorIndex
-    from retrieval.hybrid import MAX_K, HybridSearchService
+    from retrieval.fusion import FUSIONS
+    from retrieval.hybrid import MAX_K, HybridConfig, HybridSearchService
 
     settings = load_settings()
     try:
@@ -98,7 +99,9 @@ def beir_command(
 
         def new_service(folder: str) -> HybridSearchService:
             index = LocalVectorIndex(Path(tmp) / folder, dim=embedder.dim, model=embedder.name)
-            return HybridSearchService(InMemoryChunkStore(), embedder, index)
+            return HybridSearchService(
+                InMemoryChunkStore(), embedder, index, HybridConfig(FUSIONS[settings.search_fusion])
+            )
 
         service = new_service("index")
         whole = new_service("whole") if whole_chunks else None  # its BM25 leg ranks whole documents

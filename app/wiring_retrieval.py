@@ -15,6 +15,7 @@ from retrieval.chunk_store import FirestoreChunkStore
 from retrieval.dense_local import LocalVectorIndex
 from retrieval.embeddings import CachedEmbedder, EmbeddingCache, LocalEmbedder, VertexEmbedder
 from retrieval.embeddings.local import LOCAL_MODEL_NAME
+from retrieval.fusion import FUSIONS
 from retrieval.hybrid import HybridConfig, HybridSearchService
 from retrieval.types import Embedder, VectorIndex
 
@@ -55,5 +56,8 @@ def build_vector_index(settings: Settings, embedder: Embedder) -> VectorIndex:
 def build_search_service(settings: Settings, store: Store, local: LocalEmbedder | None = None) -> HybridSearchService:
     embedder = build_embedder(settings, local=local)
     return HybridSearchService(
-        FirestoreChunkStore(store), embedder, build_vector_index(settings, embedder), HybridConfig()
+        FirestoreChunkStore(store),
+        embedder,
+        build_vector_index(settings, embedder),
+        HybridConfig(FUSIONS[settings.search_fusion]),
     )

@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from retrieval.fusion import FusionName
+
 Mode = Literal["local", "gcp"]
 LlmProvider = Literal["offline", "vertex", "openai-compatible"]
 EmbeddingProvider = Literal["local", "vertex"]
@@ -58,6 +60,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     embedding_provider: EmbeddingProvider | None = None
     embedding_model: str = ""
+    # How search fuses its dense and BM25 legs (`retrieval.fusion.FUSIONS`): "coverage" ranks questions asked in
+    # other words than the articles' better (BENCHMARKS.md, knowledge-base answers).
+    search_fusion: FusionName = "score"
 
     # Vector index. Vertex AI Vector Search resources are full resource names or numeric ids.
     vector_backend: VectorBackend | None = None

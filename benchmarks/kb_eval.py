@@ -10,6 +10,7 @@ dev questions for the first three in other words than their article's, written b
 
     FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/kb_eval.py --tune     # dev figures, fit on dev
     FLUXORI_DATA_DIR=/tmp/bench/data .venv/bin/python benchmarks/kb_eval.py --test     # + the held-out courier test
+    FLUXORI_SEARCH_FUSION=coverage ...                                                   # search's other fusion
 
 Each corpus is chunked by the product's loaders and chunker and indexed by the product's `HybridSearchService`
 (configured embedder with its cache, hnswlib, BM25) under an organisation of its own, in memory and a temporary
@@ -48,7 +49,8 @@ from ingestion.chunking import chunk_document  # noqa: E402
 from ingestion.loaders import is_supported, load_document  # noqa: E402
 from retrieval.chunk_store import InMemoryChunkStore  # noqa: E402
 from retrieval.dense_local import LocalVectorIndex  # noqa: E402
-from retrieval.hybrid import HybridSearchService  # noqa: E402
+from retrieval.fusion import FUSIONS  # noqa: E402
+from retrieval.hybrid import HybridConfig, HybridSearchService  # noqa: E402
 from retrieval.types import SearchHit  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "kb_eval"
@@ -216,9 +218,15 @@ def main() -> None:
         help="also score the held-out courier help centre (after the calibration is chosen)",
     )
     args = parser.parse_args()
-    embedder = build_embedder(Settings())
+    settings = Settings()
+    embedder = build_embedder(settings)
     with tempfile.TemporaryDirectory(prefix="fluxori-kb-eval-") as tmp:
-        service = HybridSearchService(InMemoryChunkStore(), embedder, LocalVectorIndex(Path(tmp), embedder.dim))
+        service = HybridSearchService(
+            InMemoryChunkStore(),
+            embedder,
+            LocalVectorIndex(Path(tmp), embedder.dim),
+            HybridConfig(FUSIONS[settings.search_fusion]),
+        )
         for org, (folder, _) in CORPORA.items():
             print(f"{org}: {index_folder(service, org, folder)} chunks")
         service.search("demo", "warm up", k=1)

@@ -10,6 +10,7 @@ for the chosen setting and the old default (RRF k=60, equal weights), and nothin
 `--passages` compares instead whole abstracts with the product's passages (`fluxori eval beir --passages`: the
 ingestion chunker, documents ranked by their best passage), and passages for the dense leg with whole abstracts for
 BM25 (fused per document), each at three dense weights; test is scored once, for the best on train and the default.
+`--coverage` compares `coverage` fusion (BM25 over the query's highest possible BM25) with `score`, on train only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from app.cli_eval import passage_chunks
 from app.wiring_retrieval import build_embedder
 from assistant.settings import Settings
 from retrieval.beir import load_dataset, to_chunks
-from retrieval.fusion import reciprocal_rank_fusion, score_fusion
+from retrieval.fusion import FusionConfig, fuse, reciprocal_rank_fusion, score_fusion
 from retrieval.keyword import KeywordIndex
 from retrieval.metrics import evaluate
 from retrieval.text import index_text
@@ -161,6 +162,26 @@ def passage_variants(dataset: Path) -> None:
         )
 
 
+def coverage_variants(dataset: Path) -> None:
+    """`retrieval.fusion`'s coverage fusion at a few weights against score fusion, on TRAIN only (the KB side of the
+    choice is `benchmarks/kb_ranking.py`; test is scored by `fluxori eval beir` with FLUXORI_SEARCH_FUSION)."""
+    train = load_dataset(dataset, "train")
+    chunks = to_chunks(train.corpus)
+    ids, texts = [c.chunk_id for c in chunks], [index_text(c) for c in chunks]
+    embedder = build_embedder(Settings())
+    matrix = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+    keyword = KeywordIndex(ids, ["kb"] * len(ids), texts)
+    legs = legs_for(train.queries, ids, matrix, keyword, embedder)
+    ceilings = {q: keyword.ceiling(train.queries[q]) for q in train.qrels}
+    print(f"TRAIN ({len(train.qrels)} queries):")
+    for name, config in [
+        *((f"score dense={w}", FusionConfig("score", w, 1 - w)) for w in (0.75, 0.8, 0.85)),
+        *((f"coverage dense={w}", FusionConfig("coverage", w, 1 - w)) for w in (0.4, 0.45, 0.5, 0.55, 0.6)),
+    ]:
+        run = {q: [c.chunk_id for c in fuse(*legs[q], config, ceilings[q])][:DEPTH] for q in train.qrels}
+        print(f"  {name:24s} nDCG@10 {evaluate(run, train.qrels)['ndcg@10']:.4f}", flush=True)
+
+
 def score(fuser: Fuser, legs: dict, qrels: dict) -> dict[str, float]:
     return evaluate({q: fuser(legs[q])[:DEPTH] for q in qrels}, qrels)
 
@@ -172,9 +193,15 @@ def main() -> None:
         "--bm25-grid", action="store_true", help="also tune BM25's k1 and b (with the best fusion) on train"
     )
     parser.add_argument("--passages", action="store_true", help="whole abstracts versus the product's passages")
+    parser.add_argument(
+        "--coverage", action="store_true", help="TRAIN only: coverage fusion (BM25 over the query's ceiling) vs score"
+    )
     args = parser.parse_args()
     if args.passages:
         passage_variants(args.dataset)
+        return
+    if args.coverage:
+        coverage_variants(args.dataset)
         return
     train = load_dataset(args.dataset, "train")
     test = load_dataset(args.dataset, "test")

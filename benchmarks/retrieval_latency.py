@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from retrieval.chunk_store import InMemoryChunkStore  # noqa: E402
 from retrieval.dense_local import LocalVectorIndex  # noqa: E402
-from retrieval.hybrid import HybridSearchService  # noqa: E402
+from retrieval.fusion import FUSIONS  # noqa: E402
+from retrieval.hybrid import HybridConfig, HybridSearchService  # noqa: E402
 from retrieval.types import Chunk  # noqa: E402
 
 DIM = 384
@@ -160,6 +161,10 @@ def main() -> None:
                 lambda p: service.rank(ORG, p[0], 10, doc_type="kb", query_vector=p[1]), pairs
             ),
         }
+        # The other fusion (FLUXORI_SEARCH_FUSION=coverage) over the same indexes: it also computes the query's
+        # BM25 ceiling.
+        service.config = HybridConfig(FUSIONS["coverage"])
+        results["hybrid, coverage fusion"] = timed(lambda p: service.rank(ORG, p[0], 10, query_vector=p[1]), pairs)
 
     from retrieval.embeddings.local import LocalEmbedder
 

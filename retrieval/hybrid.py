@@ -6,9 +6,10 @@ audience) or Vertex AI restricts for the dense leg, a per-organisation BM25 inde
 keyword leg. Results are resolved to text from that organisation's chunks only.
 
 `search` returns one hit per document, its best passage (`document` gives the rest of it in reading order), so one
-long file cannot fill a page of results. Fusion: 0.75 x cosine + 0.25 x BM25 / the query's best BM25, over 100
-candidates per leg, tuned on SciFact's train qrels (BENCHMARKS.md). No reranker: no cross-encoder ships inside a
-PyPI package that installs offline here, and the local model is already the latency budget.
+long file cannot fill a page of results. Fusion (`retrieval.fusion`): 0.75 x cosine + 0.25 x BM25 / the query's best
+BM25 by default, or `coverage` (BM25 over the query's highest possible BM25), over 100 candidates per leg, tuned on
+SciFact's train qrels and the KB dev questions (BENCHMARKS.md). No reranker: no cross-encoder ships inside a PyPI
+package that installs offline here, and the local model is already the latency budget.
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ class HybridSearchService:
             return [Candidate(i, s, dense=s) for i, s in dense[:k]]
         if mode == "keyword":
             return [Candidate(i, s, keyword=s) for i, s in keyword[:k]]
-        return fuse(dense, keyword, self.config.fusion)[:k]
+        ceiling = corpus.keyword.ceiling(query) if self.config.fusion.method == "coverage" else None
+        return fuse(dense, keyword, self.config.fusion, ceiling)[:k]
 
     def search(
         self,

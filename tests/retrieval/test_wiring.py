@@ -11,6 +11,7 @@ from assistant.settings import Settings
 from domain.store import Store
 from retrieval.dense_local import LocalVectorIndex
 from retrieval.embeddings import LocalEmbedder, VertexEmbedder
+from retrieval.fusion import FusionConfig
 from retrieval.vertex_index import VertexVectorIndex
 
 
@@ -22,6 +23,18 @@ def test_local_mode_uses_packaged_model_and_disk_index(tmp_path: Path, store: St
     assert (tmp_path / "cache" / "embeddings.sqlite").exists()
     assert service.search("bergveld", "anything") == []  # an empty corpus answers without loading the model
     assert service.ready()
+    assert service.config.fusion == FusionConfig()  # score fusion unless FLUXORI_SEARCH_FUSION says otherwise
+
+
+def test_the_search_fusion_setting_reaches_the_service(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLUXORI_SEARCH_FUSION", "coverage")
+    service = build_search_service(Settings(data_dir=tmp_path), store)
+    assert service.config.fusion.method == "coverage" and service.config.fusion.dense_weight == 0.5
+    monkeypatch.setenv("FLUXORI_SEARCH_FUSION", "rrf")  # not a named fusion: refused when settings load
+    with pytest.raises(ValueError, match="search_fusion"):
+        Settings(data_dir=tmp_path)
 
 
 def test_gcp_settings_select_vertex_adapters(tmp_path: Path, store: Store) -> None:

@@ -48,6 +48,10 @@ PLACEHOLDER = (
 )
 
 
+class Last(tuple):
+    """The last update of a turn: the page turns Stop back into Send in the same message (one render fewer)."""
+
+
 class ChatTab:
     def __init__(self, services: Any, key_state: gr.State) -> None:
         self.services = services
@@ -264,15 +268,18 @@ class ChatTab:
         *,
         credits: str | None = None,
         restore: str = "",
+        last: bool = False,
     ) -> tuple:
-        return (
-            visible(history),
-            gr.skip() if credits is None else credits,
-            history,
-            conversation_id,
-            pending,
-            citations,
-            restore,
+        return (Last if last else tuple)(
+            (
+                visible(history),
+                gr.skip() if credits is None else credits,
+                history,
+                conversation_id,
+                pending,
+                citations,
+                restore,
+            )
         )
 
     def _listing(self, principal: Any, selected: str | None) -> tuple:
@@ -314,10 +321,14 @@ class ChatTab:
         if not (message or "").strip():
             raise gr.Error("Type a question first.", duration=4, title="Nothing to send", print_exception=False)
         running: tuple = (gr.Button(interactive=False), gr.Button(visible=True), True)
+        done = (gr.Button(interactive=True), gr.Button(visible=False), False)
         for view in self.ask(message, key, history, conversation_id, pending, citations):
+            if isinstance(view, Last):
+                yield (*view, *done)
+                return
             yield (*view, *running)
             running = (gr.skip(), gr.skip(), gr.skip())
-        yield (*(gr.skip() for _ in self.outputs), gr.Button(interactive=True), gr.Button(visible=False), False)
+        yield (*(gr.skip() for _ in self.outputs), *done)  # a turn always ends with a `Last`; never leave Stop up
 
     def relist(self, key: str | None, conversation_id: str | None) -> tuple:
         """After a turn: a new conversation is listed, an answered one moves up."""
@@ -348,7 +359,7 @@ class ChatTab:
         message = (message or "").strip()
         history, citations = list(history or []), list(citations or [])
         if not message:
-            yield self._view(history, conversation_id, pending, citations)
+            yield self._view(history, conversation_id, pending, citations, last=True)
             return
         if pending:  # a new message lets the proposal lapse (the service marks it superseded)
             self._lapse(history, pending, "You asked something else, so nothing was changed.")
@@ -393,7 +404,7 @@ class ChatTab:
             return
         if turn.error or turn.final is None:
             turn.history.append({"role": "assistant", "content": f"⚠ {turn.error or 'The assistant gave no answer.'}"})
-            yield self._view(turn.history, conversation_id, None, citations, restore=question)
+            yield self._view(turn.history, conversation_id, None, citations, restore=question, last=True)
             return
         final = turn.final
         yield self._view(
@@ -402,6 +413,7 @@ class ChatTab:
             turn.pending,
             citations,
             credits=credits_markdown(final),
+            last=True,
         )
 
     def _failed(
@@ -416,7 +428,7 @@ class ChatTab:
     ) -> tuple:
         text = friendly_error(exc, request_id)
         history.append({"role": "assistant", "content": f"⚠ {text}"})
-        return self._view(history, conversation_id, pending, citations, restore=restore)
+        return self._view(history, conversation_id, pending, citations, restore=restore, last=True)
 
     @staticmethod
     def _lapse(history: list, pending: dict, reason: str) -> None:

@@ -93,23 +93,41 @@ def test_an_answers_first_token_reaches_the_page_at_once_and_later_ones_in_batch
     assert (4, "38 available") not in shown  # the second came within the batch: held back, no update of its own
 
 
-def test_the_pages_turn_is_one_event_send_becomes_stop_and_back_and_a_failed_question_is_kept():
-    """`ask_page` alone turns Send into Stop and back (no round trip before or after the answer); a question whose
-    turn fails (here: nobody signed in) comes back for the page to put into the input box."""
+def test_the_pages_turn_is_one_event_send_becomes_stop_and_back_and_a_failed_question_is_kept(monkeypatch):
+    """`ask_page` alone turns Send into Stop and, with the answer's last update, back (no round trip before or
+    after the answer, no update of its own); a question whose turn fails comes back for the page to put into the
+    input box. The assistant is a stand-in that streams three events: the page's side is what is tested."""
+
+    class Assistant:
+        def stream(self, principal, request, request_id):
+            yield event("tool_call", tool="stock_level", args={})
+            yield event("token", text="38 available")
+            yield event("final", answer="38 available", citations=[], conversation_id="c1", actions=[])
+
+    services = type("Services", (), {"assistant": Assistant()})()
     with gr.Blocks():
-        tab = ChatTab(services=None, key_state=gr.State(None))
+        tab = ChatTab(services=services, key_state=gr.State(None))
     with pytest.raises(gr.Error, match="still coming"):
         next(tab.ask_page("and Durban?", True, None, [], None, None, []))
     with pytest.raises(gr.Error, match="Type a question"):
         next(tab.ask_page("  ", False, None, [], None, None, []))
-    updates = list(tab.ask_page("stock of BV-TENT-0001?", False, None, [], None, None, []))
+    monkeypatch.setattr("ui.chat_tab.require", lambda services, key, roles: object())
+    updates = list(tab.ask_page("stock of BV-TENT-0001?", False, "key", [], None, None, []))
     send, stop, busy = updates[0][-3:]
     assert send.interactive is False and stop.visible is True and busy is True
+    assert all(update[-3:] == (gr.skip(), gr.skip(), gr.skip()) for update in updates[1:-1])
     send, stop, busy = updates[-1][-3:]
     assert send.interactive is True and stop.visible is False and busy is False
-    restores = [update[len(tab.outputs) - 1] for update in updates if isinstance(update[len(tab.outputs) - 1], str)]
-    assert restores[-1] == "stock of BV-TENT-0001?"
-    assert "⚠" in updates[-2][0][-1]["content"]  # the failure is said in the chat
+    assert updates[-1][0][-1]["content"] == "38 available" and updates[-1][3] == "c1"  # Send back with the answer
+
+    def refused(services, key, roles):
+        raise Refusal("Your session has ended: sign in again.")
+
+    monkeypatch.setattr("ui.chat_tab.require", refused)
+    (update,) = tab.ask_page("stock of BV-TENT-0001?", False, "key", [], None, None, [])
+    assert update[-3].interactive is True
+    assert update[len(tab.outputs) - 1] == "stock of BV-TENT-0001?"  # for the page to put back
+    assert "sign in again" in update[0][-1]["content"]
 
 
 def test_numbered_sources_link_to_the_turns_help_centre_citations_once():

@@ -83,6 +83,19 @@ def parse_amount(text: str, suffix: str = "") -> float:
     return value * multiplier
 
 
+CURRENCY_NAMED = re.compile(r"\b(us ?dollars?|usd|zar|eur|euros?|gbp|pounds?|cny|rmb|yuan|dollars?|rand)\b", re.I)
+
+
+def currency_named(text: str) -> str | None:
+    """A currency named without an amount ("use EUR instead", "in dollars"): the currency a follow-up switches
+    to. Call it on the text with the amounts taken out."""
+    match = CURRENCY_NAMED.search(text)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    return "USD" if word.startswith("us") else CURRENCY_WORDS.get(word)
+
+
 def money(text: str) -> list[Money]:
     """Every amount of money in the text, with what it is for (freight, insurance or the goods' value)."""
     found = []
@@ -377,6 +390,10 @@ SHORTHAND = {
     "kanselleer": "cancel",
     "bestelling": "order",
     "bestellings": "orders",
+    "wat kos": "how much is",
+    "hoeveel kos": "how much is",
+    "kos": "cost",
+    "'n": "a",
     "krediete": "credits",
     "krediet": "credit",
     "verkope": "sales",

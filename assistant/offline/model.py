@@ -347,7 +347,9 @@ def _continues(text: str, state: DialogueState) -> bool:
 
 def _only_a_detail(text: str) -> bool:
     slots = extract(text)
-    detail = slots.warehouses or slots.days or slots.country or slots.money or slots.freight or slots.insurance
+    detail = (
+        slots.warehouses or slots.days or slots.country or slots.money or slots.currency or slots.freight
+    ) or slots.insurance
     concrete = slots.skus or slots.order_number or slots.status or slots.channel or slots.hs_code
     return bool(detail) and not concrete and len(slots.rest.split()) <= 2 and not product_phrase(slots)
 

@@ -43,9 +43,12 @@ class Skill:
         return EXAMPLES[self.name]
 
 
-def product_phrase(slots: Slots) -> str:
-    """The words of a request that can name a product (the resolver drops request words like "how many")."""
+def product_phrase(slots: Slots, counted: bool = False) -> str:
+    """The words of a request that can name a product (the resolver drops request words like "how many").
+    `counted`: the request's first bare number is a number of units ("move 4 dome tents"), not part of the name."""
     text = re.sub(r"(?<![\w.])\d+\s?x\b|\bx\s?\d+\b", " ", slots.rest, flags=re.IGNORECASE)
+    if counted and slots.quantities:
+        text = re.sub(rf"(?<![\w.,]){slots.quantities[0]}(?![\w.,])", " ", text, count=1)
     words, attributes = tokens(text)
     return " ".join(text.split()) if words or [a for a in attributes if not a.startswith("#")] else ""
 
@@ -165,6 +168,8 @@ def landed_args(request: Request) -> Args:
         args["currency"] = currency
     elif source.quantities and previous:
         args["quantity"] = source.quantities[0]
+    if not source.money and source.currency and previous:
+        args["currency"] = source.currency  # "use EUR instead": the same amount in another currency
     if source.hs_code or not previous:
         # the goods are named in the request itself, or in the one our question completes
         named = state.asked_slots if state.asked == "landed_cost" and state.asked_slots is not None else slots
@@ -193,7 +198,9 @@ def kb_args(request: Request) -> Args:
 
 def transfer_args(request: Request) -> Args:
     slots, state = request.slots, request.state
-    product = slots.skus[0] if slots.skus else product_phrase(slots) or (state.products[0] if state.products else "")
+    product = (
+        slots.skus[0] if slots.skus else product_phrase(slots, True) or (state.products[0] if state.products else "")
+    )
     if not product:
         return "Which product should I move? Give me the SKU or its name."
     if len(state.products) > 1 and not slots.skus and not product_phrase(slots) and slots.refers_back:
@@ -224,7 +231,9 @@ REASONS = {
 
 def adjust_args(request: Request) -> Args:
     slots, state = request.slots, request.state
-    product = slots.skus[0] if slots.skus else product_phrase(slots) or (state.products[0] if state.products else "")
+    product = (
+        slots.skus[0] if slots.skus else product_phrase(slots, True) or (state.products[0] if state.products else "")
+    )
     quantity = slots.quantities[0] if slots.quantities else None
     warehouse = slots.warehouses[0] if slots.warehouses else state.warehouse
     if not product or quantity is None or not warehouse:

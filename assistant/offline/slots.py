@@ -9,11 +9,13 @@ from dataclasses import dataclass, field, fields
 
 from assistant.normalise import (
     CHANNELS,
+    CURRENCY_NAMED,
     NUMBER_WORDS,
     ORDER_STATUSES,
     SHIPMENT_STATUSES,
     UNIT_DAYS,
     Money,
+    currency_named,
     first_match,
     money,
     period_days,
@@ -69,6 +71,7 @@ class Slots:
     to_warehouse: str | None = None
     hs_code: str | None = None
     money: tuple[float, str] | None = None  # the goods' value
+    currency: str | None = None  # a currency named without an amount ("use EUR instead")
     per_unit: bool = False
     freight: tuple[float, str] | None = None  # (amount, currency)
     insurance: tuple[float, str] | None = None
@@ -78,6 +81,7 @@ class Slots:
     shipment_status: str | None = None
     channel: str | None = None
     refers_back: bool = False  # "it", "that order", "those": the request leans on the conversation
+    attribute: bool = False  # a number that belongs to a product name (500 lm, 80 litre, SPF 50, UK 9)
     rest: str = ""  # the text without the values above: what is left to name a product or goods
 
     def merged_over(self, older: Slots) -> Slots:
@@ -131,6 +135,9 @@ def extract(text: str) -> Slots:
         masked,
         flags=re.IGNORECASE,
     )
+    slots.currency = currency_named(masked)
+    masked = CURRENCY_NAMED.sub(lambda m: " " * len(m.group(0)), masked)
+    slots.attribute = bool(ATTRIBUTE_NUMBER.search(masked))
     without_attributes = ATTRIBUTE_NUMBER.sub(lambda m: " " * len(m.group(0)), masked)
     for match in re.finditer(r"(?<![\w.,+-])(?:x\s?)?(\d{1,6})(?:\s?x)?(?![\w.,%+])", without_attributes):
         slots.quantities.append(int(match.group(1)))

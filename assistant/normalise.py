@@ -45,8 +45,8 @@ MONEY = re.compile(
     re.IGNORECASE,
 )
 ROLES = {
-    "freight": r"freight|shipping|transport|vrag|sea freight|air freight|courier",
-    "insurance": r"insurance|insured|cover|versekering",
+    "freight": r"freight|frt|fr8|frght|shipping|transport|vrag|sea freight|air freight|courier",
+    "insurance": r"insurance|ins|insured|cover|versekering",
     "value": r"fob|worth|value|valued|at|cost|costs|for|price|invoice|goods",
 }
 PER_UNIT = re.compile(r"^\s*(each|a unit|per unit|/unit|a piece|apiece|per piece|per item|a pop|per pair|a pair|ea)\b")
@@ -246,7 +246,7 @@ ORDER_STATUSES = {
 }
 SHIPMENT_STATUSES = {
     "at_customs": r"at customs|in customs|stuck at customs|held (?:up )?at customs|customs hold|clearance|"
-    r"waiting on customs|by sars|doeane",
+    r"waiting on customs|(?:by|with|at|on|waiting for) sars|sars (?:hold|stop)|doeane",
     "in_transit": r"in transit|at sea|on the water|on the ocean|sailing|on the boat|en route|onderweg",
     "booked": r"booked",
     "cleared": r"cleared|released by customs|through customs",

@@ -94,12 +94,19 @@ NOISE = frozenset(
     version variant variants men mens men's gents unisex those hey hello sawubona molo dankie groot please
     stuff goods lot lots see seeing need needs want wanted require looking after left over
     rather use using switch change try redo recalculate rerun convert but again
+    min minimum max maximum threshold alert flag trigger
     """.split()
 )
 
 
 # ...and their other forms ("checking", "asks", "wanting"): a request word by its stem too.
 NOISE_STEMS = frozenset(_STEMMER.stemWords(sorted(NOISE)))
+
+
+def request_word(word: str) -> bool:
+    """Is this a word of the request ("checking", "how", "asks") rather than of a product name?"""
+    word = word.lower()
+    return word in NOISE or _STEMMER.stemWord(word) in NOISE_STEMS
 
 
 class Verdict(StrEnum):

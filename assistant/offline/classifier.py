@@ -77,7 +77,6 @@ FEATURES = (
     "status",
     "channel",
     "period",
-    "attribute",
 )
 
 
@@ -95,7 +94,6 @@ def slot_features(slots: Slots) -> np.ndarray:
             slots.status is not None,
             slots.channel is not None,
             slots.days is not None,
-            slots.attribute,
         ],
         dtype=np.float32,
     )

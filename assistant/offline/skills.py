@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.offline import render
 from assistant.offline.examples import EXAMPLES
-from assistant.offline.slots import Slots
+from assistant.offline.slots import ONE_OF_THEM, SKU, Slots
 from assistant.offline.state import DialogueState
 from domain.resolver import tokens
 
@@ -56,7 +56,7 @@ def product_phrase(slots: Slots, counted: bool = False) -> str:
 def _one_warehouse(request: Request) -> str | None:
     if len(request.slots.warehouses) == 1:
         return request.slots.warehouses[0]
-    if not request.slots.warehouses and request.follow_up:
+    if not request.slots.warehouses and (request.follow_up or request.state.choices):
         return request.state.args_by_tool.get(request.state.last_tool or "", {}).get("warehouse")
     return None
 
@@ -75,7 +75,7 @@ def stock_args(request: Request) -> Args:
             }
         )
     if phrase := product_phrase(slots):
-        return {"product": phrase, **extra}
+        return {"product": _among_shown(request, phrase), **extra}
     if state.products and (slots.refers_back or request.follow_up):
         return [{"product": sku, **extra} for sku in state.products[:8]]
     previous = state.args_by_tool.get("stock_level")
@@ -90,7 +90,18 @@ def low_stock_args(request: Request) -> Args:
 
 
 def find_products_args(request: Request) -> Args:
-    return {"query": product_phrase(request.slots) or request.text}
+    return {"query": _among_shown(request, product_phrase(request.slots) or request.text)}
+
+
+def _among_shown(request: Request, phrase: str) -> str:
+    """ "the tan one" after a list of products (a search, or a name that matched several): the name asked for
+    then, with the detail named now."""
+    last = request.state.last_tool
+    shown = request.state.last_args.get({"find_products": "query", "stock_level": "product"}.get(last or "", ""))
+    picking = request.state.choices or ONE_OF_THEM.search(request.text)
+    if isinstance(shown, str) and not SKU.search(shown) and picking:
+        return f"{shown} {phrase}"
+    return phrase
 
 
 def order_number(request: Request) -> int | None:
@@ -246,9 +257,11 @@ def adjust_args(request: Request) -> Args:
 def reorder_args(request: Request) -> Args:
     slots, state = request.slots, request.state
     product = slots.skus[0] if slots.skus else product_phrase(slots) or (state.products[0] if state.products else "")
-    if not product or not slots.quantities:
+    # the last number is the new point, also when it follows a name ("reorder level braai grid 25")
+    numbers = slots.quantities or [int(n) for n in re.findall(r"(?<![\w.,-])(\d{1,5})\s*[.!?]?\s*$", request.text)]
+    if not product or not numbers:
         return "Which product (SKU or name), and what should its reorder point be?"
-    return {"sku": product, "reorder_point": slots.quantities[-1]}
+    return {"sku": product, "reorder_point": numbers[-1]}
 
 
 def status_args(request: Request) -> Args:

@@ -95,6 +95,8 @@ NOISE = frozenset(
     stuff goods lot lots see seeing need needs want wanted require looking after left over
     rather use using switch change try redo recalculate rerun convert but again
     min minimum max maximum threshold alert flag trigger
+    landed land landing import imports importing imported costing fob cif exw freight frt insurance ins duty
+    duties tariff tariffs hs code codes rate rates value worth calc calculate calculation ex as be so if vs
     """.split()
 )
 

@@ -88,6 +88,7 @@ OVERRIDE = re.compile(
 PRODUCT_SKILLS = frozenset(
     {"stock_level", "find_products", "hs_duty_lookup", "transfer_stock", "adjust_stock", "set_reorder_point"}
 )
+LISTS = frozenset({"find_products", "low_stock_report", "stock_level"})  # results that show products to pick from
 SURE = 0.35  # below this probability the model asks instead of guessing (calibrated on the dev split)
 
 
@@ -169,7 +170,7 @@ class OfflineChatModel(BaseChatModel):
         questioning = bool(HOW_TO.match(text) or STATE_QUESTION.match(text))
         if override or questioning:
             allowed -= WRITE_SKILLS  # a change needs an instruction, never a question about it
-        if state.products and ONE_OF_THEM.search(text):
+        if state.last_tool in LISTS and state.products and ONE_OF_THEM.search(text):
             allowed &= PRODUCT_SKILLS  # "the tan one": one of the products just shown
         prediction = classifier.predict(text, slots, allowed)
         ranked = [(skill, p) for skill, p in prediction.ranked if skill in allowed or skill == OUT_OF_SCOPE]

@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.offline import render
 from assistant.offline.examples import EXAMPLES
-from assistant.offline.slots import ONE_OF_THEM, SKU, Slots
+from assistant.offline.slots import COUNTRIES, ONE_OF_THEM, SKU, Slots
 from assistant.offline.state import DialogueState
 from domain.resolver import tokens
 
@@ -145,7 +145,9 @@ def shipments_args(request: Request) -> Args:
 def _goods(request: Request) -> str:
     if request.slots.hs_code:
         return request.slots.hs_code
-    return re.sub(r"[\d.,$€£%]+", " ", request.slots.rest).strip() or request.text
+    goods = re.sub(r"[\d.,$€£%]+", " ", request.slots.rest)
+    goods = re.sub(rf"\b(?:{'|'.join(COUNTRIES.values())})\b", " ", goods, flags=re.IGNORECASE)  # the origin
+    return " ".join(goods.split()) or request.text
 
 
 def duty_args(request: Request) -> Args:

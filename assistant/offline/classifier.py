@@ -66,18 +66,7 @@ PRODUCTS = (
 PLACES = ("Cape Town", "JHB", "Durban", "CPT", "Johannesburg", "DBN", "Midrand", "Pinetown", "Joburg", "Kaapstad")
 NUMBERS = ("5", "10", "12", "20", "3", "50", "100", "7", "30", "2")
 ORDERS = ("1042", "1187", "1233", "1310", "1458", "1499")
-FEATURES = (
-    "sku",
-    "order",
-    "money",
-    "hs",
-    "warehouse",
-    "two_warehouses",
-    "quantity",
-    "status",
-    "channel",
-    "period",
-)
+FEATURES = ("sku", "order", "money", "hs", "warehouse", "two_warehouses", "quantity", "status", "channel", "period")
 
 
 def slot_features(slots: Slots) -> np.ndarray:

@@ -104,6 +104,7 @@ EXAMPLES: dict[str, list[str]] = {
         "prices of our {p}",
         "selling price of {p}",
         "give me the product list for {p}",
+        "find {p}",
         "show me the {p}",
         "list the {p} we sell",
         "what options do we have in {p}",

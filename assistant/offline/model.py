@@ -358,9 +358,9 @@ def _continues(text: str, state: DialogueState) -> bool:
 
 def _only_a_detail(text: str) -> bool:
     slots = extract(text)
-    detail = (
-        slots.warehouses or slots.days or slots.country or slots.money or slots.currency or slots.freight
-    ) or slots.insurance
+    detail = any(
+        (slots.warehouses, slots.days, slots.country, slots.money, slots.currency, slots.freight, slots.insurance)
+    )
     concrete = slots.skus or slots.order_number or slots.status or slots.channel or slots.hs_code
     return bool(detail) and not concrete and len(slots.rest.split()) <= 2 and not product_phrase(slots)
 

@@ -45,8 +45,8 @@ MONEY = re.compile(
     re.IGNORECASE,
 )
 ROLES = {
-    "freight": r"freight|shipping|transport|vrag|sea freight|air freight|courier",
-    "insurance": r"insurance|insured|cover|versekering",
+    "freight": r"freight|frt|fr8|frght|shipping|transport|vrag|sea freight|air freight|courier",
+    "insurance": r"insurance|ins|insured|cover|versekering",
     "value": r"fob|worth|value|valued|at|cost|costs|for|price|invoice|goods",
 }
 PER_UNIT = re.compile(r"^\s*(each|a unit|per unit|/unit|a piece|apiece|per piece|per item|a pop|per pair|a pair|ea)\b")
@@ -81,6 +81,19 @@ def parse_amount(text: str, suffix: str = "") -> float:
         value = float(text)
     multiplier = {"k": 1_000, "m": 1_000_000}.get(suffix.strip().lower(), 1)
     return value * multiplier
+
+
+CURRENCY_NAMED = re.compile(r"\b(us ?dollars?|usd|zar|eur|euros?|gbp|pounds?|cny|rmb|yuan|dollars?|rand)\b", re.I)
+
+
+def currency_named(text: str) -> str | None:
+    """A currency named without an amount ("use EUR instead", "in dollars"): the currency a follow-up switches
+    to. Call it on the text with the amounts taken out."""
+    match = CURRENCY_NAMED.search(text)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    return "USD" if word.startswith("us") else CURRENCY_WORDS.get(word)
 
 
 def money(text: str) -> list[Money]:
@@ -233,7 +246,7 @@ ORDER_STATUSES = {
 }
 SHIPMENT_STATUSES = {
     "at_customs": r"at customs|in customs|stuck at customs|held (?:up )?at customs|customs hold|clearance|"
-    r"waiting on customs|by sars|doeane",
+    r"waiting on customs|(?:by|with|at|on|waiting for) sars|sars (?:hold|stop)|doeane",
     "in_transit": r"in transit|at sea|on the water|on the ocean|sailing|on the boat|en route|onderweg",
     "booked": r"booked",
     "cleared": r"cleared|released by customs|through customs",
@@ -377,6 +390,10 @@ SHORTHAND = {
     "kanselleer": "cancel",
     "bestelling": "order",
     "bestellings": "orders",
+    "wat kos": "how much is",
+    "hoeveel kos": "how much is",
+    "kos": "cost",
+    "'n": "a",
     "krediete": "credits",
     "krediet": "credit",
     "verkope": "sales",

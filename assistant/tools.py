@@ -404,11 +404,15 @@ def _heading(ctx: AgentContext, goods: str) -> TariffHeading:
     if matches := find_tariffs(goods):
         return matches[0]
     try:
-        product = resolve_product(ctx, goods)
+        codes = {resolve_product(ctx, goods).hs_code}
+    except ProductNotResolved as exc:  # "toners": several products, but perhaps all under one heading
+        candidates = exc.resolution.candidates if exc.resolution.verdict == Verdict.ambiguous else []
+        skus = [c.sku for c in candidates]
+        codes = {p.hs_code for p in ctx.services.products.get_many(ctx.org_id, skus).values()} if skus else set()
     except DomainError:
-        product = None
-    if product is not None and product.hs_code:
-        return lookup_tariff(product.hs_code)
+        codes = set()
+    if len(codes) == 1 and (code := codes.pop()):
+        return lookup_tariff(code)
     raise NotFound(f"no tariff heading in the table matches {goods!r}; give the HS code")
 
 

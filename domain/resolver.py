@@ -66,6 +66,11 @@ ABBREVIATIONS = {
     "t-shirts?": "tee",  # one word for the same garment, on both sides: "Veld Logo T-shirt" is a tee too
     "t shirts?": "tee",
     "tshirts?": "tee",
+    # letter sizes written out or shortened: read as the size letters of the titles
+    "extra large|xtra large|x-large|x large": "xl",
+    "large|lrg|lge|lg": "l",
+    "medium|med": "m",
+    "small|sml": "s",
 }
 # Words of a request that never name a product: asking, stock, place and courtesy words (also in Afrikaans).
 NOISE = frozenset(
@@ -84,8 +89,26 @@ NOISE = frozenset(
     asking wants pakhuis het oor by daar hoeveel lvl look looking like status situation doing going
     colour color kleur store shop had were was been same their they instead
     na uit vanaf op vir tot met ek jy julle sal moet kan size sized grootte
+    anything something anybody nothing sitting lying around got gotten we've we're there's what's whats how's
+    where's ur u r yes no maybe right quick quickly currently atm currently actually one ones kind sort model
+    version variant variants men mens men's gents unisex those hey hello sawubona molo dankie groot please
+    stuff goods lot lots see seeing need needs want wanted require looking after left over
+    rather use using switch change try redo recalculate rerun convert but again
+    min minimum max maximum threshold alert flag trigger
+    landed land landing import imports importing imported costing fob cif exw freight frt insurance ins duty
+    duties tariff tariffs hs code codes rate rates value worth calc calculate calculation ex as be so if vs
     """.split()
 )
+
+
+# ...and their other forms ("checking", "asks", "wanting"): a request word by its stem too.
+NOISE_STEMS = frozenset(_STEMMER.stemWords(sorted(NOISE)))
+
+
+def request_word(word: str) -> bool:
+    """Is this a word of the request ("checking", "how", "asks") rather than of a product name?"""
+    word = word.lower()
+    return word in NOISE or _STEMMER.stemWord(word) in NOISE_STEMS
 
 
 class Verdict(StrEnum):
@@ -122,7 +145,7 @@ def tokens(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(words, attributes) of a name: words are stems; attributes are number+unit tokens such as "500lm"."""
     lowered = text.lower().replace("°", " °").replace("’", "'")
     for short, long in ABBREVIATIONS.items():
-        lowered = re.sub(rf"\b{short}\b", long, lowered)
+        lowered = re.sub(rf"\b(?:{short})\b", long, lowered)
     attributes: list[str] = []
     for prefix, name in PREFIX_ATTRIBUTES.items():  # "SPF 50+", "UK 9", "size 3"
         for match in re.finditer(rf"\b{prefix}\s*-?\s*(\d+(?:[.,]\d+)?)(\+?)", lowered):
@@ -142,7 +165,8 @@ def tokens(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if word and word not in NOISE and len(word) > 1 and not word.isdigit():
             words.append(word)
     numbers = [f"#{_number(w)}" for w in raw if w[0].isdigit()]  # bare numbers: a hint, never required
-    return tuple(_STEMMER.stemWords(words)), tuple(attributes + numbers)
+    stems = [stem for stem in _STEMMER.stemWords(words) if stem not in NOISE_STEMS]
+    return tuple(stems), tuple(attributes + numbers)
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
@@ -161,15 +185,28 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
 
 
 def _close(word: str, vocabulary: Iterable[str]) -> str | None:
-    """The catalogue word a typed word means: one within 1 edit (5+ letters) or 2 (8+ letters), else the only
-    catalogue word it is the start of ("vit" -> vitamin, "moist" -> moisturiser; 3+ letters)."""
+    """The catalogue word a typed word means: the only one it is the start of ("vit" -> vitamin, "moist" ->
+    moisturiser; 3+ letters), else one within 1 edit (5+ letters) or 2 (8+ letters), else the only one it
+    abbreviates by dropping letters ("mtn" -> mountain, "blk" -> black, "wmns" -> women, "UL" -> ultralight)."""
+    starts = [v for v in vocabulary if v.startswith(word)] if len(word) >= 3 else []
+    if len(starts) == 1:  # before typos: "moist" is short for moisturiser, not a typo of "mist"
+        return starts[0]
     limit = 2 if len(word) >= 8 else 1 if len(word) >= 5 else 0
     if limit:
         best = min(((edit_distance(word, v, limit), v) for v in vocabulary), default=(limit + 1, None))
         if best[0] <= limit:
             return best[1]
-    starts = [v for v in vocabulary if v.startswith(word)] if len(word) >= 3 else []
-    return starts[0] if len(starts) == 1 else None
+    if len(word) >= 2 and sum(c in "aeiouy" for c in word) <= 1:
+        stem = word.removesuffix("s") if len(word) > 3 else word  # "wmns": the plural of "wmn"
+        skeleton = [v for v in vocabulary if v[0] == word[0] and len(v) > len(stem) and _in_order(stem, v)]
+        return skeleton[0] if len(skeleton) == 1 else None
+    return None
+
+
+def _in_order(letters: str, word: str) -> bool:
+    """Are the letters all in the word, in this order ("mtn" in "mountain")?"""
+    rest = iter(word)
+    return all(letter in rest for letter in letters)
 
 
 class Catalogue:
@@ -224,6 +261,11 @@ class Catalogue:
         if len(complete) == 1:
             return Resolution(Verdict.match, text, complete)
         if len(complete) > 1:
+            top = complete[0].score
+            if top > complete[-1].score:  # a bare number of the text is a size only some carry ("serum 30")
+                complete = [c for c in complete if c.score == top]
+            if len(complete) == 1:
+                return Resolution(Verdict.match, text, complete)
             exact = self._exact(complete, known, required)
             if exact is not None:
                 return Resolution(Verdict.match, text, [exact])

@@ -49,6 +49,19 @@ PRODUCTS = (
     "toner",
     "lantern 500 lm",
     "braai grid",
+    # made-up names with their variant, as merchants name products: a brand word, a type and a size or colour
+    "Tugela trail pack 30 L",
+    "Amanzi bottle 1 litre",
+    "Baviaans tent 3 man",
+    "Umhlanga sun lotion 200ml",
+    "Swartberg down jacket ladies S",
+    "Knysna day bag olive",
+    "Nguni fleece XL",
+    "Bushveld cooler 45 litres",
+    "Hex head torch 400 lumens",
+    "Karkloof eye cream 15 ml",
+    "Mopani trail runner size 8",
+    "Soutpansberg sleeping bag -10",
 )
 PLACES = ("Cape Town", "JHB", "Durban", "CPT", "Johannesburg", "DBN", "Midrand", "Pinetown", "Joburg", "Kaapstad")
 NUMBERS = ("5", "10", "12", "20", "3", "50", "100", "7", "30", "2")

@@ -30,7 +30,7 @@ from assistant.offline import render
 from assistant.offline.classifier import SkillClassifier
 from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
 from assistant.offline.skills import SKILLS, WRITE_SKILLS, Request, product_phrase
-from assistant.offline.slots import Slots, extract
+from assistant.offline.slots import ATTRIBUTE_NUMBER, ONE_OF_THEM, Slots, extract
 from assistant.offline.state import ASKED, DialogueState, text_of
 
 MODEL_NAME = "fluxori-offline-1"
@@ -85,6 +85,10 @@ OVERRIDE = re.compile(
     r"\[system\]|\bconfirmation (step )?(is |are )?disabled\b",
     re.IGNORECASE,
 )
+PRODUCT_SKILLS = frozenset(
+    {"stock_level", "find_products", "hs_duty_lookup", "transfer_stock", "adjust_stock", "set_reorder_point"}
+)
+LISTS = frozenset({"find_products", "low_stock_report", "stock_level"})  # results that show products to pick from
 SURE = 0.35  # below this probability the model asks instead of guessing (calibrated on the dev split)
 
 
@@ -166,9 +170,16 @@ class OfflineChatModel(BaseChatModel):
         questioning = bool(HOW_TO.match(text) or STATE_QUESTION.match(text))
         if override or questioning:
             allowed -= WRITE_SKILLS  # a change needs an instruction, never a question about it
+        if state.last_tool in LISTS and state.products and ONE_OF_THEM.search(text):
+            allowed &= PRODUCT_SKILLS  # "the tan one": one of the products just shown
         prediction = classifier.predict(text, slots, allowed)
         ranked = [(skill, p) for skill, p in prediction.ranked if skill in allowed or skill == OUT_OF_SCOPE]
+        if ranked[0][0] == OUT_OF_SCOPE and ATTRIBUTE_NUMBER.search(text):
+            ranked = ranked[1:]  # a product size ("80 litre", "500 lm", "UK 9") is never off-topic
         best, confidence = ranked[0]
+        picks = state.choices and state.last_tool in allowed and len(text.split()) <= 6 and not slots.skus
+        if picks and (best in {OUT_OF_SCOPE, "find_products", state.last_tool} or confidence < 0.6):
+            return state.last_tool  # "the stainless one", "size 2": the pick from the choices just offered
         if HOW_TO.match(text) and not (slots.skus or slots.order_number or slots.money):
             kb = dict(ranked).get("search_knowledge_base", 0.0)
             if "search_knowledge_base" in allowed and (kb >= 0.1 or HOW_DO_I.match(text)):
@@ -347,7 +358,9 @@ def _continues(text: str, state: DialogueState) -> bool:
 
 def _only_a_detail(text: str) -> bool:
     slots = extract(text)
-    detail = slots.warehouses or slots.days or slots.country or slots.money or slots.freight or slots.insurance
+    detail = any(
+        (slots.warehouses, slots.days, slots.country, slots.money, slots.currency, slots.freight, slots.insurance)
+    )
     concrete = slots.skus or slots.order_number or slots.status or slots.channel or slots.hs_code
     return bool(detail) and not concrete and len(slots.rest.split()) <= 2 and not product_phrase(slots)
 

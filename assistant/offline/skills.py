@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.offline import render
 from assistant.offline.examples import EXAMPLES
-from assistant.offline.slots import Slots
+from assistant.offline.slots import COUNTRIES, ONE_OF_THEM, SKU, Slots
 from assistant.offline.state import DialogueState
 from domain.resolver import tokens
 
@@ -43,9 +43,12 @@ class Skill:
         return EXAMPLES[self.name]
 
 
-def product_phrase(slots: Slots) -> str:
-    """The words of a request that can name a product (the resolver drops request words like "how many")."""
+def product_phrase(slots: Slots, counted: bool = False) -> str:
+    """The words of a request that can name a product (the resolver drops request words like "how many").
+    `counted`: the request's first bare number is a number of units ("move 4 dome tents"), not part of the name."""
     text = re.sub(r"(?<![\w.])\d+\s?x\b|\bx\s?\d+\b", " ", slots.rest, flags=re.IGNORECASE)
+    if counted and slots.quantities:
+        text = re.sub(rf"(?<![\w.,]){slots.quantities[0]}(?![\w.,])", " ", text, count=1)
     words, attributes = tokens(text)
     return " ".join(text.split()) if words or [a for a in attributes if not a.startswith("#")] else ""
 
@@ -53,7 +56,7 @@ def product_phrase(slots: Slots) -> str:
 def _one_warehouse(request: Request) -> str | None:
     if len(request.slots.warehouses) == 1:
         return request.slots.warehouses[0]
-    if not request.slots.warehouses and request.follow_up:
+    if not request.slots.warehouses and (request.follow_up or request.state.choices):
         return request.state.args_by_tool.get(request.state.last_tool or "", {}).get("warehouse")
     return None
 
@@ -72,7 +75,7 @@ def stock_args(request: Request) -> Args:
             }
         )
     if phrase := product_phrase(slots):
-        return {"product": phrase, **extra}
+        return {"product": _among_shown(request, phrase), **extra}
     if state.products and (slots.refers_back or request.follow_up):
         return [{"product": sku, **extra} for sku in state.products[:8]]
     previous = state.args_by_tool.get("stock_level")
@@ -87,7 +90,18 @@ def low_stock_args(request: Request) -> Args:
 
 
 def find_products_args(request: Request) -> Args:
-    return {"query": product_phrase(request.slots) or request.text}
+    return {"query": _among_shown(request, product_phrase(request.slots) or request.text)}
+
+
+def _among_shown(request: Request, phrase: str) -> str:
+    """ "the tan one" after a list of products (a search, or a name that matched several): the name asked for
+    then, with the detail named now."""
+    last = request.state.last_tool
+    shown = request.state.last_args.get({"find_products": "query", "stock_level": "product"}.get(last or "", ""))
+    picking = request.state.choices or ONE_OF_THEM.search(request.text)
+    if isinstance(shown, str) and not SKU.search(shown) and picking:
+        return f"{shown} {phrase}"
+    return phrase
 
 
 def order_number(request: Request) -> int | None:
@@ -131,7 +145,9 @@ def shipments_args(request: Request) -> Args:
 def _goods(request: Request) -> str:
     if request.slots.hs_code:
         return request.slots.hs_code
-    return re.sub(r"[\d.,$€£%]+", " ", request.slots.rest).strip() or request.text
+    goods = re.sub(r"[\d.,$€£%]+", " ", request.slots.rest)
+    goods = re.sub(rf"\b(?:{'|'.join(COUNTRIES.values())})\b", " ", goods, flags=re.IGNORECASE)  # the origin
+    return " ".join(goods.split()) or request.text
 
 
 def duty_args(request: Request) -> Args:
@@ -165,6 +181,8 @@ def landed_args(request: Request) -> Args:
         args["currency"] = currency
     elif source.quantities and previous:
         args["quantity"] = source.quantities[0]
+    if not source.money and source.currency and previous:
+        args["currency"] = source.currency  # "use EUR instead": the same amount in another currency
     if source.hs_code or not previous:
         # the goods are named in the request itself, or in the one our question completes
         named = state.asked_slots if state.asked == "landed_cost" and state.asked_slots is not None else slots
@@ -193,7 +211,9 @@ def kb_args(request: Request) -> Args:
 
 def transfer_args(request: Request) -> Args:
     slots, state = request.slots, request.state
-    product = slots.skus[0] if slots.skus else product_phrase(slots) or (state.products[0] if state.products else "")
+    product = (
+        slots.skus[0] if slots.skus else product_phrase(slots, True) or (state.products[0] if state.products else "")
+    )
     if not product:
         return "Which product should I move? Give me the SKU or its name."
     if len(state.products) > 1 and not slots.skus and not product_phrase(slots) and slots.refers_back:
@@ -224,7 +244,9 @@ REASONS = {
 
 def adjust_args(request: Request) -> Args:
     slots, state = request.slots, request.state
-    product = slots.skus[0] if slots.skus else product_phrase(slots) or (state.products[0] if state.products else "")
+    product = (
+        slots.skus[0] if slots.skus else product_phrase(slots, True) or (state.products[0] if state.products else "")
+    )
     quantity = slots.quantities[0] if slots.quantities else None
     warehouse = slots.warehouses[0] if slots.warehouses else state.warehouse
     if not product or quantity is None or not warehouse:
@@ -237,9 +259,11 @@ def adjust_args(request: Request) -> Args:
 def reorder_args(request: Request) -> Args:
     slots, state = request.slots, request.state
     product = slots.skus[0] if slots.skus else product_phrase(slots) or (state.products[0] if state.products else "")
-    if not product or not slots.quantities:
+    # the last number is the new point, also when it follows a name ("reorder level braai grid 25")
+    numbers = slots.quantities or [int(n) for n in re.findall(r"(?<![\w.,-])(\d{1,5})\s*[.!?]?\s*$", request.text)]
+    if not product or not numbers:
         return "Which product (SKU or name), and what should its reorder point be?"
-    return {"sku": product, "reorder_point": slots.quantities[-1]}
+    return {"sku": product, "reorder_point": numbers[-1]}
 
 
 def status_args(request: Request) -> Args:

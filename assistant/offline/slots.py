@@ -9,18 +9,21 @@ from dataclasses import dataclass, field, fields
 
 from assistant.normalise import (
     CHANNELS,
+    CURRENCY_NAMED,
     NUMBER_WORDS,
     ORDER_STATUSES,
     SHIPMENT_STATUSES,
     UNIT_DAYS,
     Money,
+    currency_named,
     first_match,
     money,
     period_days,
     places,
     plain,
+    warehouse_code,
 )
-from domain.resolver import UNITS
+from domain.resolver import UNITS, request_word
 
 SKU = re.compile(r"\b([A-Z]{2}-[A-Z]+-\d{1,4})\b", re.IGNORECASE)
 # The resolver's units (ml, L, lm, person, pack...): a number with one is part of a product name.
@@ -52,9 +55,11 @@ COUNTRIES = {
     "TR": r"turkey|türkiye",
     "ZA": r"south africa|locally made|local",
 }
+# "the tan one", "that 500 ml one", "which one": one of the products just shown
+ONE_OF_THEM = re.compile(r"\b(?:the|that|this|which)\s+(?:[\w.-]+\s+){0,3}?(?:one|ones)\b", re.IGNORECASE)
 REFERS_BACK = re.compile(
     r"\b(it|its|that one|this one|that order|this order|the order|there|them|their|those|these|that product|same|"
-    r"dit|hulle|daardie)\b",
+    r"dit|hulle|daardie)\b|" + ONE_OF_THEM.pattern,
     re.IGNORECASE,
 )
 
@@ -69,6 +74,7 @@ class Slots:
     to_warehouse: str | None = None
     hs_code: str | None = None
     money: tuple[float, str] | None = None  # the goods' value
+    currency: str | None = None  # a currency named without an amount ("use EUR instead")
     per_unit: bool = False
     freight: tuple[float, str] | None = None  # (amount, currency)
     insurance: tuple[float, str] | None = None
@@ -131,10 +137,15 @@ def extract(text: str) -> Slots:
         masked,
         flags=re.IGNORECASE,
     )
+    slots.currency = currency_named(masked)
+    masked = CURRENCY_NAMED.sub(lambda m: " " * len(m.group(0)), masked)
     without_attributes = ATTRIBUTE_NUMBER.sub(lambda m: " " * len(m.group(0)), masked)
     for match in re.finditer(r"(?<![\w.,+-])(?:x\s?)?(\d{1,6})(?:\s?x)?(?![\w.,%+])", without_attributes):
+        if _names_a_size(without_attributes, match):
+            continue
         slots.quantities.append(int(match.group(1)))
     lowered = without_attributes.lower()
+    lowered = ONE_OF_THEM.sub(" ", lowered)  # "the tan one", "which one": a pronoun, not a count
     if not slots.quantities:
         for word, value in NUMBER_WORDS.items():
             if len(word) > 2 and re.search(rf"\b{word}\b", lowered):
@@ -149,6 +160,29 @@ def extract(text: str) -> Slots:
     slots.refers_back = bool(REFERS_BACK.search(text))
     slots.rest = " ".join(masked.split())
     return slots
+
+
+# Words after which a number is a count ("below 20", "another 5"), next to the request words of `NOISE`.
+COUNT_LEADS = frozenset(
+    "below above under over than least most only just another more less fewer approx about roughly around "
+    "extra additional minimum maximum min max op tot land landed landing import importing imported bring buy "
+    "bought buying order ordered ordering pay paying sell sold selling".split()
+)
+
+
+def _names_a_size(text: str, match: re.Match[str]) -> bool:
+    """A bare number that ends a name is the product's size ("Potjie pot 3 in JHB", "toner refill 500 stock",
+    "serum 30?"), not a number of units: a count comes after a verb ("move 5", "to 40") or before the product
+    ("receive 10 hair oils")."""
+    if "x" in match.group(0).lower():
+        return False
+    before = re.search(r"([a-z][a-z'’]*)\s*$", text[: match.start()], re.IGNORECASE)
+    after = re.match(r"\W*([a-z][a-z'’-]*)?", text[match.end() :], re.IGNORECASE)
+    following = after.group(1) if after else None
+    if before is None or (following and not request_word(following) and not warehouse_code(following)):
+        return False
+    word = before.group(1).lower().replace("’", "'")
+    return len(word) >= 3 and "'" not in word and not request_word(word) and word not in COUNT_LEADS
 
 
 def _take_money(slots: Slots, item: Money) -> None:

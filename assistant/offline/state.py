@@ -33,6 +33,7 @@ class DialogueState:
     asked: str | None = None  # the skill whose missing detail the model asked for in its last message
     asked_slots: Slots | None = None  # what that request said
     slots: Slots = field(default_factory=Slots)  # what the earlier requests said, newest winning
+    choices: bool = False  # the last result offered a choice of products ("Skottel braai" matched several)
 
     @classmethod
     def read(cls, history: list[BaseMessage]) -> DialogueState:
@@ -44,7 +45,7 @@ class DialogueState:
                 state.slots = previous_human.merged_over(state.slots)
                 state.asked = None
             elif isinstance(message, AIMessage) and message.tool_calls:
-                state.asked, state._batch = None, []
+                state.asked, state._batch, state.choices = None, [], False
                 for call in message.tool_calls:
                     state._take_call(call["name"], call["args"])
             elif isinstance(message, AIMessage):
@@ -74,7 +75,10 @@ class DialogueState:
         if not isinstance(data, dict):
             return
         named: list[str] = []
-        if isinstance(data.get("products"), list):
+        self.choices = bool(data.get("ambiguous"))
+        if isinstance(data.get("choices"), list):  # a name that matched several: the user picks one next
+            named = [c["sku"] for c in data["choices"] if isinstance(c, dict) and "sku" in c]
+        elif isinstance(data.get("products"), list):
             named = [p["sku"] for p in data["products"] if isinstance(p, dict) and "sku" in p]
         elif isinstance(data.get("lines"), list):
             named = [line["sku"] for line in data["lines"]]

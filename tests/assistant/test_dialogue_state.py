@@ -97,6 +97,27 @@ def test_those_products(services: Services, request_id: RequestId) -> None:
         assert f"{services.inventory.level('bergveld', sku, 'DBN').available} available in DBN" in those.answer
 
 
+def test_a_currency_alone_changes_the_last_calculation(services: Services, request_id: RequestId) -> None:
+    chat = chat_service(services)
+    first = say(chat, request_id, "landed cost 200 lanterns from Shenzhen, USD 1 500 FOB, freight R2k")
+    second = say(chat, request_id, "same but EUR", first.conversation_id)
+    assert second.actions[0].args == first.actions[0].args | {"currency": "EUR"}
+
+
+def test_the_pick_from_products_just_shown(services: Services, request_id: RequestId) -> None:
+    """ "the stainless one" after a name that matched several, "the olive one" after a search: that product."""
+    chat = chat_service(services)
+    choices = say(chat, request_id, "skottel braai in cpt?")
+    assert choices.actions[0].tool == "stock_level" and "BV-BRAAI-0005" in choices.answer
+    picked = say(chat, request_id, "the stainless one", choices.conversation_id)
+    available = services.inventory.level("bergveld", "BV-BRAAI-0005", "CPT").available
+    assert "(BV-BRAAI-0005) in CPT" in picked.answer and f"{available} available" in picked.answer
+    listed = say(chat, request_id, "show me the Braai Buddy cooler bags")
+    one = say(chat, request_id, "how many of the soft 30 one in durbs?", listed.conversation_id)
+    assert one.actions[0].tool == "stock_level"
+    assert f"{services.inventory.level('bergveld', 'BV-COOL-0012', 'DBN').available} available" in one.answer
+
+
 def test_support_is_told_it_is_read_only(services: Services, request_id: RequestId) -> None:
     chat = chat_service(services)
     response = say(chat, request_id, "cancel order 1491 please", role=Role.support)

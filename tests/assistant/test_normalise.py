@@ -182,6 +182,11 @@ def test_periods(text: str, days: int | None) -> None:
         ("transfer a dozen BV-TENT-0001 to CPT", [12]),
         ("landed cost of 200 tents, FOB USD 9 100, freight R12 400", [200]),
         ("Drakensberg dome tent 4 persn in CPT", []),  # a misspelt unit is still part of the name
+        ("Green tea essence refill 500 stock Kaapstad", []),  # a bare number ending a name is its size
+        ("potjie pot 3 in jhb", []),
+        ("receive 10 hair oil 100ml into CPT", [10]),  # ...but a number before the product is a count
+        ("alert me when BV-TENT-0001 drops below 20", [20]),
+        ("how many of the tan one in durban?", []),  # "the tan one" is a pronoun, not one unit
     ],
 )
 def test_quantities_leave_names_and_money_alone(text: str, quantities: list[int]) -> None:
@@ -210,11 +215,21 @@ def test_extract_orders_skus_and_hs_codes() -> None:
         ("ord 1497 stat?", "order 1497 status?"),
         ("hoeveel voorraad in die pakhuis, asseblief", "how many stock in die warehouse, please"),
         ("Sport SPF 50+ spray", "Sport SPF 50+ spray"),  # names are left alone
+        ("wat kos 'n krediet?", "how much is a credit?"),
     ],
 )
 def test_shorthand_is_written_out(text: str, written_out: str) -> None:
     assert plain(text) == written_out
     assert plain(written_out) == written_out  # idempotent
+
+
+def test_a_currency_without_an_amount() -> None:
+    assert extract("use EUR instead").currency == "EUR"
+    assert extract("in pounds rather").currency == "GBP"
+    assert extract("do it in US dollars").currency == "USD"
+    assert extract("EUR 1 400 FOB from Italy").currency is None  # with its amount it is the goods' value
+    assert extract("frt R1 100, ins R90").freight == (1100, "ZAR")
+    assert extract("frt R1 100, ins R90").insurance == (90, "ZAR")
 
 
 def test_shorthand_reaches_the_slots() -> None:

@@ -51,6 +51,17 @@ def products(emulator) -> ProductRepository:
         ("bergveld", "Karoo tunnel tent 6 sleeper", "BV-TENT-0011"),
         ("bergveld", "drakensburg dome tent 4 persn", "BV-TENT-0003"),
         ("fynbos", "rooibos vit c serum 30ml", "FG-SERUM-0002"),  # "vit": the only catalogue word it starts
+        # abbreviations by dropped letters, written-out sizes, request words around the name
+        ("bergveld", "Table Mtn softshell ladies L", "BV-JACK-0014"),
+        ("bergveld", "Hoerikwaggo rain jkt wmns med", "BV-JACK-0006"),
+        ("bergveld", "cederberg UL tent 6 person", "BV-TENT-0018"),
+        ("bergveld", "Berg cotton tee extra large", "BV-TEE-0004"),
+        ("fynbos", "honeybush gel moist. 50ml", "FG-MOIST-0011"),  # short for moisturiser, not a typo of "mist"
+        ("fynbos", "retinol night serum travel 10ml, anything in the", "FG-SERUM-0023"),
+        ("bergveld", "checking quickly - karoo tunnel tent 4 person", "BV-TENT-0010"),
+        # a bare number that only one of the matching products carries is its size
+        ("bergveld", "Kilimanjaro expedition pack 80", "BV-PACK-0018"),
+        ("fynbos", "green tea essence refill 500", "FG-TONER-0013"),
     ],
 )
 def test_one_clear_match(products: ProductRepository, org: str, text: str, sku: str) -> None:

@@ -48,6 +48,11 @@ PLACEHOLDER = (
 )
 
 
+def send_back() -> tuple:
+    """Send, Stop and the busy flag at the end of a turn."""
+    return gr.Button(interactive=True), gr.Button(visible=False), False
+
+
 class Last(tuple):
     """The last update of a turn: the page turns Stop back into Send in the same message (one render fewer)."""
 
@@ -321,7 +326,7 @@ class ChatTab:
         if not (message or "").strip():
             raise gr.Error("Type a question first.", duration=4, title="Nothing to send", print_exception=False)
         running: tuple = (gr.Button(interactive=False), gr.Button(visible=True), True)
-        done = (gr.Button(interactive=True), gr.Button(visible=False), False)
+        done = send_back()
         for view in self.ask(message, key, history, conversation_id, pending, citations):
             if isinstance(view, Last):
                 yield (*view, *done)
@@ -340,12 +345,7 @@ class ChatTab:
             if (message.get("metadata") or {}).get("status") == "pending":
                 set_outcome(message, "stopped")
         history.append({"role": "assistant", "content": "■ *Stopped. Nothing more was done.*"})
-        return (
-            *self._view(history, conversation_id, pending, citations),
-            gr.Button(interactive=True),
-            gr.Button(visible=False),
-            False,
-        )
+        return (*self._view(history, conversation_id, pending, citations), *send_back())
 
     def ask(
         self,

@@ -65,8 +65,9 @@ class ChatTab:
             position="left", open=True, width=270, elem_id="chat-sidebar", label="Conversations"
         ) as self.sidebar:
             self.new = gr.Button("+ New chat", variant="primary", elem_id="chat-new")
+            # Shown once there is a conversation: an empty Radio is an empty white box.
             self.conversation_list = gr.Radio(
-                [], value=None, label="Conversations", show_label=False, elem_id="chat-conversations"
+                [], value=None, label="Conversations", show_label=False, elem_id="chat-conversations", visible=False
             )
             with gr.Group(visible=False, elem_id="chat-manage") as self.manage:
                 self.title = gr.Textbox(label="Title of this chat", elem_id="chat-title", max_lines=1)
@@ -291,7 +292,7 @@ class ChatTab:
         choices = self._choices(principal)
         title = next((label for label, value in choices if value == selected), "")
         return (
-            gr.Radio(choices=choices, value=selected),
+            gr.Radio(choices=choices, value=selected, visible=bool(choices)),
             gr.Group(visible=selected is not None),
             title,
             selected or "",  # kept by the browser: a reload opens this conversation again

@@ -131,6 +131,8 @@ def test_chat_flows(browser, ui_server, viewport, mode, approve, full):
     # A cited answer: the sources show once, as links; [1] opens the article with the passage highlighted.
     ask(page, "how do stock transfers work?")
     history = page.locator("#chat-history")
+    if viewport is LAPTOP:  # the list (hidden while empty) shows the new conversation; a phone's list is closed
+        expect(page.locator("#chat-conversations label").first).to_be_visible()
     expect(history).to_contain_text("Sources")
     assert "Sources:" not in history.inner_text()
     expect(history).to_contain_text("Searched the help centre")

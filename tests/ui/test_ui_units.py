@@ -401,3 +401,21 @@ def test_friendly_errors_say_what_happened_without_internals():
     assert "about 2 h" in friendly_error(QuotaExceeded("used up", retry_after_seconds=7200))
     text = friendly_error(RuntimeError("secret stack detail"), "ui-123")
     assert "secret" not in text and "ui-123" in text
+
+
+def test_the_conversation_list_shows_only_once_there_is_a_conversation():
+    """An empty list is hidden (it drew an empty white box under "+ New chat"); the list is the real one of
+    `Conversations`, here a stand-in returning what an organisation has (the list itself is tested on the emulator
+    in tests/assistant/test_conversation_store.py)."""
+    saved: list = []
+    with gr.Blocks():
+        tab = ChatTab(services=None, key_state=gr.State(None))
+    tab.conversations = type("Conversations", (), {"list": lambda self, org_id: list(saved)})()
+    principal = type("Principal", (), {"org_id": "bergveld"})()
+    assert tab.conversation_list.visible is False
+    radio, manage, _, _ = tab._listing(principal, None)
+    assert radio.visible is False and manage.visible is False
+    saved.append(type("Conversation", (), {"title": "Tent transfer", "id": "c1"})())
+    radio, manage, title, stored = tab._listing(principal, "c1")
+    assert radio.visible is True and radio.choices == [("Tent transfer", "c1")]
+    assert manage.visible is True and title == "Tent transfer" and stored == "c1"

@@ -175,8 +175,8 @@ class OfflineChatModel(BaseChatModel):
             return "!override"  # nothing concrete to look up, only an attempt to change the rules
         if override:
             everything = classifier.predict(text, slots, allowed).ranked
-            reads = max((p for skill, p in everything if skill not in WRITE_SKILLS | {OUT_OF_SCOPE}), default=0.0)
-            if everything[0][0] in WRITE_SKILLS and reads < 0.05:
+            read = max((p for skill, p in everything if skill not in WRITE_SKILLS | {OUT_OF_SCOPE}), default=0.0)
+            if everything[0][0] in WRITE_SKILLS and read < 0.05:
                 return "!override"  # only a change, with an attempt to drop the rules: refused as a whole
         if self._read_only:
             ranked = classifier.predict(text, slots, set(SKILLS)).ranked

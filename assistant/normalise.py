@@ -411,6 +411,10 @@ SHORTHAND = {
     "krediete": "credits",
     "krediet": "credit",
     "verkope": "sales",
+    "laag": "low",
+    "wat is": "what is",
+    "wys": "show",
+    "uit voorraad": "out of stock",
 }
 _SHORTHAND = re.compile(
     r"(?<![\w/-])(" + "|".join(sorted(map(re.escape, SHORTHAND), key=len, reverse=True)) + r")(?![\w/-])",

@@ -193,8 +193,10 @@ class OfflineChatModel(BaseChatModel):
         prediction = classifier.predict(text, slots, allowed)
         ranked = [(skill, p) for skill, p in prediction.ranked if skill in allowed or skill == OUT_OF_SCOPE]
         if ranked[0][0] == OUT_OF_SCOPE and (ATTRIBUTE_NUMBER.search(text) or ranked[0][1] < OFF_TOPIC * ranked[1][1]):
-            # a product size ("80 litre", "500 lm", "UK 9") is never off-topic; nor is a near tie with a tool
-            ranked = ranked[1:]
+            # a product size ("80 litre", "500 lm", "UK 9") is never off-topic; nor is a near tie with a tool:
+            # then which tool, given that it is one of them
+            total = sum(p for _, p in ranked[1:]) or 1.0
+            ranked = [(skill, p / total) for skill, p in ranked[1:]]
         best, confidence = ranked[0]
         picks = state.choices and state.last_tool in allowed and len(text.split()) <= 6 and not slots.skus
         if picks and (best in {OUT_OF_SCOPE, "find_products", state.last_tool} or confidence < 0.6):

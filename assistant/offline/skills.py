@@ -232,8 +232,8 @@ def transfer_args(request: Request) -> Args:
 
 
 REMOVING = re.compile(
-    r"\b(write[- ]?off|write (?:\w+ ){1,2}off|writeoff|damaged?|broken|remove|lost|stolen|missing|down|less|fewer|"
-    r"take .* off|"
+    r"\b(write[- ]?off|write (?:\w+ ){1,2}off|writeoff|damaged?|broken|remove|lost|stolen|missing|down by|down \d|"
+    r"less|fewer|take .* off|"
     r"skryf .* af|beskadig)\b",
     re.IGNORECASE,
 )
@@ -255,7 +255,8 @@ def adjust_args(request: Request) -> Args:
     if not product or quantity is None or not warehouse:
         return "To adjust stock I need the product (SKU or name), the warehouse and the number of units."
     reason = next((r for r, p in REASONS.items() if re.search(p, request.text, re.IGNORECASE)), "count correction")
-    sign = -1 if REMOVING.search(request.text) else 1
+    minus = re.search(rf"(?:^|\s)-\s?{quantity}\b", request.text)  # "-2": the count itself written negative
+    sign = -1 if REMOVING.search(request.text) or minus else 1
     return {"sku": product, "warehouse": warehouse, "quantity": sign * quantity, "reason": reason}
 
 

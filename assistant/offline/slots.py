@@ -144,7 +144,10 @@ def extract(text: str) -> Slots:
     masked = CURRENCY_NAMED.sub(lambda m: " " * len(m.group(0)), masked)
     without_attributes = ATTRIBUTE_NUMBER.sub(lambda m: " " * len(m.group(0)), masked)
     # a count may end a clause ("down by 3, damaged"), never a decimal or thousands group ("3,5", "1.2")
-    for match in re.finditer(r"(?<![\w.,+-])(?:x\s?)?(\d{1,6})(?:\s?x)?(?![\w%+]|[.,]\d)", without_attributes):
+    # ...and "+4" / "-3" after a space is a signed count, as stock takes write it
+    for match in re.finditer(
+        r"(?<![\w.,+-])(?:x\s?|(?<=\s)[+-])?(\d{1,6})(?:\s?x)?(?![\w%+]|[.,]\d)", without_attributes
+    ):
         if _names_a_size(without_attributes, match):
             continue
         slots.quantities.append(int(match.group(1)))

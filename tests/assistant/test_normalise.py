@@ -248,3 +248,9 @@ def test_a_currency_without_an_amount() -> None:
 def test_shorthand_reaches_the_slots() -> None:
     slots = extract("sales l7d on TAL pls")
     assert slots.days == 7 and slots.channel == "takealot"
+
+
+def test_signed_counts_of_a_stock_take() -> None:
+    assert extract("adjust BV-FLASK-0001 in JHB +4 found in the count").quantities == [4]
+    assert extract("BV-TENT-0002 CPT -2 damaged").quantities == [2]
+    assert extract("sani pass mummy bag -5 in cpt").quantities == []  # a bag's temperature, not a count

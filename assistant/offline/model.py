@@ -188,6 +188,8 @@ class OfflineChatModel(BaseChatModel):
         questioning = bool(asks(HOW_TO, text) or STATE_QUESTION.match(text))
         if override or questioning:
             allowed -= WRITE_SKILLS  # a change needs an instruction, never a question about it
+        if (slots.skus or slots.order_number) and not asks(HOW_DO_I, text):
+            allowed.discard("search_knowledge_base")  # a SKU or an order named: a question about our data
         if state.last_tool in LISTS and state.products and ONE_OF_THEM.search(text):
             allowed &= PRODUCT_SKILLS  # "the tan one": one of the products just shown
         prediction = classifier.predict(text, slots, allowed)

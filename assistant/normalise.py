@@ -39,9 +39,13 @@ CURRENCY_WORDS = {
 _CUR = r"us\$|usd|zar|eur|gbp|cny|rmb|rand|dollars?|euros?|pounds?|yuan|[$€£¥]|r"
 # A number as typed: 2,400 / 1 850 / 1.200,50 / 4.20 / 12k / 6.5k / 1.2m
 _AMOUNT = r"\d{1,3}(?:[ ,.\u00a0]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
+# "k", "m", "thousand" and "grand" (always rand when no currency is named: "four grand", "2.5 grand")
+_SUFFIX = r"\s?(?:[km]|thousand|grand)\b"
+_WORD_AMOUNT = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|a"
 MONEY = re.compile(
-    rf"(?<![\w.])(?:(?P<cur1>{_CUR})\s?(?P<amt1>{_AMOUNT})(?P<suf1>\s?[km]\b)?"
-    rf"|(?P<amt2>{_AMOUNT})(?P<suf2>\s?[km]\b)?\s?(?P<cur2>{_CUR})\b)",
+    rf"(?<![\w.])(?:(?P<cur1>{_CUR})\s?(?P<amt1>{_AMOUNT})(?P<suf1>{_SUFFIX})?"
+    rf"|(?P<amt2>{_AMOUNT}|{_WORD_AMOUNT})(?P<suf2>{_SUFFIX})?\s?(?P<cur2>{_CUR})\b"
+    rf"|(?P<amt3>{_AMOUNT}|{_WORD_AMOUNT})\s(?P<suf3>grand)\b)",
     re.IGNORECASE,
 )
 ROLES = {
@@ -67,7 +71,9 @@ def parse_amount(text: str, suffix: str = "") -> float:
     text = text.replace("\u00a0", " ").strip()
     groups = re.split(r"[ ,.]", text)
     separators = re.findall(r"[ ,.]", text)
-    if separators:
+    if text.lower() in NUMBER_WORDS:  # "four" grand
+        value = float(NUMBER_WORDS[text.lower()])
+    elif separators:
         last = separators[-1]
         if len(groups[-1]) != 3 or (last in ",." and len(set(separators)) > 1 and separators.count(last) == 1):
             # the last separator is a decimal mark: 4.20, 1.200,50, 2 400.75
@@ -79,7 +85,7 @@ def parse_amount(text: str, suffix: str = "") -> float:
         value = float(f"{whole}.{decimals}" if decimals else whole)
     else:
         value = float(text)
-    multiplier = {"k": 1_000, "m": 1_000_000}.get(suffix.strip().lower(), 1)
+    multiplier = {"k": 1_000, "m": 1_000_000, "thousand": 1_000, "grand": 1_000}.get(suffix.strip().lower(), 1)
     return value * multiplier
 
 
@@ -100,9 +106,11 @@ def money(text: str) -> list[Money]:
     """Every amount of money in the text, with what it is for (freight, insurance or the goods' value)."""
     found = []
     for match in MONEY.finditer(text):
-        currency_word = (match.group("cur1") or match.group("cur2")).lower()
-        amount_text = match.group("amt1") or match.group("amt2")
-        suffix = match.group("suf1") or match.group("suf2") or ""
+        currency_word = (match.group("cur1") or match.group("cur2") or "rand").lower()
+        amount_text = match.group("amt1") or match.group("amt2") or match.group("amt3")
+        suffix = match.group("suf1") or match.group("suf2") or match.group("suf3") or ""
+        if amount_text.lower() in NUMBER_WORDS and not suffix:
+            continue  # "a dollar", "two rand": no amount a merchant would write for goods
         if currency_word == "r" and not re.match(r"r\s?\d", match.group(0), re.IGNORECASE):
             continue  # a bare "r" after a number ("3 r") is no currency
         if currency_word == "r" and match.group("cur2"):
@@ -112,7 +120,7 @@ def money(text: str) -> list[Money]:
         after = text[match.end() : match.end() + 20].lower()
         role = "value"
         # a role word right after the amount ("R500 insurance") wins; else the nearest one before it
-        after_role = [n for n in ("freight", "insurance") if re.match(rf"^\s*(of\s+)?({ROLES[n]})\b", after)]
+        after_role = [n for n in ("freight", "insurance") if re.match(rf"^\s*(of\s+|for\s+)?({ROLES[n]})\b", after)]
         before_roles = [
             (m.start(), n) for n in ("freight", "insurance") if (m := re.search(rf"\b({ROLES[n]})\b[^0-9,;]*$", before))
         ]
@@ -134,6 +142,8 @@ WAREHOUSE_NAMES = {
         "johannesberg",
         "joburg",
         "jo'burg",
+        "jo-burg",
+        "jo burg",
         "joeys",
         "jozi",
         "egoli",
@@ -144,6 +154,7 @@ WAREHOUSE_NAMES = {
     ),
     "CPT": (
         "cpt",
+        "ct",
         "cape town",
         "the cape town",  # before "the cape", which would leave "Town" behind
         "capetown",
@@ -238,7 +249,8 @@ ORDER_STATUSES = {
     "pending": r"pending|new orders?|unconfirmed|awaiting confirmation|hangende|nuwe bestellings?",
     "confirmed": r"confirmed|confirm(?=\s*$)|bevestig",
     "picking": r"picking|being picked|in pick|pick list|to be picked|packed",
-    "shipped": r"shipped|dispatched|despatched|sent out|out the door|left the building|gone out|on its way|"
+    "shipped": r"shipped|ship (?:it|them|this|that)|dispatched|despatched|sent out|"
+    r"out the door|left the building|gone out|on its way|"
     r"handed to the courier|collected by the courier|courier collected|gestuur",
     "delivered": r"delivered|received by the customer|arrived|afgelewer",
     "cancelled": r"cancell?ed|voided|gekanselleer",
@@ -302,6 +314,8 @@ UNIT_DAYS = {
     "fortnight": 14,
     "month": 30,
     "months": 30,
+    "mth": 30,
+    "mths": 30,
     "maand": 30,
     "maande": 30,
     "quarter": 90,
@@ -397,15 +411,23 @@ SHORTHAND = {
     "krediete": "credits",
     "krediet": "credit",
     "verkope": "sales",
+    "laag": "low",
+    "wat is": "what is",
+    "wys": "show",
+    "uit voorraad": "out of stock",
 }
 _SHORTHAND = re.compile(
     r"(?<![\w/-])(" + "|".join(sorted(map(re.escape, SHORTHAND), key=len, reverse=True)) + r")(?![\w/-])",
     re.IGNORECASE,
 )
 _LAST_DAYS = re.compile(r"\bl(\d{1,3})d\b", re.IGNORECASE)  # "l30d": the last 30 days
+_DAYS = re.compile(r"\b(\d{1,3})\s?d\b", re.IGNORECASE)  # "last 7d", "30d"
+_FACTOR = re.compile(r"\b(?:sun\s*)?factor\s*(\d{1,2}\+?)", re.IGNORECASE)  # "factor 50": a sun protection factor
 
 
 def plain(text: str) -> str:
     """The request with shorthand written out (idempotent: the written-out words are no shorthand)."""
     text = _LAST_DAYS.sub(lambda m: f"last {m.group(1)} days", text)
+    text = _DAYS.sub(lambda m: f"{m.group(1)} days", text)
+    text = _FACTOR.sub(lambda m: f"SPF {m.group(1)}", text)
     return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(1).lower()], text)

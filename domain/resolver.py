@@ -71,7 +71,43 @@ ABBREVIATIONS = {
     "large|lrg|lge|lg": "l",
     "medium|med": "m",
     "small|sml": "s",
+    # light spelt as it is said: "ultralite", "lite"
+    r"(\w*)lite": r"\1light",
+    # colours in Afrikaans, as the catalogue writes them in English
+    "swart": "black",
+    "groen": "green",
+    "rooi": "red",
+    "blou": "blue",
+    "wit": "white",
+    "grys": "grey",
+    "bruin": "brown",
+    "pienk": "pink",
 }
+# A number written as a word before a unit ("two-person", "three man"), as digits.
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "een": 1,
+    "twee": 2,
+    "drie": 3,
+    "vier": 4,
+    "vyf": 5,
+    "ses": 6,
+    "half a": 0.5,
+}
+# One spelling per measure, so "1500ml", "1,5L" and "1.5 litre" are the same attribute: below 1 000 in the
+# small unit, from 1 000 in the large one.
+METRIC = {"ml": ("l", 1000), "g": ("kg", 1000)}
+LARGE = {large: (small, factor) for small, (large, factor) in METRIC.items()}
 # Words of a request that never name a product: asking, stock, place and courtesy words (also in Afrikaans).
 NOISE = frozenset(
     """
@@ -140,6 +176,16 @@ def _number(text: str) -> str:
     return f"{value:g}"
 
 
+def _measure(number: str, unit: str) -> str:
+    """ "1500" ml -> "1.5l", "0.5" l -> "500ml": one attribute token per quantity."""
+    value = float(number)
+    if unit in METRIC and value >= METRIC[unit][1]:
+        unit, value = METRIC[unit][0], value / METRIC[unit][1]
+    elif unit in LARGE and 0 < value < 1:
+        unit, value = LARGE[unit][0], value * LARGE[unit][1]
+    return f"{value:g}{unit}"
+
+
 @lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(words, attributes) of a name: words are stems; attributes are number+unit tokens such as "500lm"."""
@@ -152,10 +198,13 @@ def tokens(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             attributes.append(f"{name}{_number(match.group(1))}{match.group(2)}")
         lowered = re.sub(rf"\b{prefix}\s*-?\s*\d+(?:[.,]\d+)?\+?", " ", lowered)
     unit_names = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+    words_before = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+    lowered = re.sub(
+        rf"\b({words_before})\s*-?\s*(?=(?:{unit_names})\b)", lambda m: f"{NUMBER_WORDS[m.group(1)]:g} ", lowered
+    )
     pattern = re.compile(rf"(-?\d+(?:[.,]\d+)?)\s*-?\s*({unit_names})(?![a-z])")
     for match in pattern.finditer(lowered):
-        number, unit = _number(match.group(1)), UNITS[match.group(2)]
-        attributes.append(f"{number}{unit}")
+        attributes.append(_measure(_number(match.group(1)), UNITS[match.group(2)]))
     lowered = pattern.sub(" ", lowered)
     raw = re.findall(r"[a-z][a-z']*|\d+(?:[.,]\d+)?", lowered)
     attributes += [f"size{w}" for w in raw if w in ("s", "m", "l")]  # letter sizes: "Rain Jacket M", "tee size S"
@@ -203,6 +252,31 @@ def _close(word: str, vocabulary: Iterable[str]) -> str | None:
     return None
 
 
+def _compounds(words: tuple[str, ...], vocabulary: set[str]) -> tuple[str, ...]:
+    """Words written apart or together unlike the catalogue: "head lamp" -> headlamp, "lipbalm" -> lip balm."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        joined = word + words[i + 1] if i + 1 < len(words) else ""
+        if joined and joined not in vocabulary:
+            joined = _STEMMER.stemWord(joined)
+        if joined in vocabulary and word + words[i + 1] not in words:
+            out.append(joined)
+            i += 2
+            continue
+        if word not in vocabulary:
+            split = [(word[:k], word[k:]) for k in range(3, len(word) - 2)]
+            parts = next(((a, b) for a, b in split if a in vocabulary and b in vocabulary), None)
+            if parts:
+                out.extend(parts)
+                i += 1
+                continue
+        out.append(word)
+        i += 1
+    return tuple(out)
+
+
 def _in_order(letters: str, word: str) -> bool:
     """Are the letters all in the word, in this order ("mtn" in "mountain")?"""
     rest = iter(word)
@@ -234,6 +308,7 @@ class Catalogue:
 
     def _rank(self, text: str) -> tuple[list[Candidate], set[str], set[str]]:
         words, attributes = tokens(text)
+        words = _compounds(words, self.vocabulary)
         known = {word if word in self.vocabulary else _close(word, self.vocabulary) or word for word in words}
         required = {a for a in attributes if not a.startswith("#")}
         hints = {a[1:] for a in attributes if a.startswith("#")}

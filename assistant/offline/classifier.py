@@ -63,7 +63,48 @@ PRODUCTS = (
     "Mopani trail runner size 8",
     "Soutpansberg sleeping bag -10",
 )
-PLACES = ("Cape Town", "JHB", "Durban", "CPT", "Johannesburg", "DBN", "Midrand", "Pinetown", "Joburg", "Kaapstad")
+# ...and names built from a made-up brand, a kind of goods and a variant typed loosely, so that an unknown word
+# in a name ("potjie", "Tsitsikamma") reads as part of a product, not as something off-topic.
+BRANDS = ("Sedgefield", "Lowveld", "Kloof", "Umzimkulu", "Bokkie", "Khaya", "Jacaranda", "Namaqua", "Langeberg")
+GOODS = (
+    "tent",
+    "pots",
+    "camp chair",
+    "head torch",
+    "day cream",
+    "body wash",
+    "tote bag",
+    "beanie",
+    "shampoo",
+    "mug",
+    "fleece",
+    "lip gloss",
+    "trail shoes",
+    "gas cooker",
+)
+VARIANTS = ("", "", "2 man", "1,5L", "500ml", "sz 9", "XL", "swart", "300 lumen", "SPF30", "3pk", "ladies M", "olive")
+KINDS = ("", "", "", "vegan", "organic", "kids", "eco", "travel")  # a word before the goods: "vegan totes"
+PLACES = (
+    "Cape Town",
+    "JHB",
+    "Durban",
+    "CPT",
+    "Johannesburg",
+    "DBN",
+    "Midrand",
+    "Pinetown",
+    "Joburg",
+    "Kaapstad",
+    "Durbs",
+    "Jozi",
+    "eThekwini",
+    "CT",
+    "the Kaap",
+)
+# The way a merchant opens and closes a message says nothing about what they want: every example is also learnt
+# with some of these around it.
+OPENERS = ("", "", "", "howzit, ", "hi ", "eish, ", "quick one - ", "morning! ", "hey team, ", "sorry, ")
+CLOSERS = ("", "", "", " pls", " thanks", "?", " asap", " shap", " dankie", " please")
 NUMBERS = ("5", "10", "12", "20", "3", "50", "100", "7", "30", "2")
 ORDERS = ("1042", "1187", "1233", "1310", "1458", "1499")
 FEATURES = ("sku", "order", "money", "hs", "warehouse", "two_warehouses", "quantity", "status", "channel", "period")
@@ -88,20 +129,28 @@ def slot_features(slots: Slots) -> np.ndarray:
     )
 
 
+def _product(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return rng.choice(PRODUCTS)
+    return " ".join(f"{rng.choice(BRANDS)} {rng.choice(KINDS)} {rng.choice(GOODS)} {rng.choice(VARIANTS)}".split())
+
+
 def training_set(variants: int = 6, seed: int = 7) -> tuple[list[str], list[str]]:
-    """(texts, labels): every example, with its placeholders filled `variants` times."""
+    """(texts, labels): every example `variants` times, with its placeholders filled and an opener or closer
+    around it (the first copy as written)."""
     rng = random.Random(seed)
     texts, labels = [], []
     for label, examples in EXAMPLES.items():
         for example in examples:
-            copies = variants if "{" in example else 1
+            copies = variants if "{" in example else 3
             seen = set()
-            for _ in range(copies):
+            for copy in range(copies):
                 place, other = rng.sample(PLACES, 2)
+                opener, closer = ("", "") if copy == 0 else (rng.choice(OPENERS), rng.choice(CLOSERS))
                 text = plain(
-                    example.format(
-                        p=rng.choice(PRODUCTS), w=place, w2=other, n=rng.choice(NUMBERS), o=rng.choice(ORDERS)
-                    )
+                    opener
+                    + example.format(p=_product(rng), w=place, w2=other, n=rng.choice(NUMBERS), o=rng.choice(ORDERS))
+                    + closer
                 )
                 if text not in seen:
                     seen.add(text)

@@ -32,6 +32,7 @@ from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
 from assistant.offline.skills import SKILLS, WRITE_SKILLS, Request, product_phrase
 from assistant.offline.slots import ATTRIBUTE_NUMBER, ONE_OF_THEM, Slots, extract
 from assistant.offline.state import ASKED, DialogueState, text_of
+from domain.resolver import request_word
 
 MODEL_NAME = "fluxori-offline-1"
 CAPABILITIES = (
@@ -47,7 +48,8 @@ SUPPORT_CAPABILITIES = (
 # The message continues the previous request with one new detail.
 FOLLOW_UP = re.compile(
     r"^\s*(?:(?:ok(?:ay)?|right|cool|lekker|sharp|great|thanks|nice|now)\b[,.!]?\s*)?"  # "ok, and in Durbs?"
-    r"(and|what about|how about|also|same|en|and if|what if|only|just|with|make it|but|plus|for)\b",
+    r"(and|what about|how about|also|same|en|and if|what if|only|just|with|make it|but|plus|for|wat van|wat"
+    r" daarvan|hoe lyk)\b",
     re.IGNORECASE,
 )
 GREETING = re.compile(
@@ -58,6 +60,7 @@ GREETING = re.compile(
 # "How do I ...?": always the help centre when nothing concrete is named.
 HOW_DO_I = re.compile(
     r"^\s*(how (do|can|should) (i|we)\b|how to\b|why\b|explain\b|what does .* mean|can i\b|is it possible|"
+    r"how (is|are|does|do) .{0,40}\b(calculated|worked out|work|determined|charged|priced)\b|"
     r"where do i\b|what happens\b|hoe (werk|doen|koppel|kan)\b|wat beteken\b)",
     re.IGNORECASE,
 )
@@ -85,11 +88,20 @@ OVERRIDE = re.compile(
     r"\[system\]|\bconfirmation (step )?(is |are )?disabled\b",
     re.IGNORECASE,
 )
+CLAUSE = re.compile(r"(?<=[.,;:!?])\s+|\s+[-–—]+\s+")  # "loadshedding again - how do we ...?"
+
+
+def asks(pattern: re.Pattern[str], text: str) -> bool:
+    """Does a clause of the message start with this kind of question ("ran out of quota, when does it reset?")?"""
+    return any(pattern.match(clause) for clause in CLAUSE.split(text))
+
+
 PRODUCT_SKILLS = frozenset(
     {"stock_level", "find_products", "hs_duty_lookup", "transfer_stock", "adjust_stock", "set_reorder_point"}
 )
 LISTS = frozenset({"find_products", "low_stock_report", "stock_level"})  # results that show products to pick from
 SURE = 0.35  # below this probability the model asks instead of guessing (calibrated on the dev split)
+OFF_TOPIC = 1.4  # "off-topic" only when that many times as likely as the most likely tool
 
 
 class OfflineChatModel(BaseChatModel):
@@ -155,34 +167,45 @@ class OfflineChatModel(BaseChatModel):
         classifier = self.classifier
         assert classifier is not None  # set by model_post_init
         allowed = set(self.tool_names) & set(SKILLS)
-        if GREETING.match(text) and len(text.split()) <= 6:
-            return None
+        greeting = GREETING.match(text)
+        if greeting and len(text[greeting.end() :].split()) <= 3:
+            return None  # "howzit bru", "what can you do?"; not "howzit, what's low in Durbs"
         override = bool(OVERRIDE.search(text))
         if override and not (slots.order_number or slots.skus):
             return "!override"  # nothing concrete to look up, only an attempt to change the rules
+        if override:
+            everything = classifier.predict(text, slots, allowed).ranked
+            read = max((p for skill, p in everything if skill not in WRITE_SKILLS | {OUT_OF_SCOPE}), default=0.0)
+            if everything[0][0] in WRITE_SKILLS and read < 0.05:
+                return "!override"  # only a change, with an attempt to drop the rules: refused as a whole
         if self._read_only:
             ranked = classifier.predict(text, slots, set(SKILLS)).ranked
-            if ranked[0][0] in WRITE_SKILLS and not HOW_TO.match(text):
+            if ranked[0][0] in WRITE_SKILLS and not asks(HOW_TO, text):
                 return "!read_only"
             if ranked[0][0] == OUT_OF_SCOPE and ranked[0][1] >= 0.5:
                 return "!out_of_scope"
             return "search_knowledge_base" if "search_knowledge_base" in allowed else "!read_only"
-        questioning = bool(HOW_TO.match(text) or STATE_QUESTION.match(text))
+        questioning = bool(asks(HOW_TO, text) or STATE_QUESTION.match(text))
         if override or questioning:
             allowed -= WRITE_SKILLS  # a change needs an instruction, never a question about it
+        if (slots.skus or slots.order_number) and not asks(HOW_DO_I, text):
+            allowed.discard("search_knowledge_base")  # a SKU or an order named: a question about our data
         if state.last_tool in LISTS and state.products and ONE_OF_THEM.search(text):
             allowed &= PRODUCT_SKILLS  # "the tan one": one of the products just shown
         prediction = classifier.predict(text, slots, allowed)
         ranked = [(skill, p) for skill, p in prediction.ranked if skill in allowed or skill == OUT_OF_SCOPE]
-        if ranked[0][0] == OUT_OF_SCOPE and ATTRIBUTE_NUMBER.search(text):
-            ranked = ranked[1:]  # a product size ("80 litre", "500 lm", "UK 9") is never off-topic
+        if ranked[0][0] == OUT_OF_SCOPE and (ATTRIBUTE_NUMBER.search(text) or ranked[0][1] < OFF_TOPIC * ranked[1][1]):
+            # a product size ("80 litre", "500 lm", "UK 9") is never off-topic; nor is a near tie with a tool:
+            # then which tool, given that it is one of them
+            total = sum(p for _, p in ranked[1:]) or 1.0
+            ranked = [(skill, p / total) for skill, p in ranked[1:]]
         best, confidence = ranked[0]
         picks = state.choices and state.last_tool in allowed and len(text.split()) <= 6 and not slots.skus
         if picks and (best in {OUT_OF_SCOPE, "find_products", state.last_tool} or confidence < 0.6):
             return state.last_tool  # "the stainless one", "size 2": the pick from the choices just offered
-        if HOW_TO.match(text) and not (slots.skus or slots.order_number or slots.money):
+        if asks(HOW_TO, text) and not (slots.skus or slots.order_number or slots.money):
             kb = dict(ranked).get("search_knowledge_base", 0.0)
-            if "search_knowledge_base" in allowed and (kb >= 0.1 or HOW_DO_I.match(text)):
+            if "search_knowledge_base" in allowed and (kb >= 0.1 or asks(HOW_DO_I, text)):
                 return "search_knowledge_base"
         if best in WRITE_SKILLS and confidence < 0.9 and not _instructs(text, best):
             reads = [(skill, p) for skill, p in ranked if skill not in WRITE_SKILLS]
@@ -362,7 +385,8 @@ def _only_a_detail(text: str) -> bool:
         (slots.warehouses, slots.days, slots.country, slots.money, slots.currency, slots.freight, slots.insurance)
     )
     concrete = slots.skus or slots.order_number or slots.status or slots.channel or slots.hs_code
-    return bool(detail) and not concrete and len(slots.rest.split()) <= 2 and not product_phrase(slots)
+    words = [w for w in re.findall(r"[\w']+", slots.rest) if not request_word(w)]  # "do it in dollars": a detail
+    return bool(detail) and not concrete and len(words) <= 2 and not product_phrase(slots)
 
 
 def _warehouse_of(calls: Mapping[str | None, Mapping[str, Any]]) -> str | None:

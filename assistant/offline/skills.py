@@ -125,6 +125,8 @@ def list_orders_args(request: Request) -> Args:
 
 def sales_args(request: Request) -> Args:
     days = request.slots.days
+    if days is None and request.follow_up and request.slots.quantities:
+        days = request.slots.quantities[0]  # "make it 30": the one number of a period is its days
     if days is None and request.follow_up:
         days = request.state.args_by_tool.get("sales_summary", {}).get("days")
     return {"days": days or 30}
@@ -230,13 +232,14 @@ def transfer_args(request: Request) -> Args:
 
 
 REMOVING = re.compile(
-    r"\b(write[- ]?off|write \d+ off|writeoff|damaged?|broken|remove|lost|stolen|missing|down|less|fewer|take .* off|"
+    r"\b(write[- ]?off|write (?:\w+ ){1,2}off|writeoff|damaged?|broken|remove|lost|stolen|missing|down by|down \d|"
+    r"less|fewer|take .* off|"
     r"skryf .* af|beskadig)\b",
     re.IGNORECASE,
 )
 REASONS = {
     "damaged": r"damage|broken|beskadig",
-    "stolen": r"stolen|theft|gesteel",
+    "stolen": r"stolen|theft|gesteel|nicked|pinched|shoplifted",
     "lost": r"lost|missing",
     "found": r"found|extra|more",
 }
@@ -252,7 +255,8 @@ def adjust_args(request: Request) -> Args:
     if not product or quantity is None or not warehouse:
         return "To adjust stock I need the product (SKU or name), the warehouse and the number of units."
     reason = next((r for r, p in REASONS.items() if re.search(p, request.text, re.IGNORECASE)), "count correction")
-    sign = -1 if REMOVING.search(request.text) else 1
+    minus = re.search(rf"(?:^|\s)-\s?{quantity}\b", request.text)  # "-2": the count itself written negative
+    sign = -1 if REMOVING.search(request.text) or minus else 1
     return {"sku": product, "warehouse": warehouse, "quantity": sign * quantity, "reason": reason}
 
 

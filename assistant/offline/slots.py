@@ -23,6 +23,7 @@ from assistant.normalise import (
     plain,
     warehouse_code,
 )
+from domain.resolver import NUMBER_WORDS as SIZE_WORDS
 from domain.resolver import UNITS, request_word
 
 SKU = re.compile(r"\b([A-Z]{2}-[A-Z]+-\d{1,4})\b", re.IGNORECASE)
@@ -39,8 +40,10 @@ HS = re.compile(
 )
 HS_WORD = re.compile(r"\b(?:hs|tariff)\s*(?:code)?\s*(\d{4,8})\b", re.IGNORECASE)
 # Numbers that belong to a product name (sizes, capacities, person counts...), never a quantity.
+_SIZE_WORDS = "|".join(sorted(SIZE_WORDS, key=len, reverse=True))  # "two-person", "drie man"
 ATTRIBUTE_NUMBER = re.compile(
-    rf"(?:\b(?:spf|uk|size|sz)\s*-?\s*\d+(?:[.,]\d+)?\+?)|(?:-?\d+(?:[.,]\d+)?\s*-?\s*(?:°\s*c|{_UNITS})(?![a-z]))",
+    rf"(?:\b(?:spf|uk|size|sz)\s*-?\s*\d+(?:[.,]\d+)?\+?)|(?:(?:-?\d+(?:[.,]\d+)?|\b(?:{_SIZE_WORDS}))\s*-?\s*"
+    rf"(?:°\s*c|{_UNITS})(?![a-z]))",
     re.IGNORECASE,
 )
 COUNTRIES = {
@@ -140,7 +143,11 @@ def extract(text: str) -> Slots:
     slots.currency = currency_named(masked)
     masked = CURRENCY_NAMED.sub(lambda m: " " * len(m.group(0)), masked)
     without_attributes = ATTRIBUTE_NUMBER.sub(lambda m: " " * len(m.group(0)), masked)
-    for match in re.finditer(r"(?<![\w.,+-])(?:x\s?)?(\d{1,6})(?:\s?x)?(?![\w.,%+])", without_attributes):
+    # a count may end a clause ("down by 3, damaged"), never a decimal or thousands group ("3,5", "1.2")
+    # ...and "+4" / "-3" after a space is a signed count, as stock takes write it
+    for match in re.finditer(
+        r"(?<![\w.,+-])(?:x\s?|(?<=\s)[+-])?(\d{1,6})(?:\s?x)?(?![\w%+]|[.,]\d)", without_attributes
+    ):
         if _names_a_size(without_attributes, match):
             continue
         slots.quantities.append(int(match.group(1)))

@@ -47,6 +47,12 @@ from assistant.offline.slots import extract
         ("CNY 4k", 4000, "CNY"),
         ("15 000 yuan", 15000, "CNY"),
         ("1.5m rand", 1_500_000, "ZAR"),
+        ("$1.2k", 1200, "USD"),
+        ("15k dollars", 15000, "USD"),
+        ("R1,5k", 1500, "ZAR"),
+        ("four grand", 4000, "ZAR"),
+        ("2.5 grand", 2500, "ZAR"),
+        ("15 thousand dollars", 15000, "USD"),
     ],
 )
 def test_money_as_typed(text: str, amount: float, currency: str) -> None:
@@ -68,6 +74,7 @@ def test_money_roles_and_per_unit() -> None:
 
 def test_no_money_where_there_is_none() -> None:
     assert money("move 3 r tents to CPT") == []
+    assert money("receive 5 thousand units") == money("two rand coins") == []
     assert money("order 1042 for 200 units") == []
 
 
@@ -94,6 +101,8 @@ def test_parse_amount(text: str, value: float) -> None:
         ("the Mother City", "CPT"),
         ("Montague Gardens", "CPT"),
         ("Capetwon", "CPT"),  # typo
+        ("CT", "CPT"),
+        ("Jo-burg", "JHB"),
         ("Durban", "DBN"),
         ("Durbs", "DBN"),
         ("eThekwini", "DBN"),
@@ -165,6 +174,8 @@ def test_statuses_and_channels(text: str, table: dict[str, str], value: str) -> 
         ("today", 1),
         ("a fortnight", 14),
         ("MTD", 30),
+        (plain("sales last 7d"), 7),
+        ("past 3 mths", 90),
         ("nothing about time", None),
     ],
 )
@@ -187,6 +198,8 @@ def test_periods(text: str, days: int | None) -> None:
         ("receive 10 hair oil 100ml into CPT", [10]),  # ...but a number before the product is a count
         ("alert me when BV-TENT-0001 drops below 20", [20]),
         ("how many of the tan one in durban?", []),  # "the tan one" is a pronoun, not one unit
+        ("karoo tunnel tent two-person in CT", []),  # a number word before a unit is part of the name too
+        ("knock FG-MASK-0002 down by 3, damaged", [3]),  # a count may end a clause
     ],
 )
 def test_quantities_leave_names_and_money_alone(text: str, quantities: list[int]) -> None:
@@ -235,3 +248,9 @@ def test_a_currency_without_an_amount() -> None:
 def test_shorthand_reaches_the_slots() -> None:
     slots = extract("sales l7d on TAL pls")
     assert slots.days == 7 and slots.channel == "takealot"
+
+
+def test_signed_counts_of_a_stock_take() -> None:
+    assert extract("adjust BV-FLASK-0001 in JHB +4 found in the count").quantities == [4]
+    assert extract("BV-TENT-0002 CPT -2 damaged").quantities == [2]
+    assert extract("sani pass mummy bag -5 in cpt").quantities == []  # a bag's temperature, not a count

@@ -62,6 +62,15 @@ def products(emulator) -> ProductRepository:
         # a bare number that only one of the matching products carries is its size
         ("bergveld", "Kilimanjaro expedition pack 80", "BV-PACK-0018"),
         ("fynbos", "green tea essence refill 500", "FG-TONER-0013"),
+        # units written another way, number words, Afrikaans colours, words joined or split, "lite"
+        ("bergveld", "trail bottle 1500ml", "BV-FLASK-0009"),
+        ("fynbos", "baobab hair oil 0,5 l", "FG-HAIR-0004"),
+        ("bergveld", "karoo tunnel tent two-person", "BV-TENT-0008"),
+        ("bergveld", "drakensberg dome tent 2 man groen", "BV-TENT-0005"),
+        ("fynbos", "protea leather handbag swart", "FG-BAG-0002"),
+        ("bergveld", "lumo head lamp 500 lumen", "BV-LAMP-0003"),
+        ("fynbos", "rooibos lipbalm berry", "FG-LIP-0002"),
+        ("bergveld", "cederburg ultralite tent 3 persoon sand", "BV-TENT-0020"),
     ],
 )
 def test_one_clear_match(products: ProductRepository, org: str, text: str, sku: str) -> None:
@@ -113,6 +122,9 @@ def test_ranking_scores_order_candidates() -> None:
 def test_attributes_keep_their_numbers() -> None:
     words, attributes = tokens("Kaapse Son SPF 50 200ml, 2-person, UK 9, 10-pack, 1.5 L, 350 lumen, -5 °C")
     assert {"spf50", "200ml", "2person", "size9", "10pack", "1.5l", "350lm", "-5c"} <= set(attributes)
+    # one spelling per measure: 1500 ml is 1.5 L, half a litre is 500 ml
+    assert tokens("1500ml")[1] == tokens("1,5 L")[1] == ("1.5l",)
+    assert tokens("0.5 litre")[1] == tokens("500 ml")[1] == ("500ml",)
     assert {"kaaps", "son"} <= set(words)
 
 

@@ -152,8 +152,17 @@ def duty(data: dict[str, Any]) -> str:
     return text + " Give me the FOB value, currency and origin for the landed cost. [tariff:" + data["hs_code"] + "]"
 
 
+def _grouped(value: Any) -> str:
+    """Thousands grouped by a space, as every other amount the assistant writes (`tools._rand`): R32 921.50."""
+    return f"{float(value):,.2f}".replace(",", " ")
+
+
 def _r(value: Any) -> str:
-    return f"R{float(value):,.2f}"
+    return f"R{_grouped(value)}"
+
+
+def _units(quantity: Any) -> str:
+    return f"{quantity} unit" if quantity == 1 else f"{quantity} units"
 
 
 def landed_cost(data: dict[str, Any]) -> str:
@@ -161,17 +170,17 @@ def landed_cost(data: dict[str, Any]) -> str:
     rows = [
         [
             "Customs value",
-            f"{data['currency']} {float(data['fob_value']):,.2f} x {float(data['fx_rate']):g}",
+            f"{data['currency']} {_grouped(data['fob_value'])} x {float(data['fx_rate']):g}",
             _r(data["customs_value_zar"]),
         ],
         ["Duty", f"{rate:g}% of the customs value", _r(data["duty_zar"])],
         ["Import VAT", f"15% of {_r(data['added_tax_value_zar'])}", _r(data["import_vat_zar"])],
         ["Freight", "", _r(data["freight_zar"])],
         ["Insurance", "", _r(data["insurance_zar"])],
-        ["**Landed cost**", f"{data['quantity']} units", f"**{_r(data['landed_cost_zar'])}**"],
+        ["**Landed cost**", _units(data["quantity"]), f"**{_r(data['landed_cost_zar'])}**"],
     ]
     return (
-        f"Landed cost of {data['quantity']} units under HS {data['hs_code']} ({data['description']}) from "
+        f"Landed cost of {_units(data['quantity'])} under HS {data['hs_code']} ({data['description']}) from "
         f"{data['origin_country']}:\n\n"
         + table(["", "How", "Rand"], rows)
         + f"\n\nThat is {_r(data['landed_cost_per_unit_zar'])} per unit. The import VAT is claimable as input tax by "

@@ -115,6 +115,17 @@ def test_landed_cost(services: Services) -> None:
     assert "error" in data
 
 
+def test_the_landed_cost_answer_writes_rand_like_every_other_answer(services: Services) -> None:
+    """Amounts are grouped by a space (R32 921.50), as stock values and sales are; one unit is "1 unit"."""
+    from assistant.offline.render import landed_cost as render_landed_cost
+
+    args = {"goods": "6109.10", "currency": "USD", "origin_country": "CN", "freight_zar": 2000, "insurance_zar": 300}
+    data, _ = run(services, "landed_cost", fob_value=1000, **args)
+    answer = render_landed_cost(data)
+    assert "R32 921.50" in answer and "USD 1 000.00 x 18.2" in answer and "," not in answer.replace(", ", "")
+    assert "Landed cost of 1 unit under HS 6109.10" in answer
+
+
 def test_credits_balance(services: Services) -> None:
     data, _ = run(services, "credits_balance")
     assert data["balance"] == credits_text(services.credits.account(ORG).balance_mc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from domain.resolver import NUMBER_WORDS as SIZE_WORDS
 from domain.resolver import edit_distance
 
 # Money -------------------------------------------------------------------------------------------------------
@@ -269,21 +270,13 @@ CHANNELS = {
     "amazon": r"amazon(?:\.co\.za)?|amz|amazn|seller central",
     "webshop": r"web\s*shop|website|web site|own shop|online store|our site|webwinkel|shopify|woocommerce|woo",
 }
-NUMBER_WORDS = {
+# Counts as words: the resolver's (the ones a size is written with, "two-person") and the rest a quantity or a
+# period is written with.
+NUMBER_WORDS: dict[str, int] = {
+    **{word: int(value) for word, value in SIZE_WORDS.items() if float(value).is_integer()},
     "a": 1,
     "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
     "eleven": 11,
-    "twelve": 12,
     "dozen": 12,
     "fifteen": 15,
     "twenty": 20,
@@ -293,12 +286,6 @@ NUMBER_WORDS = {
     "sixty": 60,
     "ninety": 90,
     "hundred": 100,
-    "een": 1,
-    "twee": 2,
-    "drie": 3,
-    "vier": 4,
-    "vyf": 5,
-    "ses": 6,
     "tien": 10,
 }
 UNIT_DAYS = {

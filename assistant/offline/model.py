@@ -194,7 +194,8 @@ class OfflineChatModel(BaseChatModel):
             allowed &= PRODUCT_SKILLS  # "the tan one": one of the products just shown
         prediction = classifier.predict(text, slots, allowed)
         ranked = [(skill, p) for skill, p in prediction.ranked if skill in allowed or skill == OUT_OF_SCOPE]
-        if ranked[0][0] == OUT_OF_SCOPE and (ATTRIBUTE_NUMBER.search(text) or ranked[0][1] < OFF_TOPIC * ranked[1][1]):
+        near_tie = len(ranked) > 1 and ranked[0][1] < OFF_TOPIC * ranked[1][1]
+        if ranked[0][0] == OUT_OF_SCOPE and len(ranked) > 1 and (ATTRIBUTE_NUMBER.search(text) or near_tie):
             # a product size ("80 litre", "500 lm", "UK 9") is never off-topic; nor is a near tie with a tool:
             # then which tool, given that it is one of them
             total = sum(p for _, p in ranked[1:]) or 1.0

@@ -138,7 +138,14 @@ def eval_agent_command(
             store = Store.connect(make_client(project, emulator_host=host))
             seed(store)
             services = Services(
-                settings.model_copy(update={"project": project, "data_dir": Path(tmp) / project}), store=store
+                settings.model_copy(
+                    update={
+                        "project": project,
+                        "data_dir": Path(tmp) / project,
+                        "cache_dir": settings.cache_dir or settings.data_dir / "cache",
+                    }
+                ),
+                store=store,
             )
             if with_kb:
                 _index_kb(services)

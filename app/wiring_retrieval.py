@@ -2,7 +2,8 @@
 
 local: all-MiniLM-L6-v2 from its PyPI package + hnswlib graphs under `data_dir/index` + BM25, chunks in Firestore
 (the emulator). gcp: Vertex AI text-embedding-005 + Vertex AI Vector Search + BM25, chunks in Firestore. Either
-embedder sits behind the content-hash cache under `data_dir/cache`, so unchanged text is never embedded twice.
+embedder sits behind the content-hash cache under `data_dir/cache` (or `cache_dir`), so unchanged text is never
+embedded twice.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def build_embedder(
                 f"FLUXORI_EMBEDDING_MODEL={settings.embedding_model!r} is not available offline"
             )
         inner = local or LocalEmbedder()
-    cache_dir = cache_dir or settings.data_dir / "cache"
+    cache_dir = cache_dir or settings.cache_dir or settings.data_dir / "cache"
     return CachedEmbedder(inner, EmbeddingCache(cache_dir / "embeddings.sqlite"))
 
 

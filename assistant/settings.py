@@ -47,6 +47,9 @@ class Settings(BaseSettings):
 
     # Local mode: where the emulator's export, the vector index and caches are kept between runs.
     data_dir: Path = Path(".fluxori")
+    # The content-hash embedding cache (`data_dir/cache` when unset): data directories that index the same text,
+    # such as the copies `fluxori eval agent` makes, can share one.
+    cache_dir: Path | None = None
     emulator_port: int = Field(default=8085, ge=1, le=65535)
 
     host: str = "127.0.0.1"

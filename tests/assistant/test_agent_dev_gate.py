@@ -30,13 +30,22 @@ FLOORS = {
 }
 
 
+@pytest.fixture(scope="module")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache for every split, as `fluxori eval agent` shares the user's: each split indexes the same
+    help centre, so only the first embeds it."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("split", sorted(FLOORS))
-def test_dev_split_accuracy(split: str, emulator: FirestoreEmulator, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_dev_split_accuracy(
+    split: str, emulator: FirestoreEmulator, tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path
+) -> None:
     from ingestion.pipeline import ingest_kb
 
     def fresh_services(with_kb: bool) -> Services:
-        services = make_services(emulator, tmp_path_factory.mktemp("eval"))
+        services = make_services(emulator, tmp_path_factory.mktemp("eval"), cache_dir=embedding_cache)
         if with_kb:
             with resources.as_file(resources.files("ingestion") / "demo_kb") as folder:
                 for org in DEMO_ORGS:

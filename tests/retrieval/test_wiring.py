@@ -26,6 +26,15 @@ def test_local_mode_uses_packaged_model_and_disk_index(tmp_path: Path, store: St
     assert service.config.fusion == FusionConfig()  # score fusion unless FLUXORI_SEARCH_FUSION says otherwise
 
 
+def test_the_embedding_cache_can_live_outside_the_data_dir(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLUXORI_CACHE_DIR", str(tmp_path / "shared"))
+    build_search_service(Settings(data_dir=tmp_path / "data"), store)
+    assert (tmp_path / "shared" / "embeddings.sqlite").exists()
+    assert not (tmp_path / "data" / "cache").exists()
+
+
 def test_the_search_fusion_setting_reaches_the_service(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

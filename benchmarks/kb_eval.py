@@ -100,6 +100,23 @@ def index_folder(service: HybridSearchService, org: str, folder: Path) -> int:
     return len(chunks)
 
 
+def build_service() -> tuple[HybridSearchService, tempfile.TemporaryDirectory]:
+    """Every help centre indexed under its own organisation; the index lives until the directory is cleaned up."""
+    settings = Settings()
+    embedder = build_embedder(settings)
+    tmp = tempfile.TemporaryDirectory(prefix="fluxori-kb-eval-")
+    service = HybridSearchService(
+        InMemoryChunkStore(),
+        embedder,
+        LocalVectorIndex(Path(tmp.name), embedder.dim),
+        HybridConfig(FUSIONS[settings.search_fusion]),
+    )
+    for org, (folder, _) in CORPORA.items():
+        print(f"{org}: {index_folder(service, org, folder)} chunks")
+    service.search("demo", "warm up", k=1)
+    return service, tmp
+
+
 def run(service: HybridSearchService, splits: tuple[str, ...]) -> list[Outcome]:
     outcomes = []
     for org, (_, queries) in CORPORA.items():
@@ -224,18 +241,8 @@ def main() -> None:
         help="also score the held-out help centres, courier and payments (after the calibration is chosen)",
     )
     args = parser.parse_args()
-    settings = Settings()
-    embedder = build_embedder(settings)
-    with tempfile.TemporaryDirectory(prefix="fluxori-kb-eval-") as tmp:
-        service = HybridSearchService(
-            InMemoryChunkStore(),
-            embedder,
-            LocalVectorIndex(Path(tmp), embedder.dim),
-            HybridConfig(FUSIONS[settings.search_fusion]),
-        )
-        for org, (folder, _) in CORPORA.items():
-            print(f"{org}: {index_folder(service, org, folder)} chunks")
-        service.search("demo", "warm up", k=1)
+    service, tmp = build_service()
+    with tmp:
         outcomes = run(service, ("dev", "test") if args.test else ("dev",))
     print(f"calibration: {CALIBRATION}; fusion: {service.config.fusion}")
     report(outcomes)

@@ -50,8 +50,8 @@ class Calibration:
     chosen by leaving one help centre out, then the bias set to the most answering threshold that still says "not
     found" to 90% of the unanswerable dev questions); the near misses and the fibre help centre came later and are
     measured, not fitted (BENCHMARKS.md: no offline feature separates near misses well enough to refit for them).
-    Another embedder needs its own fit. A second document is
-    quoted when its fused score is at least `second_ratio` of the first's."""
+    Another embedder needs its own fit. A second document is quoted when its fused score is at least
+    `second_ratio` of the first's."""
 
     weights: tuple[float, float, float, float] = (3.75, 2.2498, 4.1841, 2.012)  # C=0.1 in `--tune`
     bias: float = -5.0619

@@ -22,11 +22,11 @@ from assistant.contracts import Citation
 from assistant.kb_answers import knowledge_result
 from assistant.normalise import warehouse_code
 from assistant.ports import Repositories
-from domain.catalog import Product
+from domain.catalog import SKU_LIKE, Product
 from domain.credits import credits_text
 from domain.errors import DomainError, NotFound
 from domain.orders import CHANNEL_NAMES, OPEN_STATUSES, TRANSITIONS, Order, OrderStatus
-from domain.resolver import Resolution, Verdict
+from domain.resolver import Resolution, Verdict, as_asked
 from domain.store import utcnow
 from domain.trade import FX_TO_ZAR, TariffHeading, duty_rate, find_tariffs, lookup_tariff
 from domain.trade import landed_cost as compute_landed_cost
@@ -104,7 +104,7 @@ class ProductNotResolved(NotFound):
 
     def __init__(self, resolution: Resolution) -> None:
         self.resolution = resolution
-        query = resolution.query.strip()
+        query = as_asked(resolution.query)
         if resolution.verdict == Verdict.ambiguous:
             choices = "; ".join(f"{c.sku} {c.title}" for c in resolution.candidates)
             message = f"{query!r} matches several products: {choices}. Which one do you mean?"
@@ -116,7 +116,7 @@ class ProductNotResolved(NotFound):
 def resolve_product(ctx: AgentContext, text: str) -> Product:
     """A SKU, or a name with attributes resolved by the catalogue (domain.resolver): one clear match is used;
     several close ones or none raise ProductNotResolved, whose message asks or says so (never a substitute)."""
-    if match := SKU_PATTERN.search(text):
+    if match := SKU_PATTERN.search(text) or SKU_LIKE.fullmatch(text.strip()):
         return ctx.services.products.get(ctx.org_id, match.group(0))
     resolution = ctx.services.products.resolve(ctx.org_id, text)
     if resolution.sku is None:
@@ -141,7 +141,7 @@ def _available_in(ctx: AgentContext, skus: list[str], code: str) -> dict[str, in
 def _choices(exc: ProductNotResolved) -> tuple[str, dict[str, Any]]:
     choices = [{"sku": c.sku, "title": c.title} for c in exc.resolution.candidates]
     if exc.resolution.verdict == Verdict.ambiguous:
-        data = {"query": exc.resolution.query, "ambiguous": True, "choices": choices, "error": exc.message}
+        data = {"query": as_asked(exc.resolution.query), "ambiguous": True, "choices": choices, "error": exc.message}
         return json.dumps(data, ensure_ascii=False), {"error": exc.message, "data": data, "citations": []}
     return _fail(exc)
 
@@ -208,7 +208,7 @@ def find_products(query: str, runtime: Runtime, category: str | None = None) -> 
         }
         for p in found
     ]
-    result: dict[str, Any] = {"query": query, "products": data}
+    result: dict[str, Any] = {"query": as_asked(query), "products": data}
     if len(ranked) > 8:
         notes.append(f"{len(ranked)} products match; showing the first 8")
     if notes:

@@ -17,6 +17,12 @@ from domain.resolver import Catalogue, Resolution
 from domain.store import Store, utcnow
 
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,39}$")
+# A product code in any catalogue's style, as merchants type one: "sku-123" in any case, or capitals with
+# dash-joined parts ending in digits ("ABC-55", "BV-TENT-0001"); capitals so "top-10" or "order-1042" are not
+# codes, and never a sun-protection factor or a size ("SPF-50", "UK-9").
+SKU_LIKE = re.compile(
+    r"\b(?:(?i:sku)(?:-[A-Za-z0-9]{1,8})*-\d{1,8}|(?!(?:SPF|UK|SIZE|SZ)-)[A-Z]{2,5}(?:-[A-Z0-9]{1,8})*-\d{1,8})\b"
+)
 
 
 def normalise_sku(sku: str) -> str:

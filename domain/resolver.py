@@ -137,6 +137,7 @@ NOISE = frozenset(
 )
 
 
+PUNCTUATION = "?!.,;:'\"()"
 # ...and their other forms ("checking", "asks", "wanting"): a request word by its stem too.
 NOISE_STEMS = frozenset(_STEMMER.stemWords(sorted(NOISE)))
 
@@ -145,6 +146,24 @@ def request_word(word: str) -> bool:
     """Is this a word of the request ("checking", "how", "asks") rather than of a product name?"""
     word = word.lower()
     return word in NOISE or _STEMMER.stemWord(word) in NOISE_STEMS
+
+
+def as_asked(text: str) -> str:
+    """The product words of a request as the merchant wrote them, for messages that quote them back: request words
+    and punctuation are dropped from both ends ("how much stock of the camping chairs in?" -> "camping chairs"),
+    the words between are kept ("dome tent in green"). The whole text when nothing is left."""
+    words = text.split()
+
+    def asking(word: str) -> bool:
+        bare = word.strip(PUNCTUATION)
+        return not bare or request_word(bare)
+
+    start, end = 0, len(words)
+    while start < end and asking(words[start]):
+        start += 1
+    while end > start and asking(words[end - 1]):
+        end -= 1
+    return " ".join(words[start:end]).strip(PUNCTUATION) or text.strip()
 
 
 class Verdict(StrEnum):

@@ -23,6 +23,7 @@ from assistant.normalise import (
     plain,
     warehouse_code,
 )
+from domain.catalog import SKU_LIKE
 from domain.resolver import NUMBER_WORDS as SIZE_WORDS
 from domain.resolver import UNITS, request_word
 
@@ -111,6 +112,9 @@ def extract(text: str) -> Slots:
     masked = text
     for match in SKU.finditer(text):
         slots.skus.append(match.group(1).upper())
+        masked = _mask(masked, match.start(), match.end())
+    for match in SKU_LIKE.finditer(masked):  # a code in another style ("SKU-123"): the catalogue says if it exists
+        slots.skus.append(match.group(0).upper())
         masked = _mask(masked, match.start(), match.end())
     for item in money(masked):
         _take_money(slots, item)

@@ -83,3 +83,20 @@ def test_the_model_decides(classifier: SkillClassifier, text: str, tool: str | N
     model = OfflineChatModel(encode=encoder.encode, count_tokens=encoder.count_tokens, classifier=classifier)
     reply = model.bind_tools(ALL_TOOLS).invoke([HumanMessage(text)])
     assert [call["name"] for call in reply.tool_calls][:1] == ([tool] if tool else []), reply
+
+
+@pytest.mark.parametrize(
+    ("text", "skus"),
+    [
+        ("how many SKU-123 do we hold in Cape Town?", ["SKU-123"]),
+        ("stock for sku-77 please", ["SKU-77"]),
+        ("ABC-55 in jhb", ["ABC-55"]),
+        ("move 3 BV-TENT-0001 to DBN", ["BV-TENT-0001"]),
+        ("our top-10 sellers", []),
+        ("Kaapse Son SPF-50 in cpt", []),
+        ("Magaliesberg boot UK-9", []),
+        ("where is order-1042", []),
+    ],
+)
+def test_codes_in_any_catalogue_style_are_skus(text: str, skus: list[str]) -> None:
+    assert extract(text).skus == skus

@@ -247,6 +247,19 @@ def test_stock_level_by_name_with_attributes(services: Services) -> None:
     assert "no product matching" in none["error"] and "levels" not in none
 
 
+def test_messages_quote_the_product_words_not_the_whole_request(services: Services) -> None:
+    none, _ = run(services, "stock_level", product="how much stock of the camping chairs in ?", warehouse="CPT")
+    assert "'camping chairs'" in none["error"] and "how much" not in none["error"]
+    several, _ = run(services, "stock_level", product="do we have any Kalahari cooler boxes in")
+    assert several["query"] == "Kalahari cooler boxes" and "'Kalahari cooler boxes'" in several["error"]
+
+
+def test_a_code_in_another_style_is_looked_up_as_a_sku(services: Services) -> None:
+    """ "SKU-123" is not this catalogue's style: the answer says no product has that SKU, not "Which product?"."""
+    none, _ = run(services, "stock_level", product="SKU-123", warehouse="CPT")
+    assert none["error"] == "there is no product with SKU 'SKU-123'"
+
+
 def test_low_stock_report_by_warehouse(services: Services) -> None:
     data, _ = run(services, "low_stock_report", warehouse="Durbs")
     assert data["warehouse"] == "DBN"

@@ -7,7 +7,7 @@ import pytest
 
 from domain.catalog import ProductRepository
 from domain.demo import seed
-from domain.resolver import Catalogue, Verdict, edit_distance, tokens
+from domain.resolver import Catalogue, Verdict, as_asked, edit_distance, tokens
 from domain.store import Store
 
 
@@ -142,3 +142,19 @@ def test_the_catalogue_is_read_again_after_a_change(products: ProductRepository)
         "bergveld", Product(sku="BV-HAMM-0001", title="Namib Hammock double", category="hammocks", price_cents=49900)
     )
     assert products.resolve("bergveld", "Namib hammock").sku == "BV-HAMM-0001"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("how much stock of the camping chairs in ?", "camping chairs"),
+        ("do we have any yoga mats in", "yoga mats"),
+        ("how many hiking poles do we have", "hiking poles"),
+        ("what's left of the braai master tee", "braai master tee"),
+        ("dome tent in green", "dome tent in green"),  # words between are kept
+        ("Sport SPF 50+", "Sport SPF 50+"),
+        ("the", "the"),  # nothing but request words: the text as it is
+    ],
+)
+def test_as_asked_drops_request_words_at_the_ends(text: str, words: str) -> None:
+    assert as_asked(text) == words

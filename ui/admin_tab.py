@@ -1,5 +1,6 @@
 """Admin tab: upload knowledge-base files and watch each file's progress; the indexed documents with re-index and
-delete; grant AI credits. Every change waits for a second click on a question that says what it will do.
+delete (on a phone, a compact table of the same rows); grant AI credits. Every change waits for a second click on a
+question that says what it will do.
 
 All of it goes through the application layer (`assistant.application.ingest_jobs`, `.documents`, `.credits`), the
 code the API calls: an upload here is the same background job as `POST /v1/ingest` (the process's one worker),
@@ -29,7 +30,9 @@ from domain.errors import ContentionError, DomainError
 from domain.orgs import Principal
 from ingestion.records import record_key
 from ui.admin_views import (
+    COMPACT_COLUMNS,
     DOCUMENT_COLUMNS,
+    compact_rows,
     delete_question,
     document_label,
     document_rows,
@@ -44,6 +47,15 @@ POLL_SECONDS = 0.5
 DEFAULT_GRANT = 100
 INGEST_ROLES = roles_for(Capability.ingest)
 GRANT_ROLES = roles_for(Capability.credits_grant)
+# Up to this width (phones) the documents show as the compact table, above it as the full one: the same 768 px
+# at which `ui.app` starts to make room for sidebars. Whole components are hidden, never columns inside one:
+# Gradio's virtual table measures its rows from the columns it lays out, and with columns hidden by CSS it drew
+# rows 330 px tall.
+PHONE_MAX_PX = 767
+CSS = f"""
+@media (max-width: {PHONE_MAX_PX}px) {{ #admin-docs {{ display: none !important; }} }}
+@media (min-width: {PHONE_MAX_PX + 1}px) {{ #admin-docs-compact {{ display: none !important; }} }}
+"""
 
 
 class AdminTab:
@@ -65,6 +77,17 @@ class AdminTab:
                 wrap=True,
                 max_height=420,
                 elem_id="admin-docs",
+            )
+            # The same rows for a phone (CSS above shows one table or the other); picking a row works on both.
+            self.compact = gr.Dataframe(
+                pd.DataFrame([], columns=COMPACT_COLUMNS),
+                interactive=False,
+                wrap=True,
+                max_height=420,
+                # Shares of the table's width: left to itself, Gradio makes a column as wide as its text up to the
+                # whole table, and the second column lay off to the right of a phone's screen.
+                column_widths=["62%", "38%"],
+                elem_id="admin-docs-compact",
             )
             # Values are opaque record keys; the page never holds a document's id (a folder's is a server path).
             self.choice = gr.Dropdown([], label="Document", allow_custom_value=True, elem_id="admin-doc-choice")
@@ -97,7 +120,7 @@ class AdminTab:
         self.doc_ids = gr.State([])
         self.pending_delete = gr.State(None)
         self.pending_grant = gr.State(None)
-        self.list_outputs = [self.table, self.choice, self.doc_ids, self.docs_status]
+        self.list_outputs = [self.table, self.compact, self.choice, self.doc_ids, self.docs_status]
 
     def wire(self) -> None:
         self.ingest.click(self.run_ingest, [self.files, self.key_state], [self.ingest_status], api_name="ingest").then(
@@ -106,7 +129,8 @@ class AdminTab:
         self.refresh.click(
             self.refresh_documents, [self.key_state, self.choice], self.list_outputs, api_name="documents"
         )
-        self.table.select(self.select_row, [self.doc_ids], [self.choice], api_visibility="private")
+        for table in (self.table, self.compact):  # row i of either table is document i of the session's list
+            table.select(self.select_row, [self.doc_ids], [self.choice], api_visibility="private")
         self.reindex.click(
             self.run_reindex,
             [self.choice, self.key_state, self.doc_ids],
@@ -187,14 +211,17 @@ class AdminTab:
         keep = selected if selected in {value for _, value in choices} else None
         if status is None:
             status = f"{len(documents)} document(s) in the index." if documents else "No documents indexed yet."
-        table = pd.DataFrame(document_rows(documents), columns=DOCUMENT_COLUMNS)
-        return table, gr.Dropdown(choices=choices, value=keep), [d.doc_id for d in documents], status
+        rows = document_rows(documents)
+        table = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
+        compact = pd.DataFrame(compact_rows(rows), columns=COMPACT_COLUMNS)
+        return table, compact, gr.Dropdown(choices=choices, value=keep), [d.doc_id for d in documents], status
 
     def load_documents(self, key: str | None, selected: str | None = None) -> tuple:
         """After a sign-in: the list for an admin; for another role, nothing (not even the last admin's list)."""
         principal = authenticate(self.services, key)
         if principal is None or not can(principal.role, Capability.ingest):
-            return pd.DataFrame([], columns=DOCUMENT_COLUMNS), gr.Dropdown(choices=[], value=None), [], ""
+            empty = pd.DataFrame([], columns=DOCUMENT_COLUMNS), pd.DataFrame([], columns=COMPACT_COLUMNS)
+            return *empty, gr.Dropdown(choices=[], value=None), [], ""
         return self.refresh_documents(key, selected)
 
     def refresh_documents(self, key: str | None, selected: str | None = None) -> tuple:
@@ -202,7 +229,11 @@ class AdminTab:
             principal = require(self.services, key, INGEST_ROLES)
             return self._list(principal, selected)
         except Exception as exc:
-            return gr.skip(), gr.skip(), gr.skip(), f"⚠ {friendly_error(exc)}"
+            return self._list_kept(exc)
+
+    def _list_kept(self, exc: Exception) -> tuple:
+        """The list's outputs as they were (both tables, the document picked, the ids), the failure in its status."""
+        return *(gr.skip(),) * (len(self.list_outputs) - 1), f"⚠ {friendly_error(exc)}"
 
     @staticmethod
     def _doc_id(choice: str | None, doc_ids: list[str]) -> str:
@@ -224,7 +255,7 @@ class AdminTab:
             done = app_documents.reindex_document(self.services, principal, self._doc_id(choice, doc_ids))
             return self._list(principal, choice, ("⚠ " if done.outcome == "failed" else "") + done.message)
         except Exception as exc:
-            return gr.skip(), gr.skip(), gr.skip(), f"⚠ {friendly_error(exc)}"
+            return self._list_kept(exc)
 
     def ask_delete(self, choice: str | None, key: str, doc_ids: list[str]) -> tuple:
         try:
@@ -236,13 +267,13 @@ class AdminTab:
 
     def confirm_delete(self, pending: str | None, key: str) -> tuple:
         if not pending:  # a second click after the first was done: nothing waits for it
-            return (gr.skip(),) * 6
+            return (gr.skip(),) * (2 + len(self.list_outputs))
         try:
             principal = require(self.services, key, INGEST_ROLES)
             deleted = app_documents.delete_document(self.services, principal, pending)
             return gr.Column(visible=False), None, *self._list(principal, None, deleted.message)
         except Exception as exc:
-            return gr.Column(visible=False), None, gr.skip(), gr.skip(), gr.skip(), f"⚠ {friendly_error(exc)}"
+            return gr.Column(visible=False), None, *self._list_kept(exc)
 
     @staticmethod
     def cancel() -> tuple:

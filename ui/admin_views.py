@@ -12,6 +12,8 @@ from domain.credits import credits_text
 from ingestion.models import IngestReport
 
 DOCUMENT_COLUMNS = ["Title", "Name", "Source", "Status", "Size", "Chunks", "Last indexed (UTC)"]
+# A phone's view of the same rows: few enough columns to fit 390 px without scrolling sideways.
+COMPACT_COLUMNS = ["Document", "Indexed (UTC)"]
 SOURCE_LABELS = {"upload": "upload", "demo": "demo help centre", "folder": "folder", "bucket": "bucket (gs://)"}
 _DONE = {"added": "✓ added", "updated": "✓ updated", "unchanged": "✓ unchanged", "failed": "✗ failed"}
 
@@ -92,6 +94,19 @@ def document_rows(documents: list[DocumentInfo]) -> list[list[str | int]]:
         ]
         for d in documents
     ]
+
+
+def compact_rows(rows: list[list[str | int]]) -> list[list[str]]:
+    """The phone's rows, made from the full table's rows (same documents, same order): a row picked in either
+    view is the same index into the session's document ids."""
+    compact = []
+    for row in rows:
+        cell = dict(zip(DOCUMENT_COLUMNS, row, strict=True))
+        title, name = str(cell["Title"]), str(cell["Name"])
+        document = name if title == "—" else f"{title} · {name}"
+        when = str(cell["Last indexed (UTC)"])
+        compact.append([document, when if cell["Status"] == "indexed" else f"{cell['Status']} · {when}"])
+    return compact
 
 
 def delete_question(document: DocumentInfo) -> str:

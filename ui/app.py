@@ -14,6 +14,7 @@ from assistant.application.policy import Capability, can
 from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.ports import AppServices
 from domain.orgs import Principal, Role
+from ui.admin_tab import CSS as ADMIN_CSS
 from ui.admin_tab import AdminTab
 from ui.chat_tab import ChatTab
 from ui.credits_tab import CREDITS_ROLES, CreditsTab
@@ -228,7 +229,7 @@ def mount_ui(app: FastAPI, services: AppServices, limiter: TokenBucketLimiter | 
         app,
         build_ui(services),
         path=UI_PATH,
-        css=CSS,
+        css=CSS + ADMIN_CSS,
         head=SIDEBAR_HEAD,
         theme=gr.themes.Soft(),
         ssr_mode=False,  # no Node server: the UI is served by uvicorn alone

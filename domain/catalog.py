@@ -19,9 +19,9 @@ from domain.store import Store, utcnow
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,39}$")
 # A product code in any catalogue's style, as merchants type one: "sku-123" in any case, or capitals with
 # dash-joined parts ending in digits ("ABC-55", "BV-TENT-0001"); capitals so "top-10" or "order-1042" are not
-# codes, and never a sun-protection factor or a size ("SPF-50", "UK-9").
+# codes; never a sun-protection factor, a size or an import shipment ("SPF-50", "UK-9", "SHP-BV-2601").
 SKU_LIKE = re.compile(
-    r"\b(?:(?i:sku)(?:-[A-Za-z0-9]{1,8})*-\d{1,8}|(?!(?:SPF|UK|SIZE|SZ)-)[A-Z]{2,5}(?:-[A-Z0-9]{1,8})*-\d{1,8})\b"
+    r"(?<![\w-])(?:(?i:sku)(?:-[A-Za-z0-9]{1,8})*-\d{1,8}|(?!(?:SPF|UK|SIZE|SZ|SHP)-)[A-Z]{2,5}(?:-[A-Z0-9]{1,8})*-\d{1,8})\b"
 )
 
 

@@ -96,6 +96,7 @@ def test_the_model_decides(classifier: SkillClassifier, text: str, tool: str | N
         ("Kaapse Son SPF-50 in cpt", []),
         ("Magaliesberg boot UK-9", []),
         ("where is order-1042", []),
+        ("where is shipment SHP-BV-2601 now", []),
     ],
 )
 def test_codes_in_any_catalogue_style_are_skus(text: str, skus: list[str]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import gradio as gr
+import pytest
 
 from assistant.application.documents import DocumentInfo
 from domain.orgs import Principal, Role
@@ -37,7 +38,7 @@ DOCUMENTS = [
 ]
 
 
-def test_compact_rows_are_the_same_documents_in_fewer_columns():
+def test_compact_rows_are_the_same_documents_in_fewer_columns() -> None:
     rows = document_rows(DOCUMENTS)
     compact = compact_rows(rows)
     assert len(COMPACT_COLUMNS) <= 3 < len(DOCUMENT_COLUMNS)
@@ -50,7 +51,9 @@ def test_compact_rows_are_the_same_documents_in_fewer_columns():
     assert compact_rows([]) == []
 
 
-def test_one_refresh_fills_both_tables_and_a_row_of_either_picks_the_same_document(monkeypatch):
+def test_one_refresh_fills_both_tables_and_a_row_of_either_picks_the_same_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("ui.admin_tab.app_documents.list_documents", lambda services, principal: DOCUMENTS)
     with gr.Blocks() as blocks:
         tab = AdminTab(services=None, key_state=gr.State(None))

@@ -137,7 +137,6 @@ NOISE = frozenset(
 )
 
 
-PUNCTUATION = "?!.,;:'\"()"
 # ...and their other forms ("checking", "asks", "wanting"): a request word by its stem too.
 NOISE_STEMS = frozenset(_STEMMER.stemWords(sorted(NOISE)))
 
@@ -146,6 +145,9 @@ def request_word(word: str) -> bool:
     """Is this a word of the request ("checking", "how", "asks") rather than of a product name?"""
     word = word.lower()
     return word in NOISE or _STEMMER.stemWord(word) in NOISE_STEMS
+
+
+PUNCTUATION = "?!.,;:'\"()"
 
 
 def as_asked(text: str) -> str:

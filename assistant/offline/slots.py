@@ -110,12 +110,10 @@ def extract(text: str) -> Slots:
     text = plain(text)
     slots = Slots()
     masked = text
-    for match in SKU.finditer(text):
-        slots.skus.append(match.group(1).upper())
-        masked = _mask(masked, match.start(), match.end())
-    for match in SKU_LIKE.finditer(masked):  # a code in another style ("SKU-123"): the catalogue says if it exists
-        slots.skus.append(match.group(0).upper())
-        masked = _mask(masked, match.start(), match.end())
+    for sku in (SKU, SKU_LIKE):  # ours first, then a code in another style ("SKU-123"): the catalogue decides
+        for match in sku.finditer(masked):
+            slots.skus.append(match.group(0).upper())
+            masked = _mask(masked, match.start(), match.end())
     for item in money(masked):
         _take_money(slots, item)
         masked = _mask(masked, item.start, item.end)

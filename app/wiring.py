@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.settings import Settings
 from domain.catalog import ProductRepository
 from domain.credits import CreditsRepository
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from assistant.service import ChatService
     from retrieval.embeddings import LocalEmbedder
+    from ui.session import Gate
 
 
 class Services:
@@ -69,6 +71,18 @@ class Services:
     @cached_property
     def credits(self) -> CreditsRepository:
         return CreditsRepository(self.store)
+
+    @cached_property
+    def rate_limiter(self) -> TokenBucketLimiter:
+        """The per-key rate limit: one set of buckets for the API and the UI."""
+        return TokenBucketLimiter(self.settings.rate_limit_per_minute)
+
+    @cached_property
+    def gate(self) -> Gate:
+        """The UI's session signer and the rate limit above."""
+        from ui.session import Gate
+
+        return Gate.build(self.settings, self.rate_limiter)
 
     # Models and search: imported when first used, because torch and the model load take seconds.
     @cached_property

@@ -14,7 +14,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.runtime import Runtime
 
 from assistant.proposals import ValidateProposals
-from assistant.tools import WRITE_TOOLS, AgentContext, describe_write
+from assistant.tools import BY_NAME, AgentContext
 
 SYSTEM_PROMPT = """You are Fluxori Assistant, the operations assistant of a South African e-commerce merchant that \
 sells on Takealot, Amazon.co.za and its own web shop from warehouses JHB (Johannesburg), CPT (Cape Town) and DBN \
@@ -34,11 +34,12 @@ user's confirmation; propose the change with the tool and the system will ask th
 
 
 def _describe(tool_call: ToolCall, state: AgentState[Any], runtime: Runtime[Any]) -> str:
-    return describe_write(tool_call["name"], tool_call["args"], runtime.context)
+    return BY_NAME[tool_call["name"]].summary(tool_call["args"], runtime.context)
 
 
-def build_agent(model: BaseChatModel, tools: list[BaseTool], checkpointer: BaseCheckpointSaver) -> Any:
-    writes = {t.name for t in tools} & set(WRITE_TOOLS)
+def build_agent(model: BaseChatModel, tools: list[BaseTool], checkpointer: BaseCheckpointSaver[Any]) -> Any:
+    """The write tools among `tools` (by the registry) pause for the user's decision."""
+    writes = {t.name for t in tools if t.name in BY_NAME and BY_NAME[t.name].writes}
     interrupt_on: dict[str, bool | InterruptOnConfig] = {
         name: InterruptOnConfig(allowed_decisions=["approve", "reject"], description=_describe) for name in writes
     }

@@ -7,16 +7,11 @@ always comes from the authenticated `Principal`, never from a request.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from domain.errors import NotFound
-from retrieval.types import Audience, Chunk
-
-
-class DocumentReader(Protocol):
-    def document(self, org_id: str, doc_id: str, audiences: Sequence[Audience] = ...) -> list[Chunk]: ...
+from retrieval.types import Audience, Chunk, SearchService
 
 
 class Section(BaseModel):
@@ -59,7 +54,7 @@ def sections_of(chunks: Sequence[Chunk]) -> list[Section]:
     return [Section(heading_path=path, text=join_pieces(texts)) for path, texts in groups]
 
 
-def get_article(searcher: Any, org_id: str, doc_id: str, audiences: Sequence[Audience]) -> Article:
+def get_article(searcher: SearchService | None, org_id: str, doc_id: str, audiences: Sequence[Audience]) -> Article:
     """One knowledge-base article of `org_id`, whole; NotFound if the organisation has no such article or the
     caller's audiences do not include it (the same answer, so an internal article's existence is not revealed)."""
     chunks = [c for c in searcher.document(org_id, doc_id, audiences) if c.doc_type == "kb"] if searcher else []

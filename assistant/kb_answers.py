@@ -25,7 +25,7 @@ from typing import Any
 from assistant.contracts import Citation
 from assistant.kb import join_pieces
 from retrieval.keyword import tokenize
-from retrieval.types import PUBLIC, Audience, Chunk, SearchHit
+from retrieval.types import PUBLIC, Audience, Chunk, SearchHit, SearchService
 
 MAX_SECTION_CHARS = 2500  # longer sections are quoted as the best passage and its neighbours
 PASSAGES_PER_DOCUMENT = 3  # candidates for the section to quote
@@ -121,7 +121,7 @@ def answerable(question: str, hits: Sequence[SearchHit], calibration: Calibratio
 
 
 def judged_search(
-    searcher: Any, org_id: str, question: str, audiences: Sequence[Audience] = PUBLIC, k: int = 5
+    searcher: SearchService, org_id: str, question: str, audiences: Sequence[Audience] = PUBLIC, k: int = 5
 ) -> tuple[list[SearchHit], list[SearchHit]]:
     """The search the answer is judged on: every passage found (a few per document) and each document's best."""
     found: list[SearchHit] = searcher.search(
@@ -159,7 +159,7 @@ def _citation(hit: SearchHit, snippet: str) -> Citation:
 
 
 def knowledge_result(
-    searcher: Any,
+    searcher: SearchService,
     org_id: str,
     question: str,
     audiences: Sequence[Audience] = PUBLIC,

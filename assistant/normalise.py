@@ -352,9 +352,6 @@ def period_days(text: str) -> int | None:
     return None
 
 
-QUANTITY = re.compile(r"(?<![\w.,#-])(?:x\s?)?(\d{1,6})(?:\s?x)?(?![\w.,%]|\s?(?:ml|l|lm|kg|g|person|p|pack)\b)")
-
-
 # Shorthand ----------------------------------------------------------------------------------------------------
 # Abbreviations, chat spellings and everyday Afrikaans words, as their plain English, so the sentence encoder
 # (an English model) and the slot patterns read "SOH BV-LAMP-0005 all wh pls" as "stock on hand ... all

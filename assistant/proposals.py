@@ -12,7 +12,7 @@ from typing import Any
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain_core.messages import AIMessage
 
-from assistant.tools import WRITE_TOOLS, AgentContext, validate_write
+from assistant.tools import AgentContext, spec_of
 
 
 class ValidateProposals(AgentMiddleware[AgentState, AgentContext, Any]):
@@ -21,14 +21,15 @@ class ValidateProposals(AgentMiddleware[AgentState, AgentContext, Any]):
     ) -> Any:
         response = handler(request)
         message = next((m for m in reversed(response.result) if isinstance(m, AIMessage)), None)
-        if message is None or not any(call["name"] in WRITE_TOOLS for call in message.tool_calls):
+        specs = [spec_of(call["name"]) for call in message.tool_calls] if message is not None else []
+        if message is None or not any(spec and spec.writes for spec in specs):
             return response
         calls, problems = [], []
-        for call in message.tool_calls:
-            if call["name"] not in WRITE_TOOLS:
+        for call, spec in zip(message.tool_calls, specs, strict=True):
+            if spec is None or not spec.writes:
                 calls.append(call)
                 continue
-            args, problem = validate_write(call["name"], call["args"], request.runtime.context)
+            args, problem = spec.check(call["args"], request.runtime.context)
             if problem:
                 problems.append(problem)
             calls.append({**call, "args": args})

@@ -8,7 +8,6 @@ The Cloud Run service in `terraform/` sets exactly these names (a test keeps the
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -108,8 +107,3 @@ class Settings(BaseSettings):
         if self.llm_provider == "openai-compatible" and not self.openai_base_url:
             raise ValueError("FLUXORI_LLM_PROVIDER=openai-compatible needs FLUXORI_OPENAI_BASE_URL")
         return self
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

@@ -16,7 +16,10 @@ from domain.errors import InvalidInput, NotFound
 from domain.resolver import Catalogue, Resolution
 from domain.store import Store, utcnow
 
-SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,39}$")
+SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,39}$")  # what the catalogue accepts as a SKU
+# This catalogue's own style, as merchants type it: two letters, a family word and a number ("BV-TENT-0001"), in any
+# case and sometimes without the leading zeros ("bv-tent-1"). The one pattern for "our SKU" in a request.
+OUR_SKU = re.compile(r"\b[A-Z]{2}-[A-Z]+-\d{1,4}\b", re.IGNORECASE)
 # A product code in any catalogue's style, as merchants type one: "sku-123" in any case, or capitals with
 # dash-joined parts ending in digits ("ABC-55", "BV-TENT-0001"); capitals so "top-10" or "order-1042" are not
 # codes; never a sun-protection factor, a size or an import shipment ("SPF-50", "UK-9", "SHP-BV-2601").
@@ -94,7 +97,7 @@ class ProductRepository:
         with self._catalogue_lock:
             self._catalogues.pop(org_id, None)
 
-    def _col(self, org_id: str):
+    def _col(self, org_id: str) -> firestore.CollectionReference:
         return self.store.col(org_id, "products")
 
     def _available(self, org_id: str, sku: str, tx: firestore.Transaction) -> int:
@@ -125,7 +128,7 @@ class ProductRepository:
         return {snap.id: Product(**(snap.to_dict() or {})) for snap in self.store.client.get_all(refs) if snap.exists}
 
     def list(self, org_id: str, category: str | None = None, limit: int | None = None) -> list[Product]:
-        query = self._col(org_id)
+        query: firestore.CollectionReference | firestore.Query = self._col(org_id)
         if category:
             query = query.where(filter=FieldFilter("category", "==", category))
         query = query.order_by("sku")
@@ -135,7 +138,7 @@ class ProductRepository:
 
     def names(self, org_id: str, category: str | None = None) -> builtins.list[tuple[str, str, str]]:
         """(sku, title, category) of every product, read as a projection: matching by name needs no more."""
-        query = self._col(org_id)
+        query: firestore.CollectionReference | firestore.Query = self._col(org_id)
         if category:
             query = query.where(filter=FieldFilter("category", "==", category))
         return [

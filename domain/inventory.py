@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -222,6 +223,20 @@ class InventoryRepository:
             totals[level.sku] += level.available
         return totals
 
+    def available_in(self, org_id: str, skus: list[str], warehouse: str) -> dict[str, int]:
+        """Available units of a few SKUs (at most 30: one Firestore `in` query) in one warehouse (a code); a SKU
+        without a stock level there is left out."""
+        if not skus:
+            return {}
+        if len(skus) > 30:
+            raise InvalidInput("at most 30 SKUs at a time")
+        query = (
+            self.store.col(org_id, "stock")
+            .where(filter=FieldFilter("warehouse", "==", warehouse))
+            .where(filter=FieldFilter("sku", "in", skus))
+        )
+        return {level.sku: level.available for level in (StockLevel(**(s.to_dict() or {})) for s in query.stream())}
+
     def all_levels(self, org_id: str) -> list[StockLevel]:
         return [StockLevel(**(s.to_dict() or {})) for s in self.store.col(org_id, "stock").stream()]
 
@@ -277,7 +292,7 @@ class InventoryRepository:
             {"op": "adjust", "sku": sku, "warehouse": code, "delta": delta},
         )
 
-        def apply(tx: firestore.Transaction) -> dict:
+        def apply(tx: firestore.Transaction) -> dict[str, Any]:
             if (done := guard.lookup(tx)) is not None:
                 return done
             book = StockBook(self.store, org_id, tx, [(sku, code)])
@@ -315,7 +330,7 @@ class InventoryRepository:
         )
         reference = f"transfer-{uuid.uuid4().hex[:12]}"
 
-        def apply(tx: firestore.Transaction) -> dict:
+        def apply(tx: firestore.Transaction) -> dict[str, Any]:
             if (done := guard.lookup(tx)) is not None:
                 return done
             book = StockBook(self.store, org_id, tx, [(sku, src), (sku, dst)])

@@ -7,7 +7,7 @@ Every call names one organisation; adapters apply that scope inside the index qu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -90,6 +90,7 @@ class VectorIndex(Protocol):
     ) -> list[tuple[str, float]]: ...
 
 
+@runtime_checkable  # the tools' run context carries one, and LangChain builds a pydantic schema of that context
 class SearchService(Protocol):
     """The one entry point used by ingestion (writes) and the assistant/API (reads)."""
 
@@ -104,6 +105,11 @@ class SearchService(Protocol):
         k: int = 5,
         doc_type: str | None = None,
         audiences: Sequence[Audience] = PUBLIC,
+        per_document: int = 1,
     ) -> list[SearchHit]: ...
+
+    def document(self, org_id: str, doc_id: str, audiences: Sequence[Audience] = PUBLIC) -> list[Chunk]:
+        """Every chunk of one document, in reading order ([] if the organisation has none or may not read it)."""
+        ...
 
     def ready(self) -> bool: ...

@@ -18,13 +18,14 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+from gradio.events import Dependency
 
 from assistant.application import credits as app_credits
 from assistant.application import documents as app_documents
+from assistant.application import identity
 from assistant.application.ingest_jobs import JobStatus, worker_for
-from assistant.application.policy import Capability, can, roles_for
+from assistant.application.policy import Capability, can
 from assistant.application.uploads import ALLOWED_SUFFIXES, Upload
-from assistant.ports import AppServices
 from domain.credits import credits_text
 from domain.errors import ContentionError, DomainError
 from domain.orgs import Principal
@@ -40,13 +41,11 @@ from ui.admin_views import (
     job_markdown,
 )
 from ui.progress import progress_on
-from ui.session import Refusal, authenticate, friendly_error, org_name, require
+from ui.session import Refusal, UiServices, authenticate, friendly_error, require
 
 # How often an upload's report is read back from its job while it runs.
 POLL_SECONDS = 0.5
 DEFAULT_GRANT = 100
-INGEST_ROLES = roles_for(Capability.ingest)
-GRANT_ROLES = roles_for(Capability.credits_grant)
 # Up to this width (phones) the documents show as the compact table, above it as the full one: the same 768 px
 # at which `ui.app` starts to make room for sidebars. Whole components are hidden, never columns inside one:
 # Gradio's virtual table measures its rows from the columns it lays out, and with columns hidden by CSS it drew
@@ -59,7 +58,7 @@ CSS = f"""
 
 
 class AdminTab:
-    def __init__(self, services: AppServices, key_state: gr.State) -> None:
+    def __init__(self, services: UiServices, key_state: gr.State) -> None:
         self.services = services
         self.key_state = key_state
         with gr.Group():
@@ -172,7 +171,7 @@ class AdminTab:
             self.cancel, None, [self.grant_status, self.grant_row, self.pending_grant], api_name="grant_cancel"
         )
 
-    def after_sign_in(self, event: Any) -> None:
+    def after_sign_in(self, event: Dependency) -> None:
         event.then(
             self.load_documents,
             [self.key_state, self.choice],
@@ -185,7 +184,7 @@ class AdminTab:
     def run_ingest(self, files: list[str] | None, key: str) -> Iterator[str]:
         """Store the files and queue the job, then show its per-file progress as the worker records it."""
         try:
-            principal = require(self.services, key, INGEST_ROLES)
+            principal = require(self.services, key, Capability.ingest)
             paths = [Path(str(f)) for f in (files or [])]
             if not paths:
                 raise Refusal("Choose one or more files to upload first.")
@@ -205,7 +204,7 @@ class AdminTab:
             yield f"⚠ {friendly_error(exc)}"
 
     # Documents -------------------------------------------------------------------------------------------------
-    def _list(self, principal: Principal, selected: str | None, status: str | None = None) -> tuple:
+    def _list(self, principal: Principal, selected: str | None, status: str | None = None) -> tuple[Any, ...]:
         documents = app_documents.list_documents(self.services, principal)
         choices = [(document_label(d), record_key("kb", d.doc_id)) for d in documents]
         keep = selected if selected in {value for _, value in choices} else None
@@ -216,7 +215,7 @@ class AdminTab:
         compact = pd.DataFrame(compact_rows(rows), columns=COMPACT_COLUMNS)
         return table, compact, gr.Dropdown(choices=choices, value=keep), [d.doc_id for d in documents], status
 
-    def load_documents(self, key: str | None, selected: str | None = None) -> tuple:
+    def load_documents(self, key: str | None, selected: str | None = None) -> tuple[Any, ...]:
         """After a sign-in: the list for an admin; for another role, nothing (not even the last admin's list)."""
         principal = authenticate(self.services, key)
         if principal is None or not can(principal.role, Capability.ingest):
@@ -224,14 +223,14 @@ class AdminTab:
             return *empty, gr.Dropdown(choices=[], value=None), [], ""
         return self.refresh_documents(key, selected)
 
-    def refresh_documents(self, key: str | None, selected: str | None = None) -> tuple:
+    def refresh_documents(self, key: str | None, selected: str | None = None) -> tuple[Any, ...]:
         try:
-            principal = require(self.services, key, INGEST_ROLES)
+            principal = require(self.services, key, Capability.ingest)
             return self._list(principal, selected)
         except Exception as exc:
             return self._list_kept(exc)
 
-    def _list_kept(self, exc: Exception) -> tuple:
+    def _list_kept(self, exc: Exception) -> tuple[Any, ...]:
         """The list's outputs as they were (both tables, the document picked, the ids), the failure in its status."""
         return *(gr.skip(),) * (len(self.list_outputs) - 1), f"⚠ {friendly_error(exc)}"
 
@@ -249,40 +248,40 @@ class AdminTab:
             return gr.skip()
         return record_key("kb", doc_ids[index])
 
-    def run_reindex(self, choice: str | None, key: str, doc_ids: list[str]) -> tuple:
+    def run_reindex(self, choice: str | None, key: str, doc_ids: list[str]) -> tuple[Any, ...]:
         try:
-            principal = require(self.services, key, INGEST_ROLES)
+            principal = require(self.services, key, Capability.ingest)
             done = app_documents.reindex_document(self.services, principal, self._doc_id(choice, doc_ids))
             return self._list(principal, choice, ("⚠ " if done.outcome == "failed" else "") + done.message)
         except Exception as exc:
             return self._list_kept(exc)
 
-    def ask_delete(self, choice: str | None, key: str, doc_ids: list[str]) -> tuple:
+    def ask_delete(self, choice: str | None, key: str, doc_ids: list[str]) -> tuple[Any, ...]:
         try:
-            principal = require(self.services, key, INGEST_ROLES)
+            principal = require(self.services, key, Capability.ingest)
             document = app_documents.get_document(self.services, principal, self._doc_id(choice, doc_ids))
         except Exception as exc:
             return f"⚠ {friendly_error(exc)}", gr.Column(visible=False), "", None
         return "", gr.Column(visible=True), delete_question(document), document.doc_id
 
-    def confirm_delete(self, pending: str | None, key: str) -> tuple:
+    def confirm_delete(self, pending: str | None, key: str) -> tuple[Any, ...]:
         if not pending:  # a second click after the first was done: nothing waits for it
             return (gr.skip(),) * (2 + len(self.list_outputs))
         try:
-            principal = require(self.services, key, INGEST_ROLES)
+            principal = require(self.services, key, Capability.ingest)
             deleted = app_documents.delete_document(self.services, principal, pending)
             return gr.Column(visible=False), None, *self._list(principal, None, deleted.message)
         except Exception as exc:
             return gr.Column(visible=False), None, *self._list_kept(exc)
 
     @staticmethod
-    def cancel() -> tuple:
+    def cancel() -> tuple[Any, ...]:
         return "Cancelled: nothing was changed.", gr.Column(visible=False), None
 
     # Credits ---------------------------------------------------------------------------------------------------
-    def ask_grant(self, amount: float | None, note: str, key: str) -> tuple:
+    def ask_grant(self, amount: float | None, note: str, key: str) -> tuple[Any, ...]:
         try:
-            principal = require(self.services, key, GRANT_ROLES)
+            principal = require(self.services, key, Capability.credits_grant)
             if amount is None:
                 raise Refusal("Enter a number of credits.")
             amount_mc = app_credits.grant_amount_mc(float(amount))
@@ -290,14 +289,14 @@ class AdminTab:
             return f"⚠ {friendly_error(exc)}", gr.Column(visible=False), "", None
         # One idempotency key per question: however often Confirm is clicked, this grant happens once.
         pending = {"credits": float(amount), "note": note or "", "key": f"ui-{uuid.uuid4().hex}"}
-        question = grant_question(amount_mc, org_name(self.services, principal.org_id), principal.org_id)
+        question = grant_question(amount_mc, identity.org_name(self.services, principal), principal.org_id)
         return "", gr.Column(visible=True), question, pending
 
-    def confirm_grant(self, pending: dict[str, Any] | None, key: str) -> tuple:
+    def confirm_grant(self, pending: dict[str, Any] | None, key: str) -> tuple[Any, ...]:
         if not pending:  # already granted (or cancelled): a late second click changes nothing
             return (gr.skip(),) * 5
         try:
-            principal = require(self.services, key, GRANT_ROLES)
+            principal = require(self.services, key, Capability.credits_grant)
             granted = app_credits.grant(self.services, principal, pending["credits"], pending["key"], pending["note"])
         except Exception as exc:  # shown as a message, never a traceback
             # Keep the question (and its key) when the outcome is unknown: Confirm again cannot grant twice.

@@ -7,25 +7,26 @@ the role itself, because hidden tabs still have endpoints that a Gradio client c
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 from fastapi import FastAPI
 
 from assistant.application.policy import Capability, can
-from assistant.application.ratelimit import TokenBucketLimiter
-from assistant.ports import AppServices
 from domain.orgs import Principal, Role
 from ui.admin_tab import CSS as ADMIN_CSS
 from ui.admin_tab import AdminTab
 from ui.chat_tab import ChatTab
-from ui.credits_tab import CREDITS_ROLES, CreditsTab
+from ui.chat_view import CHAT_CAPABILITY
+from ui.credits_tab import CreditsTab
 from ui.kb_tab import KbTab
 from ui.progress import progress_on
 from ui.session import (
     TAB_IDS,
     WRONG_KEY,
+    UiServices,
     authenticate,
     demo_key_choices,
-    share_limiter,
     signed_in_text,
     start_session,
 )
@@ -34,7 +35,7 @@ from ui.upload_guard import SESSION_COOKIE, install_upload_guard
 # The capability each tab serves. The Chat tab is where changes are proposed and confirmed; support staff's
 # read-only answers are in the Knowledge base tab.
 TAB_CAPABILITY = {
-    "chat": Capability.confirm,
+    "chat": CHAT_CAPABILITY,
     "admin": Capability.ingest,
     "kb": Capability.search,
     "credits": Capability.credits_view,
@@ -78,7 +79,7 @@ def tabs_for(role: Role) -> tuple[str, ...]:
 
 
 class Ui:
-    def __init__(self, services: AppServices) -> None:
+    def __init__(self, services: UiServices) -> None:
         self.services = services
         with gr.Blocks(title="Fluxori Assistant", analytics_enabled=False) as self.blocks:
             self.key_state = gr.State(None)  # the session token (never the key); server-side
@@ -166,7 +167,7 @@ class Ui:
             None, [self.session_store], None, js=SET_COOKIE_JS
         )
 
-    def _view(self, key: str | None, principal: Principal | None, status: str) -> tuple:
+    def _view(self, key: str | None, principal: Principal | None, status: str) -> tuple[Any, ...]:
         tabs = tabs_for(principal.role) if principal else ()
         first = tabs[0] if tabs else None
         return (
@@ -184,7 +185,7 @@ class Ui:
             *self.chat.reset(),  # a new sign-in never shows the previous user's conversation
         )
 
-    def do_sign_in(self, key_text: str, demo_key: str | None) -> tuple:
+    def do_sign_in(self, key_text: str, demo_key: str | None) -> tuple[Any, ...]:
         key = (key_text or "").strip() or (demo_key or "").strip()
         if not key:
             return self._view(
@@ -196,7 +197,7 @@ class Ui:
         principal, token = session
         return self._view(token, principal, signed_in_text(self.services, principal))
 
-    def do_restore(self, token: str | None) -> tuple:
+    def do_restore(self, token: str | None) -> tuple[Any, ...]:
         """A reload: the token kept by the browser signs in again while it is valid, else the sign-in panel."""
         if not token:  # nothing kept: leave the sign-in panel as it is (the user may be typing already)
             return tuple(gr.skip() for _ in range(self.output_count))
@@ -205,27 +206,26 @@ class Ui:
             return self._view(None, None, "Your session ended; sign in again.")
         return self._view(token, principal, signed_in_text(self.services, principal))
 
-    def do_sign_out(self) -> tuple:
+    def do_sign_out(self) -> tuple[Any, ...]:
         return self._view(None, None, "Signed out.")
 
-    def load_credits(self, key: str | None) -> tuple:
+    def load_credits(self, key: str | None) -> tuple[Any, ...]:
         principal = authenticate(self.services, key)
-        if principal is None or principal.role not in CREDITS_ROLES:
+        if principal is None or not can(principal.role, Capability.credits_view):
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return self.credits.load(key)
 
 
-def build_ui(services: AppServices) -> gr.Blocks:
-    return Ui(services).blocks
+def build_ui(services: UiServices) -> gr.Blocks:
+    blocks: gr.Blocks = Ui(services).blocks
+    return blocks
 
 
-def mount_ui(app: FastAPI, services: AppServices, limiter: TokenBucketLimiter | None = None) -> FastAPI:
-    """Mount the UI at /ui of the API app (called by `app.api.app.create_app`); `limiter` is the API's per-key
-    rate limit, which UI calls then share."""
+def mount_ui(app: FastAPI, services: UiServices) -> FastAPI:
+    """Mount the UI at /ui of the API app (called by `app.api.app.create_app`). Its calls count against the
+    API's per-key rate limit: `services.gate` holds that limiter."""
     install_upload_guard(app, services, UI_PATH)
-    if limiter is not None:
-        share_limiter(services, limiter)
-    return gr.mount_gradio_app(
+    mounted: FastAPI = gr.mount_gradio_app(
         app,
         build_ui(services),
         path=UI_PATH,
@@ -239,3 +239,4 @@ def mount_ui(app: FastAPI, services: AppServices, limiter: TokenBucketLimiter | 
         mcp_server=False,
         run_history=False,  # Gradio would keep every call's inputs and outputs (a typed API key too) in the browser
     )
+    return mounted

@@ -18,30 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.contracts import StreamEvent
+from assistant.tools import TOOLS
 
 REF_PREFIX = "#fx-ref:"
 CONFIRM, REJECT = "confirm", "reject"
 CARD_OPTIONS = [{"value": CONFIRM, "label": "Confirm"}, {"value": REJECT, "label": "Reject"}]
 
-# (while running, when done) per tool; writes name the change, because they may not have happened.
-TOOL_LABELS: dict[str, tuple[str, str]] = {
-    "search_knowledge_base": ("Searching the help centre", "Searched the help centre"),
-    "find_products": ("Looking up products", "Looked up products"),
-    "stock_level": ("Checking stock levels", "Checked stock levels"),
-    "low_stock_report": ("Checking what is running low", "Checked what is running low"),
-    "get_order": ("Looking up the order", "Looked up the order"),
-    "list_orders": ("Listing orders", "Listed orders"),
-    "sales_summary": ("Adding up sales", "Added up sales"),
-    "list_shipments": ("Checking shipments", "Checked shipments"),
-    "hs_duty_lookup": ("Looking up import duty", "Looked up import duty"),
-    "landed_cost": ("Working out the landed cost", "Worked out the landed cost"),
-    "credits_balance": ("Checking AI credits", "Checked AI credits"),
-    "adjust_stock": ("Stock adjustment", "Stock adjustment"),
-    "transfer_stock": ("Stock transfer", "Stock transfer"),
-    "update_order_status": ("Order status change", "Order status change"),
-    "cancel_order": ("Order cancellation", "Order cancellation"),
-    "set_reorder_point": ("Reorder point change", "Reorder point change"),
-}
+# (while running, when done) per tool, from the registry; writes name the change, because they may not have happened.
+TOOL_LABELS: dict[str, tuple[str, str]] = {spec.name: (spec.running, spec.done) for spec in TOOLS}
 # What a chip says once the final answer tells how the call ended.
 OUTCOMES = {
     "executed": ("✔", "done"),

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 import gradio as gr
 import pandas as pd
 
 from assistant.application import credits as app_credits
+from assistant.application import identity
 from assistant.application.credits import UsageReport, UsageRow
-from assistant.application.policy import Capability, roles_for
-from assistant.ports import AppServices
+from assistant.application.policy import Capability
 from assistant.pricing import EMBEDDING_PER_1K_CHARS_MC, TOOL_CALL_MC
 from domain.credits import MC_PER_CREDIT, SAST, credits_text
 from ui.charts import CHART_CSS, stacked_bars_svg
 from ui.chat_render import tool_label
-from ui.session import friendly_error, org_name, require
+from ui.session import UiServices, friendly_error, require
 
-CREDITS_ROLES = roles_for(Capability.credits_view)
 TABLE_ROWS = 100
 USAGE_COLUMNS = ["time (SAST)", "what", "credits", "model", "tokens in / out", "tools", "balance after"]
 CHART_MIN_WIDTH = 480  # side by side when there is room, else one under the other (full width on a phone)
@@ -98,7 +98,7 @@ def daily_series(report: UsageReport, by: str) -> tuple[list[date], dict[str, li
 
 
 class CreditsTab:
-    def __init__(self, services: AppServices, key_state: gr.State) -> None:
+    def __init__(self, services: UiServices, key_state: gr.State) -> None:
         self.services = services
         self.key_state = key_state
         with gr.Row():
@@ -121,10 +121,10 @@ class CreditsTab:
     def wire(self) -> None:
         self.refresh.click(self.load, [self.key_state], self.outputs, api_name="credits")
 
-    def load(self, key: str | None) -> tuple:
+    def load(self, key: str | None) -> tuple[Any, ...]:
         try:
-            principal = require(self.services, key, CREDITS_ROLES)
-            account = self.services.credits.account(principal.org_id)
+            principal = require(self.services, key, Capability.credits_view)
+            account = app_credits.account(self.services, principal)
             report = app_credits.usage(self.services, principal)
         except Exception as exc:  # shown as a message, never a traceback
             return f"⚠ {friendly_error(exc)}", gr.skip(), gr.skip(), gr.skip()
@@ -132,7 +132,7 @@ class CreditsTab:
         spent = sum(day.credits for day in report.days)
         questions = sum(1 for row in report.rows if row.kind == "question")
         summary = (
-            f"### {org_name(self.services, principal.org_id)}\n"
+            f"### {identity.org_name(self.services, principal)}\n"
             f"**Balance:** {credits_text(account.balance_mc)} · "
             f"**Daily quota:** {credits_text(account.daily_quota_mc)} · "
             f"**Used today:** {credits_text(account.used_today_mc)} · "

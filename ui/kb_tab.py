@@ -25,7 +25,7 @@ from typing import Any, cast, get_args
 import gradio as gr
 
 from assistant.application import search as app_search
-from assistant.application.policy import Capability, can, kb_only, roles_for
+from assistant.application.policy import Capability, can, kb_only
 from assistant.contracts import ChatRequest, StreamEvent
 from assistant.kb_answers import answerable
 from assistant.ports import AppServices
@@ -43,7 +43,7 @@ from ui.chat_render import (
 )
 from ui.page_scripts import CHAT_CSS, PANEL_JS, bridge_js
 from ui.references import render_reference
-from ui.session import Refusal, friendly_error, new_request_id, require
+from ui.session import Refusal, UiServices, friendly_error, new_request_id, require
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def _link_text(text: str) -> str:
 
 
 class KbTab:
-    def __init__(self, services: AppServices, key_state: gr.State) -> None:
+    def __init__(self, services: UiServices, key_state: gr.State) -> None:
         self.services = services
         self.key_state = key_state
         with gr.Sidebar(position="right", open=False, width=440, elem_id="kb-panel", label="Article") as self.panel:
@@ -262,7 +262,7 @@ class KbTab:
         self.bridge.click(self.open_source, inputs, opened, api_name="open", concurrency_limit=None)
         self.panel_close.click(lambda: gr.Sidebar(open=False), None, self.panel, queue=False, api_visibility="private")
 
-    def reset(self) -> tuple:
+    def reset(self) -> tuple[Any, ...]:
         """Values for `cleared`."""
         return "", "", "", "", "", [], "", gr.Sidebar(open=False)
 
@@ -283,10 +283,12 @@ class KbTab:
         """Called at sign-in: the answer is a chat turn, offered to the roles that chat."""
         return gr.Button(visible=principal is not None and can(principal.role, Capability.chat))
 
-    def run_search(self, query: str, doc_type: str, k: float, key: str, refs: list) -> tuple[str, str, Any]:
+    def run_search(
+        self, query: str, doc_type: str, k: float, key: str, refs: list[dict[str, Any]]
+    ) -> tuple[str, str, Any]:
         query = (query or "").strip()
         try:
-            principal = require(self.services, key, roles_for(Capability.search))
+            principal = require(self.services, key, Capability.search)
             if not query:
                 raise Refusal("Type what you are looking for.")
             k = max(1, min(MAX_RESULTS, int(k or 5)))
@@ -297,13 +299,13 @@ class KbTab:
         status = f"{len(hits)} result{'s' if len(hits) != 1 else ''} for **{query}** · open one to read it whole"
         return results_html(hits, query, len(refs)), status, refs + [as_ref(hit) for hit in hits]
 
-    def run_answer(self, query: str, key: str, refs: list) -> Iterator[tuple]:
+    def run_answer(self, query: str, key: str, refs: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
         """Streams the answer as it is written; then the numbered sources, and the credits line under it."""
         query = (query or "").strip()
         refs = list(refs or [])
         request_id = new_request_id()
         try:
-            principal = require(self.services, key, roles_for(Capability.chat))
+            principal = require(self.services, key, Capability.chat)
             if not query:
                 raise Refusal("Type a question first.")
             events = self.services.assistant.stream(principal, ChatRequest(message=query), request_id)
@@ -327,7 +329,7 @@ class KbTab:
             status = "_No article answers this closely._" if nearest else ""
         yield answer, credits_line(final), status, refs
 
-    def _stream(self, events: Iterator[StreamEvent]) -> Generator[tuple, None, dict[str, Any] | None]:
+    def _stream(self, events: Iterator[StreamEvent]) -> Generator[tuple[Any, ...], None, dict[str, Any] | None]:
         """Yields the text so far (in batches); returns the final event's data (None if there was none)."""
         text, shown = "", 0.0
         for event in events:
@@ -350,16 +352,16 @@ class KbTab:
         except Exception:  # the answer stands without them
             return []
 
-    def open_source(self, ref: str, key: str | None, refs: list) -> tuple:
+    def open_source(self, ref: str, key: str | None, refs: list[dict[str, Any]]) -> tuple[Any, ...]:
         try:
-            principal = require(self.services, key, roles_for(Capability.search))
+            principal = require(self.services, key, Capability.search)
             body = render_reference(self.services, principal, ref, list(refs or []))
         except Exception as exc:
             body = f"<p>⚠ {html.escape(friendly_error(exc))}</p>"
         return gr.Sidebar(open=True), body
 
 
-def warm_search(services: Any, org_id: str) -> None:
+def warm_search(services: AppServices, org_id: str) -> None:
     """Run one search of the organisation, so the model and its indexes are in memory; failures only log."""
     try:
         services.searcher.search(org_id, "warm up", k=1, doc_type="kb")

@@ -16,9 +16,12 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from assistant.application import references as app_references
 from assistant.application import search as app_search
 from assistant.kb import Article
+from assistant.ports import AppServices
 from domain.errors import DomainError
+from domain.orders import Order
 from domain.orgs import Principal
 
 _REF = re.compile(r"^(?:c(?P<index>\d{1,5})|(?P<kind>product|order):(?P<key>[A-Za-z0-9._-]{1,64}))$")
@@ -37,7 +40,7 @@ def _not_found(what: str) -> str:
     return _card("Not found", f"<p>{html.escape(what)} is not in your organisation's data (any more).</p>")
 
 
-def render_reference(services: Any, principal: Principal, ref: str, citations: list[dict[str, Any]]) -> str:
+def render_reference(services: AppServices, principal: Principal, ref: str, citations: list[dict[str, Any]]) -> str:
     match = _REF.match((ref or "").strip())
     if not match:
         return _card("Nothing to show", "<p>That link does not point to a source.</p>")
@@ -58,18 +61,17 @@ def render_reference(services: Any, principal: Principal, ref: str, citations: l
     return _entity(services, principal, match.group("kind"), match.group("key"))
 
 
-def _entity(services: Any, principal: Principal, kind: str, key: str) -> str:
+def _entity(services: AppServices, principal: Principal, kind: str, key: str) -> str:
     try:
         if kind == "product":
-            return product_html(services, principal.org_id, key)
-        return order_html(services, principal.org_id, key)
+            return product_html(app_references.product_stock(services, principal, key))
+        return order_html(app_references.order(services, principal, key))
     except DomainError:
         return _not_found(f"{kind.capitalize()} {key}")
 
 
-def product_html(services: Any, org_id: str, sku: str) -> str:
-    product = services.products.get(org_id, sku)
-    levels = services.inventory.levels_for_sku(org_id, product.sku)
+def product_html(stock: app_references.ProductStock) -> str:
+    product, levels = stock.product, stock.levels
     rows = "".join(
         f"<tr><td>{html.escape(lvl.warehouse)}</td><td>{lvl.on_hand}</td><td>{lvl.reserved}</td>"
         f"<td><b>{lvl.available}</b></td></tr>"
@@ -90,8 +92,7 @@ def product_html(services: Any, org_id: str, sku: str) -> str:
     return _card(product.title, body, product.sku)
 
 
-def order_html(services: Any, org_id: str, number: str) -> str:
-    order = services.orders.get(org_id, number)
+def order_html(order: Order) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(line.sku)}</td><td>{html.escape(line.title)}</td><td>{line.quantity}</td>"
         f"<td>{_rand(line.unit_price_cents * line.quantity)}</td></tr>"

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-import weakref
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from pydantic import ValidationError
 
+from assistant.application import identity
+from assistant.application.policy import Capability, can, roles_for
 from assistant.application.ratelimit import TokenBucketLimiter
+from assistant.ports import AppServices
+from assistant.settings import Settings
 from domain.errors import DomainError, InsufficientCredits, InvalidInput, NotFound, QuotaExceeded
-from domain.orgs import Principal, Role
+from domain.orgs import Principal
 from ui.session_token import TokenSigner, is_token, load_secret
 
 log = logging.getLogger(__name__)
@@ -45,64 +47,68 @@ def new_request_id() -> str:
     return f"ui-{uuid.uuid4().hex}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Gate:
-    """What one server uses to sign sessions and limit calls; one per `Services` (see `gate`)."""
+    """What one server signs sessions and limits calls with; `limiter` is the API's own (one bucket per key)."""
 
     signer: TokenSigner
     limiter: TokenBucketLimiter
 
-
-_GATES: weakref.WeakKeyDictionary[Any, Gate] = weakref.WeakKeyDictionary()
-
-
-def gate(services: Any) -> Gate:
-    if services not in _GATES:
-        settings = services.settings
-        _GATES[services] = Gate(
-            TokenSigner(load_secret(settings.data_dir, settings.session_secret)),
-            TokenBucketLimiter(settings.rate_limit_per_minute),
-        )
-    return _GATES[services]
+    @classmethod
+    def build(cls, settings: Settings, limiter: TokenBucketLimiter) -> Gate:
+        return cls(TokenSigner(load_secret(settings.data_dir, settings.session_secret)), limiter)
 
 
-def share_limiter(services: Any, limiter: TokenBucketLimiter) -> None:
-    """Count UI calls in the same per-key buckets as the API's (called when the UI is mounted on the API app)."""
-    gate(services).limiter = limiter
+class UiServices(AppServices, Protocol):
+    """What the UI uses of the composition root: the application's services and the gate."""
+
+    @property
+    def gate(self) -> Gate: ...
 
 
-def authenticate(services: Any, credential: str | None) -> Principal | None:
+def authenticate(services: UiServices, credential: str | None) -> Principal | None:
     """The principal of a session token (what the UI keeps) or of an API key (what the user types)."""
     credential = (credential or "").strip()
     if not credential:
         return None
     if is_token(credential):
-        key_id = gate(services).signer.key_id(credential)
-        return services.api_keys.by_id(key_id) if key_id else None
-    return services.api_keys.authenticate(credential)
+        key_id = services.gate.signer.key_id(credential)
+        return identity.principal_of_key_id(services, key_id) if key_id else None
+    return identity.principal_of_key(services, credential)
 
 
-def start_session(services: Any, key: str) -> tuple[Principal, str] | None:
+def start_session(services: UiServices, key: str) -> tuple[Principal, str] | None:
     """Sign in with an API key: its principal and a session token for it, or None for a wrong key."""
-    principal = services.api_keys.authenticate(key.strip()) if key and not is_token(key) else None
-    return (principal, gate(services).signer.issue(principal.key_id)) if principal else None
+    principal = identity.principal_of_key(services, key.strip()) if key and not is_token(key) else None
+    return (principal, services.gate.signer.issue(principal.key_id)) if principal else None
 
 
-def require(services: Any, key: str | None, roles: Iterable[Role]) -> Principal:
-    """The principal of the signed-in session, or a Refusal saying why this action is not allowed."""
+def roles_text(capability: Capability) -> str:
+    """The roles that have `capability`, in words ("merchant or admin"), for refusals."""
+    return " or ".join(role.value for role in roles_for(capability))
+
+
+def require(services: UiServices, key: str | None, capability: Capability) -> Principal:
+    """The principal of the signed-in session if its role has `capability`, else a Refusal saying why not."""
     if not key:
         raise Refusal(NOT_SIGNED_IN)
     principal = authenticate(services, key)
     if principal is None:
         raise Refusal("Your session has ended or your API key was revoked; sign in again.")
-    allowed = tuple(roles)
-    if principal.role not in allowed:
-        names = " or ".join(role.value for role in allowed)
-        raise Refusal(f"This needs the {names} role; you are signed in as {principal.role.value}.")
-    wait = gate(services).limiter.acquire(principal.key_id)
+    if not can(principal.role, capability):
+        raise Refusal(f"This needs the {roles_text(capability)} role; you are signed in as {principal.role.value}.")
+    wait = services.gate.limiter.acquire(principal.key_id)
     if wait > 0:
         raise Refusal(f"Too many requests with this API key; try again in {TokenBucketLimiter.retry_after(wait)} s.")
     return principal
+
+
+def signed_in(services: UiServices, key: str | None, capability: Capability) -> Principal | None:
+    """`require`, or None instead of its Refusal (for views that then show nothing rather than a message)."""
+    try:
+        return require(services, key, capability) if key else None
+    except Refusal:
+        return None
 
 
 def friendly_error(exc: BaseException, request_id: str = "") -> str:
@@ -128,14 +134,7 @@ def friendly_error(exc: BaseException, request_id: str = "") -> str:
     return f"Something went wrong on our side{reference}. Please try again in a moment."
 
 
-def org_name(services: Any, org_id: str) -> str:
-    try:
-        return services.orgs.get(org_id).name
-    except DomainError:
-        return org_id
-
-
-def demo_key_choices(services: Any) -> list[tuple[str, str]]:
+def demo_key_choices(services: UiServices) -> list[tuple[str, str]]:
     """(label, key) pairs of the documented demo keys; only offered in local mode."""
     if services.settings.mode != "local":
         return []
@@ -145,9 +144,9 @@ def demo_key_choices(services: Any) -> list[tuple[str, str]]:
     return [(f"{names.get(org_id, org_id)} · {role.value}", key) for key, (org_id, role) in DEMO_KEYS.items()]
 
 
-def signed_in_text(services: Any, principal: Principal) -> str:
+def signed_in_text(services: UiServices, principal: Principal) -> str:
     label = f" ({principal.label})" if principal.label else ""
     return (
-        f"Signed in to **{org_name(services, principal.org_id)}** (`{principal.org_id}`) "
+        f"Signed in to **{identity.org_name(services, principal)}** (`{principal.org_id}`) "
         f"as **{principal.role.value}**{label}."
     )

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 from http.cookies import SimpleCookie
-from typing import Any
 
+from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.orgs import Role
-from ui.session import authenticate, gate
+from assistant.application.policy import Capability, can
+from ui.session import UiServices, authenticate, roles_text
 
 SESSION_COOKIE = "fx_session"
 MAX_FILES = 20
@@ -31,7 +31,7 @@ class UploadGuard:
         self,
         app: ASGIApp,
         *,
-        services: Any,
+        services: UiServices,
         ui_path: str,
         max_files: int = MAX_FILES,
         max_bytes: int = MAX_BYTES,
@@ -76,9 +76,10 @@ class UploadGuard:
         principal = authenticate(self.services, credential) if credential else None
         if principal is None:
             return 401, "unauthorized", "sign in as an admin to upload files"
-        if principal.role != Role.admin:
-            return 403, "forbidden", f"uploading files needs the admin role; this session's role is {principal.role}"
-        wait = gate(self.services).limiter.acquire(principal.key_id)
+        if not can(principal.role, Capability.ingest):
+            needed = roles_text(Capability.ingest)
+            return 403, "forbidden", f"uploading files needs the {needed} role; this session's role is {principal.role}"
+        wait = self.services.gate.limiter.acquire(principal.key_id)
         if wait > 0:
             return 429, "rate_limited", "too many requests with this API key; try again in a moment"
         declared = headers.get("content-length", "")
@@ -121,5 +122,5 @@ def _count_files(body: bytes, content_type: str) -> int:
     return count
 
 
-def install_upload_guard(app: Any, services: Any, ui_path: str) -> None:
+def install_upload_guard(app: FastAPI, services: UiServices, ui_path: str) -> None:
     app.add_middleware(UploadGuard, services=services, ui_path=ui_path)

@@ -39,7 +39,6 @@ from app.api.routes_search import router as search_router
 from app.demo_index import DemoIndexer
 from app.wiring import Services
 from assistant.application.ingest_jobs import worker_for
-from assistant.application.ratelimit import TokenBucketLimiter
 from ui.app import mount_ui
 
 DESCRIPTION = """
@@ -75,7 +74,7 @@ def create_app(
             {"name": "health", "description": "Probes"},
         ],
     )
-    limiter = TokenBucketLimiter(services.settings.rate_limit_per_minute)
+    limiter = services.rate_limiter  # the UI counts its calls in the same buckets (`services.gate`)
     app.state.shell = Shell(
         services=services,
         api_settings=api_settings,
@@ -96,4 +95,4 @@ def create_app(
         max_upload_bytes=api_settings.max_upload_bytes,
         upload_paths=("/v1/ingest",),
     )
-    return mount_ui(app, services, limiter)  # UI calls share the API's per-key rate limit
+    return mount_ui(app, services)

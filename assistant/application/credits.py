@@ -87,6 +87,12 @@ def overview(services: Repositories, principal: Principal, ledger_limit: int = 2
     return CreditsOverview(credits.account(org), credits.ledger(org, limit=ledger_limit), credits.daily_usage(org))
 
 
+def account(services: Repositories, principal: Principal) -> Account:
+    """The caller's balance and daily quota."""
+    check(principal, Capability.credits_view)
+    return services.credits.account(principal.org_id)
+
+
 def usage(services: Repositories, principal: Principal, days: int = USAGE_DAYS) -> UsageReport:
     """The questions and top-ups of the last `days` SAST days (today included), one row each."""
     check(principal, Capability.credits_view)

@@ -14,6 +14,10 @@ product, order or write tools) and their search is held to `kb` documents (produ
 and business data). Admins run the account (credits, ingestion) and do not chat: a proposal to change stock or
 orders is the merchant's to make and confirm.
 
+The UI asks for the same capabilities, never for roles: each tab needs one (`ui.app.TAB_CAPABILITY`). The Chat
+tab is where changes are proposed and confirmed, so it (and its conversations and source panel) needs `confirm`;
+support staff's read-only answers (`chat`) are in the Knowledge base tab.
+
 Knowledge-base articles have an audience (front matter `audience: public | internal`): merchants read public
 articles; support staff and admins also read internal procedures. The filter runs inside the index query.
 """

@@ -193,7 +193,7 @@ class SkillClassifier:
         key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
         path = self._cache_dir / f"offline-skills-{key}.npy"
         try:
-            vectors = np.load(path)
+            vectors: np.ndarray = np.load(path)
             if vectors.shape[0] == len(texts):
                 return vectors
         except (OSError, ValueError):

@@ -24,6 +24,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
+from assistant import tools
 from assistant.kb_answers import render_answer
 from assistant.normalise import plain
 from assistant.offline import render
@@ -96,10 +97,21 @@ def asks(pattern: re.Pattern[str], text: str) -> bool:
     return any(pattern.match(clause) for clause in CLAUSE.split(text))
 
 
+# Tools that take a product
 PRODUCT_SKILLS = frozenset(
-    {"stock_level", "find_products", "hs_duty_lookup", "transfer_stock", "adjust_stock", "set_reorder_point"}
+    s.name
+    for s in (
+        tools.STOCK_LEVEL,
+        tools.FIND_PRODUCTS,
+        tools.HS_DUTY_LOOKUP,
+        tools.TRANSFER_STOCK,
+        tools.ADJUST_STOCK,
+        tools.SET_REORDER_POINT,
+    )
 )
-LISTS = frozenset({"find_products", "low_stock_report", "stock_level"})  # results that show products to pick from
+# Results that show products to pick from
+LISTS = frozenset(s.name for s in (tools.FIND_PRODUCTS, tools.LOW_STOCK_REPORT, tools.STOCK_LEVEL))
+KB = tools.SEARCH_KNOWLEDGE_BASE.name
 SURE = 0.35  # below this probability the model asks instead of guessing (calibrated on the dev split)
 OFF_TOPIC = 1.4  # "off-topic" only when that many times as likely as the most likely tool
 
@@ -184,12 +196,12 @@ class OfflineChatModel(BaseChatModel):
                 return "!read_only"
             if ranked[0][0] == OUT_OF_SCOPE and ranked[0][1] >= 0.5:
                 return "!out_of_scope"
-            return "search_knowledge_base" if "search_knowledge_base" in allowed else "!read_only"
+            return KB if KB in allowed else "!read_only"
         questioning = bool(asks(HOW_TO, text) or STATE_QUESTION.match(text))
         if override or questioning:
             allowed -= WRITE_SKILLS  # a change needs an instruction, never a question about it
         if (slots.skus or slots.order_number) and not asks(HOW_DO_I, text):
-            allowed.discard("search_knowledge_base")  # a SKU or an order named: a question about our data
+            allowed.discard(KB)  # a SKU or an order named: a question about our data
         if state.last_tool in LISTS and state.products and ONE_OF_THEM.search(text):
             allowed &= PRODUCT_SKILLS  # "the tan one": one of the products just shown
         prediction = classifier.predict(text, slots, allowed)
@@ -202,12 +214,12 @@ class OfflineChatModel(BaseChatModel):
             ranked = [(skill, p / total) for skill, p in ranked[1:]]
         best, confidence = ranked[0]
         picks = state.choices and state.last_tool in allowed and len(text.split()) <= 6 and not slots.skus
-        if picks and (best in {OUT_OF_SCOPE, "find_products", state.last_tool} or confidence < 0.6):
+        if picks and (best in {OUT_OF_SCOPE, tools.FIND_PRODUCTS.name, state.last_tool} or confidence < 0.6):
             return state.last_tool  # "the stainless one", "size 2": the pick from the choices just offered
         if asks(HOW_TO, text) and not (slots.skus or slots.order_number or slots.money):
-            kb = dict(ranked).get("search_knowledge_base", 0.0)
-            if "search_knowledge_base" in allowed and (kb >= 0.1 or asks(HOW_DO_I, text)):
-                return "search_knowledge_base"
+            kb = dict(ranked).get(KB, 0.0)
+            if KB in allowed and (kb >= 0.1 or asks(HOW_DO_I, text)):
+                return KB
         if best in WRITE_SKILLS and confidence < 0.9 and not _instructs(text, best):
             reads = [(skill, p) for skill, p in ranked if skill not in WRITE_SKILLS]
             total = sum(p for _, p in reads) or 1.0
@@ -271,7 +283,7 @@ class OfflineChatModel(BaseChatModel):
             elif isinstance(data, dict) and "error" in data:
                 verb = "I could not do that" if call["name"] in WRITE_SKILLS else "I could not find that"
                 parts.append(f"{verb}: {data['error']}.")
-            elif call["name"] == "stock_level" and len(results) > 1:
+            elif call["name"] == tools.STOCK_LEVEL.name and len(results) > 1:
                 stocks.append(data)
             else:
                 parts.append(self._render(call["name"], call["args"], data, question, slots))
@@ -281,7 +293,7 @@ class OfflineChatModel(BaseChatModel):
         return "\n\n".join(parts)
 
     def _render(self, tool: str, args: dict[str, Any], data: Any, question: str, slots: Slots) -> str:
-        if tool == "search_knowledge_base":
+        if tool == KB:
             return render_answer(data)
         return SKILLS[tool].render(data, args) + _unused_filters(tool, slots)
 
@@ -359,7 +371,7 @@ def _action_words() -> dict[str, set[str]]:
     questions = {
         w
         for name, examples in EXAMPLES.items()
-        if name not in WRITE_SKILLS and name not in ("search_knowledge_base", OUT_OF_SCOPE)
+        if name not in WRITE_SKILLS and name not in (KB, OUT_OF_SCOPE)
         for example in examples
         for w in _words(example)
     }
@@ -397,12 +409,12 @@ def _warehouse_of(calls: Mapping[str | None, Mapping[str, Any]]) -> str | None:
 def _unused_filters(tool: str, slots: Slots) -> str:
     """Say so when the request names a filter the tool cannot apply, instead of silently ignoring it."""
     notes = []
-    if tool == "sales_summary" and slots.warehouses:
+    if tool == tools.SALES_SUMMARY.name and slots.warehouses:
         notes.append("sales are not split by warehouse: these figures are for all warehouses")
-    if tool == "sales_summary" and slots.channel:
+    if tool == tools.SALES_SUMMARY.name and slots.channel:
         notes.append("the summary always shows every channel")
-    if tool == "low_stock_report" and slots.channel:
+    if tool == tools.LOW_STOCK_REPORT.name and slots.channel:
         notes.append("stock is not held per channel: this is the stock of all channels")
-    if tool == "find_products" and slots.warehouses:
+    if tool == tools.FIND_PRODUCTS.name and slots.warehouses:
         notes.append("the available figures are for all warehouses; ask for the stock of one product per warehouse")
     return "".join(f"\n\nNote: {note}." for note in notes)

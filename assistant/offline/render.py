@@ -149,7 +149,9 @@ def duty(data: dict[str, Any]) -> str:
     if data.get("origin_country") and "applied_rate_percent" in data:
         text += f" From {data['origin_country']}: {data['applied_rate_percent']:g}%."
     text += " Import VAT is then 15% of (customs value + 10% + duty)."
-    return text + " Give me the FOB value, currency and origin for the landed cost. [tariff:" + data["hs_code"] + "]"
+    return (
+        text + " Give me the FOB value, currency and origin for the landed cost. [tariff:" + str(data["hs_code"]) + "]"
+    )
 
 
 def _grouped(value: Any) -> str:
@@ -195,33 +197,23 @@ def credits(data: dict[str, Any]) -> str:
     )
 
 
-def write(tool: str, data: dict[str, Any]) -> str:
-    if tool == "transfer_stock":
-        return (
-            f"Done: moved {data['quantity']} x {data['sku']} from {data['from']['warehouse']} to "
-            f"{data['to']['warehouse']}. Now {data['from']['available']} available in {data['from']['warehouse']} "
-            f"and {data['to']['available']} in {data['to']['warehouse']}."
-        )
-    if tool == "adjust_stock":
-        return (
-            f"Done: {data['sku']} in {data['warehouse']} now has {data['on_hand']} on hand "
-            f"({data['available']} available)."
-        )
-    if tool in ("update_order_status", "cancel_order"):
-        return f"Done: order {data['number']} is now {data['status']}. [order:{data['number']}]"
-    if tool == "set_reorder_point":
-        return f"Done: the reorder point of {data['sku']} is now {data['reorder_point']}."
-    return "Done."
+def transferred(data: dict[str, Any]) -> str:
+    return (
+        f"Done: moved {data['quantity']} x {data['sku']} from {data['from']['warehouse']} to "
+        f"{data['to']['warehouse']}. Now {data['from']['available']} available in {data['from']['warehouse']} "
+        f"and {data['to']['available']} in {data['to']['warehouse']}."
+    )
 
 
-RENDERERS = {
-    "get_order": order,
-    "list_orders": orders,
-    "sales_summary": sales,
-    "low_stock_report": low_stock,
-    "find_products": products,
-    "list_shipments": shipments,
-    "hs_duty_lookup": duty,
-    "landed_cost": landed_cost,
-    "credits_balance": credits,
-}
+def adjusted(data: dict[str, Any]) -> str:
+    return (
+        f"Done: {data['sku']} in {data['warehouse']} now has {data['on_hand']} on hand ({data['available']} available)."
+    )
+
+
+def order_changed(data: dict[str, Any]) -> str:
+    return f"Done: order {data['number']} is now {data['status']}. [order:{data['number']}]"
+
+
+def reorder_point_set(data: dict[str, Any]) -> str:
+    return f"Done: the reorder point of {data['sku']} is now {data['reorder_point']}."

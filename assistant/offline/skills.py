@@ -9,10 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from assistant import tools
 from assistant.offline import render
 from assistant.offline.examples import EXAMPLES
-from assistant.offline.slots import COUNTRIES, ONE_OF_THEM, SKU, Slots
+from assistant.offline.slots import COUNTRIES, ONE_OF_THEM, Slots
 from assistant.offline.state import DialogueState
+from assistant.tools import ToolSpec
+from domain.catalog import OUR_SKU
 from domain.resolver import tokens
 
 Args = dict[str, Any] | list[dict[str, Any]] | str  # one call, several calls of the tool, or a question
@@ -30,13 +33,24 @@ class Request:
 @dataclass(frozen=True)
 class Skill:
     """One tool as the offline model uses it: requests it answers (the classifier's training examples), how its
-    arguments come from a request, and how its result is written."""
+    arguments come from a request, and how its result is written. Its name, whether it writes and its label
+    ("do you want ... or ...?") are the tool's (the registry's record)."""
 
-    name: str
+    spec: ToolSpec
     arguments: Callable[[Request], Args]
     render: Callable[[dict[str, Any], dict[str, Any]], str]  # (tool result, call arguments) -> answer
-    write: bool = False
-    label: str = ""  # what the skill does, for "do you want ... or ...?"
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def write(self) -> bool:
+        return self.spec.writes
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
 
     @property
     def examples(self) -> list[str]:
@@ -99,7 +113,7 @@ def _among_shown(request: Request, phrase: str) -> str:
     last = request.state.last_tool
     shown = request.state.last_args.get({"find_products": "query", "stock_level": "product"}.get(last or "", ""))
     picking = request.state.choices or ONE_OF_THEM.search(request.text)
-    if isinstance(shown, str) and not SKU.search(shown) and picking:
+    if isinstance(shown, str) and not OUR_SKU.search(shown) and picking:
         return f"{shown} {phrase}"
     return phrase
 
@@ -285,12 +299,8 @@ def cancel_args(request: Request) -> Args:
     return {"order_number": number} if number else "Which order should I cancel? Give me its number."
 
 
-def _result(name: str) -> Callable[[dict[str, Any], dict[str, Any]], str]:
-    return lambda data, args: render.RENDERERS[name](data)
-
-
-def _write(name: str) -> Callable[[dict[str, Any], dict[str, Any]], str]:
-    return lambda data, args: render.write(name, data)
+def _result(write: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any], dict[str, Any]], str]:
+    return lambda data, args: write(data)
 
 
 def _stock(data: dict[str, Any], args: dict[str, Any]) -> str:
@@ -304,28 +314,22 @@ def _knowledge(data: dict[str, Any], args: dict[str, Any]) -> str:
 SKILLS: dict[str, Skill] = {
     s.name: s
     for s in [
-        Skill("stock_level", stock_args, _stock, label="the stock of a product"),
-        Skill("low_stock_report", low_stock_args, _result("low_stock_report"), label="what is running low"),
-        Skill("find_products", find_products_args, _result("find_products"), label="products in the catalogue"),
-        Skill("get_order", get_order_args, _result("get_order"), label="one order"),
-        Skill("list_orders", list_orders_args, _result("list_orders"), label="a list of orders"),
-        Skill("sales_summary", sales_args, _result("sales_summary"), label="sales per channel"),
-        Skill("list_shipments", shipments_args, _result("list_shipments"), label="import shipments"),
-        Skill("hs_duty_lookup", duty_args, _result("hs_duty_lookup"), label="a duty rate"),
-        Skill("landed_cost", landed_args, _result("landed_cost"), label="a landed cost"),
-        Skill("credits_balance", lambda request: {}, _result("credits_balance"), label="your AI credits"),
-        Skill("search_knowledge_base", kb_args, _knowledge, label="a help-centre article"),
-        Skill("transfer_stock", transfer_args, _write("transfer_stock"), write=True, label="a stock transfer"),
-        Skill("adjust_stock", adjust_args, _write("adjust_stock"), write=True, label="a stock adjustment"),
-        Skill("set_reorder_point", reorder_args, _write("set_reorder_point"), write=True, label="a reorder point"),
-        Skill(
-            "update_order_status",
-            status_args,
-            _write("update_order_status"),
-            write=True,
-            label="an order status change",
-        ),
-        Skill("cancel_order", cancel_args, _write("cancel_order"), write=True, label="cancelling an order"),
+        Skill(tools.STOCK_LEVEL, stock_args, _stock),
+        Skill(tools.LOW_STOCK_REPORT, low_stock_args, _result(render.low_stock)),
+        Skill(tools.FIND_PRODUCTS, find_products_args, _result(render.products)),
+        Skill(tools.GET_ORDER, get_order_args, _result(render.order)),
+        Skill(tools.LIST_ORDERS, list_orders_args, _result(render.orders)),
+        Skill(tools.SALES_SUMMARY, sales_args, _result(render.sales)),
+        Skill(tools.LIST_SHIPMENTS, shipments_args, _result(render.shipments)),
+        Skill(tools.HS_DUTY_LOOKUP, duty_args, _result(render.duty)),
+        Skill(tools.LANDED_COST, landed_args, _result(render.landed_cost)),
+        Skill(tools.CREDITS_BALANCE, lambda request: {}, _result(render.credits)),
+        Skill(tools.SEARCH_KNOWLEDGE_BASE, kb_args, _knowledge),
+        Skill(tools.TRANSFER_STOCK, transfer_args, _result(render.transferred)),
+        Skill(tools.ADJUST_STOCK, adjust_args, _result(render.adjusted)),
+        Skill(tools.SET_REORDER_POINT, reorder_args, _result(render.reorder_point_set)),
+        Skill(tools.UPDATE_ORDER_STATUS, status_args, _result(render.order_changed)),
+        Skill(tools.CANCEL_ORDER, cancel_args, _result(render.order_changed)),
     ]
 }
 WRITE_SKILLS = frozenset(name for name, skill in SKILLS.items() if skill.write)

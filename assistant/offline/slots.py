@@ -23,11 +23,10 @@ from assistant.normalise import (
     plain,
     warehouse_code,
 )
-from domain.catalog import SKU_LIKE
+from domain.catalog import OUR_SKU, SKU_LIKE
 from domain.resolver import NUMBER_WORDS as SIZE_WORDS
 from domain.resolver import UNITS, request_word
 
-SKU = re.compile(r"\b([A-Z]{2}-[A-Z]+-\d{1,4})\b", re.IGNORECASE)
 # The resolver's units (ml, L, lm, person, pack...): a number with one is part of a product name.
 _UNITS = "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
 ORDER = re.compile(
@@ -110,7 +109,7 @@ def extract(text: str) -> Slots:
     text = plain(text)
     slots = Slots()
     masked = text
-    for sku in (SKU, SKU_LIKE):  # ours first, then a code in another style ("SKU-123"): the catalogue decides
+    for sku in (OUR_SKU, SKU_LIKE):  # ours first, then a code in another style ("SKU-123"): the catalogue decides
         for match in sku.finditer(masked):
             slots.skus.append(match.group(0).upper())
             masked = _mask(masked, match.start(), match.end())

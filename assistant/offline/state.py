@@ -11,6 +11,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from assistant.offline.slots import Slots, extract
+from assistant.tools import TRANSFER_STOCK
 
 ASKED = "fluxori_asked"  # AIMessage.additional_kwargs key: the skill a question of the model was for
 
@@ -63,7 +64,7 @@ class DialogueState:
         for key in ("warehouse", "to_warehouse"):
             if args.get(key):
                 self.warehouse = str(args[key])
-        if name == "transfer_stock" and args.get("from_warehouse"):
+        if name == TRANSFER_STOCK.name and args.get("from_warehouse"):
             self.warehouse = str(args["from_warehouse"])
 
     def _take_result(self, content: str) -> None:

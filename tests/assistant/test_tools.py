@@ -12,7 +12,7 @@ from langchain.tools import ToolRuntime
 from langchain_core.messages import ToolMessage
 
 from app.wiring import Services
-from assistant.tools import ALL_TOOLS, AgentContext, describe_write, validate_write
+from assistant.tools import ALL_TOOLS, BY_NAME, AgentContext
 from domain.credits import credits_text
 from domain.orders import OrderStatus
 from domain.trade import landed_cost
@@ -220,8 +220,7 @@ def test_tools_see_only_their_organisation(services: Services) -> None:
 def test_describe_write_states_the_change(services: Services) -> None:
     context = AgentContext(org_id=ORG, actor="test", services=services)
     level = services.inventory.level(ORG, "BV-TENT-0005", "CPT")
-    text = describe_write(
-        "transfer_stock",
+    text = BY_NAME["transfer_stock"].summary(
         {"sku": "BV-TENT-0005", "from_warehouse": "CPT", "to_warehouse": "DBN", "quantity": 4},
         context,
     )
@@ -296,8 +295,7 @@ def test_filters_are_applied_or_refused(services: Services) -> None:
 
 def test_validate_write_checks_the_data_before_a_confirmation(services: Services) -> None:
     context = AgentContext(org_id=ORG, actor="test", services=services)
-    args, problem = validate_write(
-        "transfer_stock",
+    args, problem = BY_NAME["transfer_stock"].check(
         {"sku": "Lumo Headlamp 350 lm", "from_warehouse": "Joburg", "to_warehouse": "the Mother City", "quantity": 1},
         context,
     )
@@ -308,16 +306,15 @@ def test_validate_write_checks_the_data_before_a_confirmation(services: Services
         "quantity": 1,
     }
     source = services.inventory.level(ORG, "BV-TENT-0005", "CPT")
-    _, problem = validate_write(
-        "transfer_stock",
+    _, problem = BY_NAME["transfer_stock"].check(
         {"sku": "BV-TENT-0005", "from_warehouse": "CPT", "to_warehouse": "JHB", "quantity": source.available + 1},
         context,
     )
     assert problem and f"only {source.available} available" in problem
     pending = next(o for o in services.orders.list(ORG, status="pending", limit=5))
-    _, problem = validate_write("update_order_status", {"order_number": pending.number, "status": "delivered"}, context)
+    _, problem = BY_NAME["update_order_status"].check({"order_number": pending.number, "status": "delivered"}, context)
     assert problem and "pending" in problem and "allowed next: cancelled, confirmed" in problem
-    _, problem = validate_write("set_reorder_point", {"sku": "Kalahari cooler box", "reorder_point": 5}, context)
+    _, problem = BY_NAME["set_reorder_point"].check({"sku": "Kalahari cooler box", "reorder_point": 5}, context)
     assert problem and "several products" in problem and "BV-COOL-0001" in problem
 
 

@@ -8,10 +8,12 @@ import stat
 
 import pytest
 
+from app.api.app import create_app
 from app.wiring import Services
+from assistant.application.policy import Capability
 from assistant.settings import Settings
 from domain.orgs import Role
-from ui.session import Refusal, authenticate, gate, require, start_session
+from ui.session import Refusal, authenticate, require, start_session
 from ui.session_token import PREFIX, TokenSigner, _b64, load_secret
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -70,13 +72,20 @@ def test_a_session_resolves_to_its_key_and_ends_when_the_key_is_revoked(store, t
     principal, token = start_session(services, key)
     assert key not in token and principal.org_id == "acme"
     assert authenticate(services, token) == principal
-    assert require(services, token, [Role.merchant]) == principal
+    assert require(services, token, Capability.confirm) == principal
     with pytest.raises(Refusal, match="needs the admin role"):
-        require(services, token, [Role.admin])
+        require(services, token, Capability.ingest)
     with pytest.raises(Refusal, match="Too many requests"):  # two a minute: the role refusal used none
-        require(services, token, [Role.merchant])
-        require(services, token, [Role.merchant])
+        require(services, token, Capability.confirm)
+        require(services, token, Capability.confirm)
     assert authenticate(services, token[:-3] + "abc") is None
     services.api_keys.revoke(principal.key_id)
     assert authenticate(services, token) is None
-    assert gate(services) is gate(services)
+    assert services.gate is services.gate
+
+
+def test_the_ui_counts_its_calls_in_the_apis_per_key_buckets(tmp_path):
+    """One limiter, built by the composition root: the API's authenticator and the UI's gate hold the same one."""
+    services = Services(Settings(_env_file=None, project="t", data_dir=tmp_path), store=object())
+    app = create_app(services)
+    assert app.state.shell.authenticator.limiter is services.gate.limiter is services.rate_limiter

@@ -24,6 +24,8 @@ from ui.charts import nice_ticks, stacked_bars_svg
 from ui.chat_history import history_from_messages
 from ui.chat_render import Turn, decided_card, outcome_of_decision, set_outcome, visible
 from ui.chat_tab import ChatTab
+from ui.chat_turns import ChatTurns
+from ui.chat_view import ChatState, ChatView
 from ui.credits_tab import daily_series as chart_series
 from ui.credits_tab import describe, split_charge, usage_table
 from ui.kb_tab import (
@@ -69,9 +71,8 @@ def test_a_turn_streams_tokens_shows_friendly_chips_and_links_the_sources():
 def test_an_answers_first_token_reaches_the_page_at_once_and_later_ones_in_batches(monkeypatch):
     """The update with the first token is sent before the next event is read, even right after a tool's result
     (the batching would hold it until the next token, a model's chunk later); the next tokens wait for the batch."""
-    monkeypatch.setattr("ui.chat_tab.TOKEN_BATCH_SECONDS", 60.0)  # a batch longer than this test
-    with gr.Blocks():
-        tab = ChatTab(services=None, key_state=gr.State(None))
+    monkeypatch.setattr("ui.chat_turns.TOKEN_BATCH_SECONDS", 60.0)  # a batch longer than this test
+    turns = ChatTurns(services=None)
     read: list[str] = []
 
     def events():
@@ -84,10 +85,11 @@ def test_an_answers_first_token_reaches_the_page_at_once_and_later_ones_in_batch
             read.append(data.get("text", kind))
             yield event(kind, **data)
 
-    updates = tab._stream(events(), [{"role": "user", "content": "stock?"}], None, [], "req_1", "stock?")
+    state = ChatState(history=[{"role": "user", "content": "stock?"}])
+    views = turns.stream(events(), state, "req_1", "stock?")
     shown = []
-    for update in updates:
-        chat = update[0]
+    for view in views:
+        chat = visible(view.chat.history)
         shown.append((len(read), chat[-1]["content"] if chat[-1]["role"] == "assistant" else ""))
     assert (3, "38 ") in shown  # the first token, shown before "available" was read
     assert (4, "38 available") not in shown  # the second came within the batch: held back, no update of its own
@@ -108,26 +110,26 @@ def test_the_pages_turn_is_one_event_send_becomes_stop_and_back_and_a_failed_que
     with gr.Blocks():
         tab = ChatTab(services=services, key_state=gr.State(None))
     with pytest.raises(gr.Error, match="still coming"):
-        next(tab.ask_page("and Durban?", True, None, [], None, None, []))
+        next(tab.ask_page("and Durban?", None, ChatState(busy=True)))
     with pytest.raises(gr.Error, match="Type a question"):
-        next(tab.ask_page("  ", False, None, [], None, None, []))
-    monkeypatch.setattr("ui.chat_tab.require", lambda services, key, roles: object())
-    updates = list(tab.ask_page("stock of BV-TENT-0001?", False, "key", [], None, None, []))
-    send, stop, busy = updates[0][-3:]
-    assert send.interactive is False and stop.visible is True and busy is True
-    assert all(update[-3:] == (gr.skip(), gr.skip(), gr.skip()) for update in updates[1:-1])
-    send, stop, busy = updates[-1][-3:]
-    assert send.interactive is True and stop.visible is False and busy is False
-    assert updates[-1][0][-1]["content"] == "38 available" and updates[-1][3] == "c1"  # Send back with the answer
+        next(tab.ask_page("  ", None, ChatState()))
+    monkeypatch.setattr("ui.chat_turns.require", lambda services, key, capability: object())
+    updates = list(tab.ask_page("stock of BV-TENT-0001?", "key", ChatState()))
+    send, stop, state = updates[0][tab.send], updates[0][tab.stop], updates[0][tab.state]
+    assert send.interactive is False and stop.visible is True and state.busy is True
+    assert all(tab.send not in update and tab.stop not in update for update in updates[1:-1])
+    send, stop, state = updates[-1][tab.send], updates[-1][tab.stop], updates[-1][tab.state]
+    assert send.interactive is True and stop.visible is False and state.busy is False
+    assert updates[-1][tab.chatbot][-1]["content"] == "38 available" and state.conversation_id == "c1"  # with Send
 
-    def refused(services, key, roles):
+    def refused(services, key, capability):
         raise Refusal("Your session has ended: sign in again.")
 
-    monkeypatch.setattr("ui.chat_tab.require", refused)
-    (update,) = tab.ask_page("stock of BV-TENT-0001?", False, "key", [], None, None, [])
-    assert update[-3].interactive is True
-    assert update[len(tab.outputs) - 1] == "stock of BV-TENT-0001?"  # for the page to put back
-    assert "sign in again" in update[0][-1]["content"]
+    monkeypatch.setattr("ui.chat_turns.require", refused)
+    (update,) = tab.ask_page("stock of BV-TENT-0001?", "key", ChatState())
+    assert update[tab.send].interactive is True
+    assert update[tab.restore_box] == "stock of BV-TENT-0001?"  # for the page to put back
+    assert "sign in again" in update[tab.chatbot][-1]["content"]
 
 
 def test_numbered_sources_link_to_the_turns_help_centre_citations_once():
@@ -403,19 +405,26 @@ def test_friendly_errors_say_what_happened_without_internals():
     assert "secret" not in text and "ui-123" in text
 
 
-def test_the_conversation_list_shows_only_once_there_is_a_conversation():
+def test_the_conversation_list_shows_only_once_there_is_a_conversation(monkeypatch):
     """An empty list is hidden (it drew an empty white box under "+ New chat"); the list is the real one of
     `Conversations`, here a stand-in returning what an organisation has (the list itself is tested on the emulator
     in tests/assistant/test_conversation_store.py)."""
     saved: list = []
     with gr.Blocks():
         tab = ChatTab(services=None, key_state=gr.State(None))
-    tab.conversations = type("Conversations", (), {"list": lambda self, org_id: list(saved)})()
+    monkeypatch.setattr(
+        "ui.chat_conversations.app_conversations.list_conversations", lambda services, principal: list(saved)
+    )
     principal = type("Principal", (), {"org_id": "bergveld"})()
+
+    def listing(selected):
+        shown = tab.render(ChatView(listing=tab.conversations.listing(principal, selected)), tab.listing)
+        return [shown[block] for block in tab.listing]
+
     assert tab.conversation_list.visible is False
-    radio, manage, _, _ = tab._listing(principal, None)
+    radio, manage, _, _ = listing(None)
     assert radio.visible is False and manage.visible is False
     saved.append(type("Conversation", (), {"title": "Tent transfer", "id": "c1"})())
-    radio, manage, title, stored = tab._listing(principal, "c1")
+    radio, manage, title, stored = listing("c1")
     assert radio.visible is True and radio.choices == [("Tent transfer", "c1")]
     assert manage.visible is True and title == "Tent transfer" and stored == "c1"

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from domain.credits import MC_PER_CREDIT
 from domain.errors import InvalidInput
 
 
@@ -87,7 +86,3 @@ def cost_mc(price: ModelPrice, input_tokens: int, output_tokens: int, tool_calls
 
 def reservation_mc(price: ModelPrice) -> int:
     return DEFAULT_PRICES.reservation_mc(price)
-
-
-def as_credits(mc: int) -> float:
-    return mc / MC_PER_CREDIT

@@ -23,11 +23,11 @@ from assistant.checkpointer import FirestoreSaver
 from assistant.confirmations import Answers, Confirmations
 from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest, StreamEvent
 from assistant.ports import ChatServices
-from assistant.pricing import as_credits, load_prices
+from assistant.pricing import load_prices
 from assistant.settings import Settings
 from assistant.tools import ALL_TOOLS, SEARCH_KNOWLEDGE_BASE, AgentContext
 from assistant.turn import Turn, final_response, pending_of, reindexed, response_of, run_agent
-from domain.credits import Reservation
+from domain.credits import Reservation, as_credits
 from domain.errors import Conflict, InvalidInput
 from domain.idempotency import fingerprint
 from domain.orgs import Principal

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,12 +25,18 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel, Field
 
+from domain.batching import Batcher
 from domain.errors import Conflict, DomainError, InsufficientCredits, InvalidInput, NotFound, QuotaExceeded
 from domain.store import Store, utcnow
 
 MC_PER_CREDIT = 1000
 DEFAULT_DAILY_QUOTA_MC = 500 * MC_PER_CREDIT
 SAST = ZoneInfo("Africa/Johannesburg")
+
+
+def as_credits(mc: int) -> float:
+    """Millicredits as credits, to the millicredit: the one conversion of the API, the UI and the chat."""
+    return round(mc / MC_PER_CREDIT, 3)
 
 
 def credits_text(mc: int) -> str:
@@ -95,9 +100,8 @@ def _check_request_id(request_id: str) -> str:
 class CreditsRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._queue_lock = threading.Lock()
-        self._queues: dict[str, list[_Op]] = {}  # per organisation: calls waiting for the next transaction
-        self._turns: dict[str, threading.Lock] = {}  # per organisation: held by the call running a transaction
+        self._batchers_lock = threading.Lock()
+        self._batchers: dict[str, Batcher[_Op, dict[str, Any]]] = {}  # per organisation: see _submit
         self._known: dict[str, dict[str, _Doc]] = {}  # per organisation, by path: see _commit_optimistic
 
     def _account(self, org_id: str) -> firestore.DocumentReference:
@@ -216,42 +220,27 @@ class CreditsRepository:
     # Group commit ------------------------------------------------------------------------------------------
     # Every call of an organisation changes its one account document, so its reservations and settlements are
     # serialised. Instead of one transaction each, the calls that queue up while a transaction runs go into the
-    # next one together (the first of them in line runs it): under load N calls cost one transaction, not N,
-    # and a lone call waits for nobody. Each call still gets its own ledger entry and its own result or error.
+    # next one together (domain.batching: the first of them in line runs it): under load N calls cost one
+    # transaction, not N, and a lone call waits for nobody. Each call still gets its own ledger entry and its own
+    # result or error.
     def _submit(self, org_id: str, op: _Op) -> Reservation:
-        with self._queue_lock:
-            self._queues.setdefault(org_id, []).append(op)
-            turn = self._turns.setdefault(org_id, threading.Lock())
-        while not op.result.done():
-            with turn:
-                if op.result.done():  # the transaction of the call before us carried ours
-                    break
-                with self._queue_lock:
-                    queue = self._queues[org_id]
-                    batch, queue[:] = queue[:MAX_BATCH], queue[MAX_BATCH:]
-                if batch:
-                    self._commit(org_id, batch)
-        return Reservation(**op.result.result())
+        with self._batchers_lock:
+            if (batcher := self._batchers.get(org_id)) is None:
+                batcher = self._batchers[org_id] = Batcher(lambda ops: self._commit(org_id, ops), MAX_BATCH)
+        return Reservation(**batcher.submit(op))
 
-    def _commit(self, org_id: str, ops: list[_Op]) -> None:
-        outcomes: list[tuple[bool, Any]] = [(False, RuntimeError("the credits transaction was interrupted"))] * len(ops)
+    def _commit(self, org_id: str, ops: list[_Op]) -> list[dict[str, Any] | Exception]:
         try:
             optimistic = self._commit_optimistic(org_id, ops)
             if optimistic is None:
                 self._known.pop(org_id, None)  # what the transaction writes is read again when next needed
-            outcomes = optimistic if optimistic is not None else self._commit_transaction(org_id, ops)
-        except Exception as exc:  # the commit failed as a whole: so did every call in it
+            return optimistic if optimistic is not None else self._commit_transaction(org_id, ops)
+        except Exception:  # the commit failed as a whole: so did every call in it (the batcher tells them)
             self._known.pop(org_id, None)
-            outcomes = [(False, exc)] * len(ops)
-        finally:  # every waiter gets an outcome, even when this thread is interrupted
-            for op, (ok, value) in zip(ops, outcomes, strict=True):
-                if ok:
-                    op.result.set_result(value)
-                else:
-                    op.result.set_exception(value)
+            raise
 
-    def _commit_transaction(self, org_id: str, ops: list[_Op]) -> list[tuple[bool, Any]]:
-        def apply(tx: firestore.Transaction) -> list[tuple[bool, Any]]:
+    def _commit_transaction(self, org_id: str, ops: list[_Op]) -> list[dict[str, Any] | Exception]:
+        def apply(tx: firestore.Transaction) -> list[dict[str, Any] | Exception]:
             books = _Books.read(self, org_id, tx, ops)
             outcomes = books.apply(ops)
             books.write(tx)
@@ -267,13 +256,13 @@ class CreditsRepository:
     # changed one of them, nothing is written: the documents are read again and the batch is computed again.
     # A refusal is never made from remembered figures alone (a top-up elsewhere may have come in): it is
     # checked against fresh reads first.
-    def _commit_optimistic(self, org_id: str, ops: list[_Op]) -> list[tuple[bool, Any]] | None:
+    def _commit_optimistic(self, org_id: str, ops: list[_Op]) -> list[dict[str, Any] | Exception] | None:
         for _ in range(OPTIMISTIC_ATTEMPTS):
             known = self._known.setdefault(org_id, {})
             remembered = self._read_missing(org_id, ops, known)
             books = _Books.known(self, org_id, known)
             outcomes = books.apply(ops)
-            if remembered and any(not ok and isinstance(v, (InsufficientCredits, QuotaExceeded)) for ok, v in outcomes):
+            if remembered and any(isinstance(v, (InsufficientCredits, QuotaExceeded)) for v in outcomes):
                 self._known.pop(org_id, None)  # refused from remembered figures: look again before refusing
                 continue
             try:
@@ -345,7 +334,6 @@ class _Op:
     now: datetime | None = None
     details: dict = field(default_factory=dict)
     record: Recorder | None = None
-    result: Future[dict] = field(default_factory=Future)
 
 
 @dataclass
@@ -411,13 +399,13 @@ class _Books:
         usage = defaultdict(int, usage)
         return cls(repo, org_id, known[repo._account(org_id).path].data, usage, reservations)
 
-    def apply(self, ops: list[_Op]) -> list[tuple[bool, Any]]:
-        outcomes: list[tuple[bool, Any]] = []
+    def apply(self, ops: list[_Op]) -> list[dict[str, Any] | Exception]:
+        outcomes: list[dict[str, Any] | Exception] = []
         for op in ops:
             try:
-                outcomes.append((True, self.reserve(op) if op.kind == EntryKind.reserve else self.close(op)))
+                outcomes.append(self.reserve(op) if op.kind == EntryKind.reserve else self.close(op))
             except DomainError as exc:  # refuses this call only; the others of the batch go on
-                outcomes.append((False, exc))
+                outcomes.append(exc)
         return outcomes
 
     def reserve(self, op: _Op) -> dict:

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import CreditsGranter, CreditsViewer, ServicesDep
 from app.api.errors import doc
-from app.api.schemas import CreditsView, GrantRequest, GrantResult, LedgerItem, credits
+from app.api.schemas import CreditsView, GrantRequest, GrantResult, LedgerItem
 from assistant.application import credits as app_credits
 from assistant.application.credits import MAX_USAGE_DAYS, USAGE_DAYS, UsageReport
+from domain.credits import as_credits
 
 router = APIRouter(prefix="/v1", tags=["credits"])
 
@@ -61,4 +62,4 @@ def get_usage(
 )
 def grant_credits(body: GrantRequest, principal: CreditsGranter, services: ServicesDep) -> GrantResult:
     granted = app_credits.grant(services, principal, body.credits, body.idempotency_key, body.note)
-    return GrantResult(entry=LedgerItem.of(granted.entry), balance=credits(granted.balance_mc))
+    return GrantResult(entry=LedgerItem.of(granted.entry), balance=as_credits(granted.balance_mc))

@@ -8,12 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from assistant.application.ingest_jobs import IngestJob, JobFile, JobProgress
-from domain.credits import MC_PER_CREDIT, Account, LedgerEntry
+from domain.credits import Account, LedgerEntry, as_credits
 from ingestion.models import IngestReport
-
-
-def credits(mc: int) -> float:
-    return round(mc / MC_PER_CREDIT, 3)
 
 
 class LedgerItem(BaseModel):
@@ -31,8 +27,8 @@ class LedgerItem(BaseModel):
         return cls(
             id=entry.id,
             kind=entry.kind.value,
-            amount=credits(entry.amount_mc),
-            balance_after=credits(entry.balance_after_mc),
+            amount=as_credits(entry.amount_mc),
+            balance_after=as_credits(entry.balance_after_mc),
             request_id=entry.request_id,
             note=entry.note,
             details=entry.details,
@@ -53,12 +49,12 @@ class CreditsView(BaseModel):
     def of(cls, account: Account, ledger: list[LedgerEntry], usage: dict[str, int]) -> CreditsView:
         return cls(
             org_id=account.org_id,
-            balance=credits(account.balance_mc),
-            daily_quota=credits(account.daily_quota_mc),
-            used_today=credits(account.used_today_mc),
-            remaining_today=credits(max(0, account.daily_quota_mc - account.used_today_mc)),
+            balance=as_credits(account.balance_mc),
+            daily_quota=as_credits(account.daily_quota_mc),
+            used_today=as_credits(account.used_today_mc),
+            remaining_today=as_credits(max(0, account.daily_quota_mc - account.used_today_mc)),
             ledger=[LedgerItem.of(e) for e in ledger],
-            daily_usage={day: credits(mc) for day, mc in sorted(usage.items())},
+            daily_usage={day: as_credits(mc) for day, mc in sorted(usage.items())},
         )
 
 

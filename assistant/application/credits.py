@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from assistant.application.policy import Capability, check
 from assistant.ports import Repositories
-from domain.credits import MC_PER_CREDIT, SAST, Account, EntryKind, LedgerEntry
+from domain.credits import MC_PER_CREDIT, SAST, Account, EntryKind, LedgerEntry, as_credits
 from domain.errors import InvalidInput
 from domain.orgs import Principal
 from domain.store import utcnow
@@ -40,10 +40,6 @@ class CreditsOverview:
 class Granted:
     entry: LedgerEntry
     balance_mc: int  # the balance now (a retried grant returns its first entry, whose balance may be older)
-
-
-def as_credits(mc: int | float) -> float:
-    return round(mc / MC_PER_CREDIT, 3)
 
 
 class UsageRow(BaseModel):

@@ -84,7 +84,7 @@ class ChatTab(ChatLayout):
 
     def wire(self) -> None:
         """Called by the app at the top level of its Blocks, after every tab is built."""
-        self.conversation_store.render()  # type: ignore[no-untyped-call]  # gradio leaves it untyped
+        self.conversation_store.render()
         page = [*self.outputs, self.restore_box, *self.running]  # never the input box: the page has emptied it
         answering = gr.on(
             [self.send.click, self.message.submit],

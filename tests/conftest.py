@@ -36,6 +36,13 @@ def emulator() -> Iterator[FirestoreEmulator]:
         instance.stop()
 
 
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache for the session's indexes of the demo help centre (the agent gate's splits, the UI
+    servers, the assistant's tools): it is content-addressed, so only the first of them embeds it."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
 @pytest.fixture
 def project_id() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"

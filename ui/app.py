@@ -2,7 +2,8 @@
 
 Sign in with an API key (in local mode also from a picker of the demo keys); the tabs shown follow the key's
 role as the policy (`assistant.application.policy`) has it, and every handler resolves the key again and checks
-the role itself, because hidden tabs still have endpoints that a Gradio client can call.
+its capability itself (`ui.session.require`), because hidden tabs still have endpoints that a Gradio client can
+call. The UI reads and changes data through the application layer only (`assistant.application`).
 """
 
 from __future__ import annotations

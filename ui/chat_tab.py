@@ -84,7 +84,8 @@ class ChatTab(ChatLayout):
 
     def wire(self) -> None:
         """Called by the app at the top level of its Blocks, after every tab is built."""
-        self.conversation_store.render()
+        # Gradio leaves `render` untyped: an error under `mypy --strict` only (hence `unused-ignore` without it).
+        self.conversation_store.render()  # type: ignore[no-untyped-call, unused-ignore]
         page = [*self.outputs, self.restore_box, *self.running]  # never the input box: the page has emptied it
         answering = gr.on(
             [self.send.click, self.message.submit],

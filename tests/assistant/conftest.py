@@ -26,9 +26,10 @@ def make_services(emulator: FirestoreEmulator, data_dir: Path, **settings: objec
 
 
 @pytest.fixture(scope="module")
-def services(emulator: FirestoreEmulator, tmp_path_factory: pytest.TempPathFactory) -> Services:
-    """Seeded demo data shared by a module's tests: tests that write use SKUs and orders no other test reads."""
-    return make_services(emulator, tmp_path_factory.mktemp("data"))
+def services(emulator: FirestoreEmulator, tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Services:
+    """Seeded demo data shared by a module's tests: tests that write use SKUs and orders no other test reads. The
+    session's embedding cache (tests/conftest.py): the demo help centre is embedded once, not once per module."""
+    return make_services(emulator, tmp_path_factory.mktemp("data"), cache_dir=embedding_cache)
 
 
 @pytest.fixture(scope="module")

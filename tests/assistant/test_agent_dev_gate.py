@@ -30,13 +30,6 @@ FLOORS = {
 }
 
 
-@pytest.fixture(scope="module")
-def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One embedding cache for every split, as `fluxori eval agent` shares the user's: each split indexes the same
-    help centre, so only the first embeds it."""
-    return tmp_path_factory.mktemp("embedding-cache")
-
-
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("split", sorted(FLOORS))
 def test_dev_split_accuracy(

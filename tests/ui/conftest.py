@@ -41,11 +41,6 @@ def build_app(services: Services) -> FastAPI:
     return create_app(services)
 
 
-@pytest.fixture(scope="session")
-def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("embedding-cache")
-
-
 def ingest_demo_kb(services: Services, org_id: str = "bergveld") -> object:
     """The demo help centre, indexed for one organisation (the catalogue is left out: it takes minutes)."""
     from ingestion.pipeline import ingest_kb

@@ -11,7 +11,7 @@ from assistant.settings import Settings
 from domain.demo import seed
 from domain.errors import NotFound
 from domain.orgs import Principal, Role
-from ingestion.records import IngestRecord, RecordStore
+from domain.ingest_records import IngestRecord, RecordStore
 from retrieval.chunk_store import FirestoreChunkStore
 from retrieval.types import Chunk
 from ui.references import render_reference
@@ -85,3 +85,14 @@ def test_product_and_order_cards_are_scoped_to_the_organisation(services):
         assert own.customer.name in theirs and order.customer.name not in theirs
     assert "Nothing to show" in render_reference(services, who("bergveld"), "javascript:alert(1)", [])
     assert "earlier session" in render_reference(services, who("bergveld"), "c5", [])
+
+
+def test_knowledge_base_only_roles_never_see_product_or_order_cards(services):
+    """Support staff read the knowledge base only: a product or order link shows "not found" for them, the same
+    rule their search and chat follow (`assistant.application.references`)."""
+    support = Principal(org_id="bergveld", role=Role.support, key_id="k")
+    order = services.orders.list("bergveld", limit=1)[0]
+    assert "Not found" in render_reference(services, support, "product:BV-TENT-0001", [])
+    assert "Not found" in render_reference(services, support, f"order:{order.number}", [])
+    admin = Principal(org_id="bergveld", role=Role.admin, key_id="k")  # admins search every type, so they may
+    assert '<div class="fx-ref-sub">BV-TENT-0001</div>' in render_reference(services, admin, "product:BV-TENT-0001", [])

@@ -11,7 +11,7 @@ from assistant.settings import Settings
 from domain.demo import seed
 from domain.errors import NotFound
 from domain.orgs import Principal, Role
-from domain.ingest_records import IngestRecord, RecordStore
+from ingestion.records import IngestRecord, RecordStore
 from retrieval.chunk_store import FirestoreChunkStore
 from retrieval.types import Chunk
 from ui.references import render_reference

@@ -25,10 +25,12 @@ run: install
 test: install
 	@bash scripts/install-browser.sh || echo "note: the browser end-to-end tests will be skipped (no /usr/bin/chromium)"
 	@bash scripts/install-checkov.sh || echo "note: the checkov test will be skipped"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
-# mypy on the product packages ([tool.mypy] in pyproject.toml); `make test` runs it first.
+# mypy --strict on the product packages ([tool.mypy] in pyproject.toml); `make test` runs it after ruff.
 typecheck: install
 	$(BIN)/python -m mypy
 

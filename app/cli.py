@@ -49,8 +49,8 @@ def seed_command() -> None:
     from domain.demo import DEMO_ORGS, seed
 
     settings = load_settings()
-    with local_firestore(settings):
-        services = Services(settings)
+    with local_firestore(settings) as local:
+        services = Services(settings, on_write=local.on_write)
         written = seed(services.store)
     for org in DEMO_ORGS:
         state = "created" if written[org.id] else "already present, unchanged"
@@ -78,8 +78,9 @@ def serve_command(
     host, port = host or settings.host, port or settings.port
     if not port_is_free(host, port):
         raise fail(f"port {port} is already in use; stop what runs there or pass --port", 2)
-    with local_firestore(settings) as emulator:
-        services = Services(settings)
+    with local_firestore(settings) as local:
+        emulator = local.emulator
+        services = Services(settings, on_write=local.on_write)
         indexer = None
         if settings.mode == "local" and demo:
             if any(seed(services.store).values()):
@@ -137,8 +138,8 @@ def credits_command(
         from assistant.application.credits import overview
         from domain.orgs import Principal
 
-        with local_firestore(settings):
-            services = Services(settings)
+        with local_firestore(settings) as local:
+            services = Services(settings, on_write=local.on_write)
             services.orgs.get(org)
             principal = Principal(org_id=org, role=Role.merchant, key_id="cli", label="terminal")
             found = overview(services, principal, ledger_limit=limit)
@@ -165,8 +166,8 @@ def credits_command(
 def create_org(org_id: str, name: Annotated[str, typer.Option(help="Display name")]) -> None:
     """Create an organisation with an empty credits account."""
     settings = load_settings()
-    with local_firestore(settings):
-        services = Services(settings)
+    with local_firestore(settings) as local:
+        services = Services(settings, on_write=local.on_write)
         services.orgs.create(org_id, name)
         services.credits.open_account(org_id)
     console.print(f"Created organisation {org_id}.")
@@ -181,8 +182,8 @@ def create_key(
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
     settings = load_settings()
-    with local_firestore(settings):
-        key = Services(settings).api_keys.create(org, role, label)
+    with local_firestore(settings) as local:
+        key = Services(settings, on_write=local.on_write).api_keys.create(org, role, label)
     console.print(f"API key for {org} ({role.value}), shown once:")
     print(key)
 
@@ -197,8 +198,8 @@ def grant(
 ) -> None:
     """Top up an organisation's AI credits."""
     settings = load_settings()
-    with local_firestore(settings):
-        services = Services(settings)
+    with local_firestore(settings) as local:
+        services = Services(settings, on_write=local.on_write)
         entry = services.credits.grant(org, round(credits * MC_PER_CREDIT), key, note)
     console.print(f"Balance of {org}: {credits_text(entry.balance_after_mc)}")
 
@@ -208,8 +209,8 @@ def grant(
 def list_keys(org: Annotated[str, typer.Option(help="Organisation id")]) -> None:
     """The organisation's API keys (never the keys themselves: their id, prefix, role and label)."""
     settings = load_settings()
-    with local_firestore(settings):
-        services = Services(settings)
+    with local_firestore(settings) as local:
+        services = Services(settings, on_write=local.on_write)
         services.orgs.get(org)
         keys = services.api_keys.list(org)
     table = Table("id", "prefix", "role", "label", "created", "revoked")
@@ -225,8 +226,8 @@ def list_keys(org: Annotated[str, typer.Option(help="Organisation id")]) -> None
 def revoke_key(key: Annotated[str, typer.Argument(help="The key itself, or its id from list-keys")]) -> None:
     """Revoke an API key at once: its next request gets 401."""
     settings = load_settings()
-    with local_firestore(settings):
-        api_keys = Services(settings).api_keys
+    with local_firestore(settings) as local:
+        api_keys = Services(settings, on_write=local.on_write).api_keys
         api_keys.revoke(hash_key(key) if key.startswith("fx_") else key)
     console.print("Revoked.")
 
@@ -239,8 +240,8 @@ def set_quota(
 ) -> None:
     """Change an organisation's daily AI quota (it applies from the next call)."""
     settings = load_settings()
-    with local_firestore(settings):
-        services = Services(settings)
+    with local_firestore(settings) as local:
+        services = Services(settings, on_write=local.on_write)
         services.credits.set_daily_quota(org, round(credits * MC_PER_CREDIT))
         account = services.credits.account(org)
     used = credits_text(account.used_today_mc)
@@ -253,8 +254,8 @@ def recount(org: Annotated[str, typer.Option(help="Organisation id")]) -> None:
     """Rebuild the figures kept for reports from the data itself: each product's stock totals (low-stock report)
     and each order's units (sales summary). For data written by older versions or loaded from elsewhere."""
     settings = load_settings()
-    with local_firestore(settings):
-        services = Services(settings)
+    with local_firestore(settings) as local:
+        services = Services(settings, on_write=local.on_write)
         services.orgs.get(org)
         products, orders = services.inventory.recount(org), services.orders.recount_units(org)
     console.print(f"Recounted {org}: {products} products and {orders} orders corrected.")

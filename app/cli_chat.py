@@ -86,8 +86,8 @@ def chat_command(
     from assistant.contracts import ChatRequest, ConfirmRequest
     from domain.orgs import Principal, Role
 
-    with local_firestore(settings):
-        services = Services(settings)
+    with local_firestore(settings) as local:
+        services = Services(settings, on_write=local.on_write)
         services.orgs.get(org)  # an unknown organisation is one clear line, before any model loads
         principal = Principal(org_id=org, role=Role.merchant, key_id="cli", label="terminal")
         assistant = services.assistant
@@ -130,12 +130,12 @@ def eval_agent_command(
     if settings.mode != "local":
         raise fail("fluxori eval agent runs on the local demo data; unset FLUXORI_MODE", 2)
     cases = load_cases(file)
-    with local_firestore(settings), tempfile.TemporaryDirectory(prefix="fluxori-eval-") as tmp:
+    with local_firestore(settings) as local, tempfile.TemporaryDirectory(prefix="fluxori-eval-") as tmp:
         host = os.environ["FIRESTORE_EMULATOR_HOST"]
 
         def fresh_services(with_kb: bool) -> Services:
             project = f"eval-{uuid.uuid4().hex[:10]}"
-            store = Store.connect(make_client(project, emulator_host=host))
+            store = Store.connect(make_client(project, emulator_host=host, on_each_write=local.on_write))
             seed(store)
             services = Services(
                 settings.model_copy(

@@ -100,8 +100,10 @@ def ingest_kb_command(
     settings = load_settings()
     from app.wiring import Services
 
-    with local_firestore(settings):
-        report = ingest_kb(Services(settings), org, source, shard=parsed, show_progress_bar=True)
+    with local_firestore(settings) as local:
+        report = ingest_kb(
+            Services(settings, on_write=local.on_write), org, source, shard=parsed, show_progress_bar=True
+        )
     _finish(report, strict)
 
 
@@ -115,8 +117,8 @@ def ingest_catalog_command(org: OrgOption, shard: ShardOption = None) -> None:
     settings = load_settings()
     from app.wiring import Services
 
-    with local_firestore(settings):
-        report = ingest_catalog(Services(settings), org, shard=parsed, show_progress_bar=True)
+    with local_firestore(settings) as local:
+        report = ingest_catalog(Services(settings, on_write=local.on_write), org, shard=parsed, show_progress_bar=True)
     _finish(report, strict=False)
 
 
@@ -147,8 +149,8 @@ def search_command(
             raise fail("give --org (no server with an API key to ask: start `fluxori serve` or pass --key)", 2)
         from app.wiring import Services
 
-        with local_firestore(settings):
-            services = Services(settings)
+        with local_firestore(settings) as local:
+            services = Services(settings, on_write=local.on_write)
             services.orgs.get(org)  # an unknown organisation is one clear line, not an empty result
             hits = services.searcher.search(org, query, k=k, doc_type=kind)
     if as_json:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
 
 from assistant.settings import Settings
-from domain import store
 from domain.emulator import FirestoreEmulator, adopt_orphan, mark_changed, owner_alive
 
 
@@ -30,39 +30,41 @@ def _answers(address: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class LocalFirestore:
+    """What a command runs against: the emulator it started (None when Firestore is cloud or someone else's
+    emulator), and what its clients call after each write (`Services(settings, on_write=...)`)."""
+
+    emulator: FirestoreEmulator | None = None
+    on_write: Callable[[], None] | None = None
+
+
 @contextmanager
-def local_firestore(settings: Settings) -> Iterator[FirestoreEmulator | None]:
-    """Yield the emulator this process started (None when Firestore is cloud or someone else's emulator)."""
-    if settings.mode == "gcp":
-        yield None
+def local_firestore(settings: Settings) -> Iterator[LocalFirestore]:
+    if settings.mode == "gcp" or os.environ.get("FIRESTORE_EMULATOR_HOST"):
+        yield LocalFirestore()
         return
-    external = os.environ.get("FIRESTORE_EMULATOR_HOST")
     shared = f"127.0.0.1:{settings.emulator_port}"
     data_dir = settings.data_dir / "firestore"
-    if external:
-        yield None
-        return
+
+    def changed() -> None:
+        mark_changed(data_dir)
+
     if _answers(shared):
         if owner_alive(data_dir, settings.emulator_port):  # e.g. `fluxori serve` runs: its guard exports
             os.environ["FIRESTORE_EMULATOR_HOST"] = shared
-            store.listen_to_writes(lambda: mark_changed(data_dir))
-            try:
-                yield None
-            finally:
-                store.listen_to_writes(None)
+            yield LocalFirestore(on_write=changed)
             return
         adopt_orphan("127.0.0.1", settings.emulator_port, data_dir, settings.project)
     emulator = FirestoreEmulator(port=settings.emulator_port, data_dir=data_dir, project=settings.project).start()
     os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.address
-    store.listen_to_writes(lambda: mark_changed(data_dir))
     # SIGTERM (kill, a closing terminal, a supervisor) must also save and stop the emulator, like Ctrl-C does.
     previous = signal.signal(signal.SIGTERM, _interrupt) if _in_main_thread() else None
     try:
-        yield emulator
+        yield LocalFirestore(emulator, changed)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        store.listen_to_writes(None)
         emulator.stop(export=True)
         os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
 

@@ -5,6 +5,7 @@ Everything below `assistant` receives its collaborators from here, so each layer
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from assistant.settings import Settings
 from domain.catalog import ProductRepository
 from domain.credits import CreditsRepository
 from domain.inventory import InventoryRepository
+from domain.locks import KeyedLocks
 from domain.orders import OrderRepository
 from domain.orgs import ApiKeyRepository, OrgRepository
 from domain.store import Store, make_client
@@ -23,8 +25,9 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from sentence_transformers import SentenceTransformer
 
+    from assistant.application.ingest_jobs import IngestWorker
     from assistant.service import ChatService
-    from retrieval.embeddings import LocalEmbedder
+    from retrieval.embeddings import LocalEmbedder, SentenceModel
     from ui.session import Gate
 
 
@@ -32,17 +35,53 @@ class Services:
     """Lazily built, process-wide adapters. Construct once per process (CLI command, server, test).
 
     It is what `assistant.ports.AppServices` describes; the layers below see only that Protocol (or a narrower one).
+    It owns the process's state: the worker, the locks, the model, the gate; nothing below keeps any of its own.
+    `on_write`: called after each Firestore write of the store it connects (local mode, see `app.local_firestore`).
+    `store` and `minilm`: already built ones to use (tests share them).
     """
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        on_write: Callable[[], None] | None = None,
+        minilm: SentenceModel | None = None,
+    ) -> None:
         self.settings = settings
         self._store = store
+        self._on_write = on_write
+        self._minilm = minilm  # a test session shares one, as a process has one
+
+    def is_built(self, name: str) -> bool:
+        """Whether the lazily built `name` exists yet (a readiness probe asks without building it)."""
+        self._lazy(name)
+        return name in self.__dict__  # where functools.cached_property keeps the built value
+
+    def override(self, name: str, value: object) -> Callable[[], None]:
+        """Stand `value` in for the lazily built `name` (tests); returns what puts back the previous state."""
+        self._lazy(name)
+        had, previous = name in self.__dict__, self.__dict__.get(name)
+        self.__dict__[name] = value
+
+        def undo() -> None:
+            if had:
+                self.__dict__[name] = previous
+            else:
+                self.__dict__.pop(name, None)
+
+        return undo
+
+    @classmethod
+    def _lazy(cls, name: str) -> None:
+        if not isinstance(getattr(cls, name, None), cached_property):
+            raise AttributeError(f"Services has no lazily built {name!r}")
 
     @cached_property
     def store(self) -> Store:
         if self._store is not None:
             return self._store
-        return Store.connect(make_client(self.settings.project, self.settings.firestore_database))
+        client = make_client(self.settings.project, self.settings.firestore_database, on_each_write=self._on_write)
+        return Store.connect(client)
 
     @cached_property
     def orgs(self) -> OrgRepository:
@@ -78,6 +117,18 @@ class Services:
         return TokenBucketLimiter(self.settings.rate_limit_per_minute)
 
     @cached_property
+    def org_locks(self) -> KeyedLocks:
+        """Held by every run, deletion or re-index of an organisation's knowledge base in this process."""
+        return KeyedLocks()
+
+    @cached_property
+    def ingest_worker(self) -> IngestWorker:
+        """The process's one ingestion worker, whether the API or the UI submits the job."""
+        from assistant.application.ingest_jobs import IngestWorker
+
+        return IngestWorker(self)
+
+    @cached_property
     def gate(self) -> Gate:
         """The UI's session signer and the rate limit above."""
         from ui.session import Gate
@@ -86,17 +137,22 @@ class Services:
 
     # Models and search: imported when first used, because torch and the model load take seconds.
     @cached_property
-    def sentence_model(self) -> SentenceTransformer:
-        """The process's one MiniLM, shared by the offline chat model and local search (tests/api checks it)."""
-        from retrieval.embeddings import get_sentence_model
+    def minilm(self) -> SentenceModel:
+        """The process's one MiniLM, shared by the offline chat model and local search; loaded on first use."""
+        from retrieval.embeddings import SentenceModel
 
-        return get_sentence_model()
+        return self._minilm if self._minilm is not None else SentenceModel()
+
+    @cached_property
+    def sentence_model(self) -> SentenceTransformer:
+        """The loaded MiniLM (tests/api checks that the chat model and the embedder share it)."""
+        return self.minilm.get()
 
     @cached_property
     def local_embedder(self) -> LocalEmbedder:
         from retrieval.embeddings import LocalEmbedder
 
-        return LocalEmbedder()  # it encodes with `sentence_model` (retrieval's process-wide instance)
+        return LocalEmbedder(self.minilm)
 
     @cached_property
     def chat_model(self) -> BaseChatModel:

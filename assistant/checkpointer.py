@@ -1,19 +1,17 @@
 """A LangGraph checkpoint saver on Firestore: conversations (and paused confirmations) survive restarts and
 are shared by every server instance.
 
-Layout, scoped by organisation: `orgs/{org}/conversations/{conversation}` holds the id of the latest checkpoint
-per namespace; `.../checkpoints/{ns}~{checkpoint_id}` the serialised checkpoint; `.../writes/{task}~{idx}` under
-it the pending writes. The thread id is `{org_id}.{conversation_id}`, built by the server from the caller's key.
+The saver serialises; the documents are `domain.checkpoints` (their layout is described there), reached through
+the `Checkpoints` Protocol below. The thread id is `{org_id}.{conversation_id}`, built by the server from the
+caller's key.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from google.cloud import firestore
-from google.cloud.firestore_v1.base_query import FieldFilter
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     WRITES_IDX_MAP,
@@ -26,7 +24,7 @@ from langgraph.checkpoint.base import (
     get_checkpoint_metadata,
 )
 
-from domain.store import Store, utcnow
+from domain.checkpoints import StoredCheckpoint, StoredWrite
 
 
 def thread_id_for(org_id: str, conversation_id: str) -> str:
@@ -45,34 +43,41 @@ def split_thread_id(thread_id: str) -> tuple[str, str]:
     return org_id, conversation_id
 
 
+class Checkpoints(Protocol):
+    """What the saver needs of the checkpoint documents (`domain.checkpoints.CheckpointRepository`)."""
+
+    def latest_id(self, org_id: str, conversation_id: str, ns: str) -> str | None: ...
+
+    def get(
+        self, org_id: str, conversation_id: str, ns: str, checkpoint_id: str
+    ) -> tuple[StoredCheckpoint, list[StoredWrite]] | None: ...
+
+    def newest_first(
+        self, org_id: str, conversation_id: str, ns: str | None, before_id: str | None
+    ) -> Iterator[tuple[StoredCheckpoint, list[StoredWrite]]]: ...
+
+    def put(self, org_id: str, conversation_id: str, checkpoint: StoredCheckpoint) -> None: ...
+
+    def put_writes(
+        self, org_id: str, conversation_id: str, ns: str, checkpoint_id: str, writes: Sequence[StoredWrite]
+    ) -> None: ...
+
+    def delete_conversation(self, org_id: str, conversation_id: str) -> None: ...
+
+
 class FirestoreSaver(BaseCheckpointSaver[str]):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, checkpoints: Checkpoints) -> None:
         super().__init__()
-        self.store = store
+        self.checkpoints = checkpoints
 
-    def _conversation(self, thread_id: str) -> firestore.DocumentReference:
-        org_id, conversation_id = split_thread_id(thread_id)
-        return self.store.col(org_id, "conversations").document(conversation_id)
-
-    @staticmethod
-    def _doc_id(checkpoint_ns: str, checkpoint_id: str) -> str:
-        return f"{checkpoint_ns or '_'}~{checkpoint_id}"
-
-    def _tuple(self, thread_id: str, snap: firestore.DocumentSnapshot) -> CheckpointTuple:
-        data = snap.to_dict() or {}  # a snapshot read from a query exists
-        ns, checkpoint_id = data["ns"], data["checkpoint_id"]
-        writes = sorted(
-            (w.to_dict() or {} for w in snap.reference.collection("writes").stream()),
-            key=lambda w: (w["task_path"], w["task_id"], w["idx"]),
-        )
-        parent = data.get("parent_id")
+    def _tuple(self, thread_id: str, stored: tuple[StoredCheckpoint, list[StoredWrite]]) -> CheckpointTuple:
+        data, writes = stored
+        ns, checkpoint_id, parent = data.ns, data.checkpoint_id, data.parent_id
         return CheckpointTuple(
             config={"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}},
-            checkpoint=self.serde.loads_typed((data["type"], data["checkpoint"])),
-            metadata=self.serde.loads_typed((data["metadata_type"], data["metadata"])),
-            pending_writes=[
-                (w["task_id"], w["channel"], self.serde.loads_typed((w["type"], w["value"]))) for w in writes
-            ],
+            checkpoint=self.serde.loads_typed((data.type, data.checkpoint)),
+            metadata=self.serde.loads_typed((data.metadata_type, data.metadata)),
+            pending_writes=[(w.task_id, w.channel, self.serde.loads_typed((w.type, w.value))) for w in writes],
             parent_config=(
                 {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": parent}}
                 if parent
@@ -86,14 +91,13 @@ class FirestoreSaver(BaseCheckpointSaver[str]):
         checkpoint_id = get_checkpoint_id(config)
         if not checkpoint_id and config["configurable"].get(NEW_THREAD):
             return None
-        conversation = self._conversation(thread_id)
+        org_id, conversation_id = split_thread_id(thread_id)
         if not checkpoint_id:
-            snap = conversation.get()
-            checkpoint_id = ((snap.to_dict() or {}).get("latest") or {}).get(ns or "_") if snap.exists else None
+            checkpoint_id = self.checkpoints.latest_id(org_id, conversation_id, ns)
             if not checkpoint_id:
                 return None
-        snap = conversation.collection("checkpoints").document(self._doc_id(ns, checkpoint_id)).get()
-        return self._tuple(thread_id, snap) if snap.exists else None
+        stored = self.checkpoints.get(org_id, conversation_id, ns, checkpoint_id)
+        return self._tuple(thread_id, stored) if stored is not None else None
 
     def list(
         self,
@@ -106,15 +110,12 @@ class FirestoreSaver(BaseCheckpointSaver[str]):
         if config is None:
             raise ValueError("listing checkpoints needs a thread id (they are stored per organisation)")
         thread_id = config["configurable"]["thread_id"]
-        query = self._conversation(thread_id).collection("checkpoints")
-        if (ns := config["configurable"].get("checkpoint_ns")) is not None:
-            query = query.where(filter=FieldFilter("ns", "==", ns))
-        if before is not None and (before_id := get_checkpoint_id(before)):
-            query = query.where(filter=FieldFilter("checkpoint_id", "<", before_id))
-        query = query.order_by("checkpoint_id", direction=firestore.Query.DESCENDING)
+        org_id, conversation_id = split_thread_id(thread_id)
+        before_id = get_checkpoint_id(before) if before is not None else None
+        ns = config["configurable"].get("checkpoint_ns")
         count = 0
-        for snap in query.stream():
-            item = self._tuple(thread_id, snap)
+        for stored in self.checkpoints.newest_first(org_id, conversation_id, ns, before_id or None):
+            item = self._tuple(thread_id, stored)
             if filter and not all(item.metadata.get(k) == v for k, v in filter.items()):
                 continue
             yield item
@@ -131,25 +132,18 @@ class FirestoreSaver(BaseCheckpointSaver[str]):
     ) -> RunnableConfig:
         thread_id = config["configurable"]["thread_id"]
         ns = config["configurable"].get("checkpoint_ns", "")
-        conversation = self._conversation(thread_id)
         type_, blob = self.serde.dumps_typed(checkpoint)
         metadata_type, metadata_blob = self.serde.dumps_typed(get_checkpoint_metadata(config, metadata))
-        batch = self.store.client.batch()
-        batch.set(
-            conversation.collection("checkpoints").document(self._doc_id(ns, checkpoint["id"])),
-            {
-                "ns": ns,
-                "checkpoint_id": checkpoint["id"],
-                "parent_id": config["configurable"].get("checkpoint_id"),
-                "type": type_,
-                "checkpoint": blob,
-                "metadata_type": metadata_type,
-                "metadata": metadata_blob,
-                "created_at": utcnow(),
-            },
+        stored = StoredCheckpoint(
+            ns=ns,
+            checkpoint_id=checkpoint["id"],
+            parent_id=config["configurable"].get("checkpoint_id"),
+            type=type_,
+            checkpoint=blob,
+            metadata_type=metadata_type,
+            metadata=metadata_blob,
         )
-        batch.set(conversation, {"latest": {ns or "_": checkpoint["id"]}, "updated_at": utcnow()}, merge=True)
-        batch.commit()
+        self.checkpoints.put(*split_thread_id(thread_id), stored)
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}}
 
     def put_writes(
@@ -161,38 +155,20 @@ class FirestoreSaver(BaseCheckpointSaver[str]):
     ) -> None:
         thread_id = config["configurable"]["thread_id"]
         ns = config["configurable"].get("checkpoint_ns", "")
-        checkpoint = (
-            self._conversation(thread_id)
-            .collection("checkpoints")
-            .document(self._doc_id(ns, config["configurable"]["checkpoint_id"]))
-        )
-        batch = self.store.client.batch()
-        existing: set[str] | None = None
+        stored = []
         for idx, (channel, value) in enumerate(writes):
-            write_idx = WRITES_IDX_MAP.get(channel, idx)
-            ref = checkpoint.collection("writes").document(f"{task_id}~{write_idx}")
-            if write_idx >= 0:  # a task's ordinary writes are kept as first saved; special ones are replaced
-                if existing is None:
-                    existing = {doc.id for doc in checkpoint.collection("writes").list_documents()}
-                if ref.id in existing:
-                    continue
             type_, blob = self.serde.dumps_typed(value)
-            batch.set(
-                ref,
-                {
-                    "task_id": task_id,
-                    "task_path": task_path,
-                    "idx": write_idx,
-                    "channel": channel,
-                    "type": type_,
-                    "value": blob,
-                },
+            write_idx = WRITES_IDX_MAP.get(channel, idx)
+            stored.append(
+                StoredWrite(
+                    task_id=task_id, task_path=task_path, idx=write_idx, channel=channel, type=type_, value=blob
+                )
             )
-        batch.commit()
+        org_id, conversation_id = split_thread_id(thread_id)
+        self.checkpoints.put_writes(org_id, conversation_id, ns, config["configurable"]["checkpoint_id"], stored)
 
     def delete_thread(self, thread_id: str) -> None:
-        conversation = self._conversation(thread_id)
-        self.store.client.recursive_delete(conversation)
+        self.checkpoints.delete_conversation(*split_thread_id(thread_id))
 
     def get_next_version(self, current: str | None, channel: None) -> str:
         # Same scheme as LangGraph's own savers: a zero-padded counter and a random suffix.

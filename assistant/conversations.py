@@ -1,24 +1,27 @@
-"""The conversations of one organisation, read from the Firestore checkpointer's data: list, open, rename, delete.
+"""The conversations of one organisation: list, open, rename, delete.
 
-`orgs/{org}/conversations/{id}` is written by `FirestoreSaver.put` (latest checkpoint, `updated_at`) and by the
-chat service (`pending_confirmation`); this module adds a `title`, derived once from the first question and
-kept, or set by a rename. Every call takes the organisation of the authenticated caller, so one organisation
-never lists or opens another's conversations.
+A conversation's document is written by the checkpointer (latest checkpoint, `updated_at`) and by the chat service
+(`pending_confirmation`); this module adds a `title`, derived once from the first question and kept, or set by a
+rename. Every call takes the organisation of the authenticated caller, so one organisation never lists or opens
+another's conversations. The documents are `domain.conversations`.
 """
 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from google.cloud import firestore
 from langchain_core.messages import BaseMessage, HumanMessage
 from pydantic import BaseModel
 
 from assistant.checkpointer import FirestoreSaver, thread_id_for
+from domain.checkpoints import CheckpointRepository
+from domain.confirmations import ConfirmationRepository
+from domain.conversations import ConversationRecord, ConversationRepository
 from domain.errors import InvalidInput, NotFound
-from domain.store import Store, utcnow
+from domain.store import Store
 
 TITLE_CHARS = 60
 
@@ -38,35 +41,27 @@ def _title_from(text: str) -> str:
 
 class Conversations:
     def __init__(self, store: Store) -> None:
-        self.store = store
-        self.saver = FirestoreSaver(store)
+        self.records = ConversationRepository(store)
+        self.confirmations = ConfirmationRepository(store, ttl_seconds=0)  # read and lapsed here, never proposed
+        self.saver = FirestoreSaver(CheckpointRepository(store))
 
-    def _ref(self, org_id: str, conversation_id: str) -> firestore.DocumentReference:
-        return self.store.col(org_id, "conversations").document(conversation_id)
-
-    def _existing(self, org_id: str, conversation_id: str) -> firestore.DocumentSnapshot:
-        snap = self._ref(org_id, conversation_id).get() if conversation_id else None
-        if snap is None or not snap.exists or not (snap.to_dict() or {}).get("latest"):
+    def _existing(self, org_id: str, conversation_id: str) -> ConversationRecord:
+        record = self.records.get(org_id, conversation_id) if conversation_id else None
+        if record is None or not record.started:
             raise NotFound(f"there is no conversation {conversation_id!r}")
-        return snap
+        return record
 
     def list(self, org_id: str, limit: int = 50) -> list[ConversationInfo]:
         """The newest first; conversations without a checkpoint (nothing was said yet) are left out."""
-        query = (
-            self.store.col(org_id, "conversations")
-            .order_by("updated_at", direction=firestore.Query.DESCENDING)
-            .limit(limit)
-        )
         found = []
-        for snap in query.stream():
-            data = snap.to_dict() or {}
-            if not data.get("latest"):
+        for record in self.records.newest(org_id, limit):
+            if not record.started or record.updated_at is None:
                 continue
-            title = data.get("title")
+            title = record.title
             if not title:  # derived once, then kept: listing must not deserialise every checkpoint every time
-                title = _title_from(next(self._questions(org_id, snap.id), ""))
-                snap.reference.update({"title": title})
-            found.append(ConversationInfo(id=snap.id, title=title, updated_at=data["updated_at"]))
+                title = _title_from(next(self._questions(org_id, record.id), ""))
+                self.records.set_title(org_id, record.id, title)
+            found.append(ConversationInfo(id=record.id, title=title, updated_at=record.updated_at))
         return found
 
     def messages(self, org_id: str, conversation_id: str) -> builtins.list[BaseMessage]:
@@ -77,32 +72,28 @@ class Conversations:
 
     def pending_confirmation(self, org_id: str, conversation_id: str) -> dict[str, Any] | None:
         """The change still waiting for a decision in this conversation: {id, summary}, or None."""
-        pending_id = (self._existing(org_id, conversation_id).to_dict() or {}).get("pending_confirmation")
+        pending_id = self._existing(org_id, conversation_id).pending_confirmation
         if not pending_id:
             return None
-        record = self.store.col(org_id, "confirmations").document(pending_id).get()
-        if not record.exists or record.get("status") != "pending" or record.get("expires_at") < utcnow():
-            return None
-        return {"id": pending_id, "summary": record.get("summary")}
+        summary = self.confirmations.awaiting(org_id, pending_id)
+        return {"id": pending_id, "summary": summary} if summary is not None else None
 
     def rename(self, org_id: str, conversation_id: str, title: str) -> ConversationInfo:
         title = " ".join((title or "").split())
         if not title or len(title) > 120:
             raise InvalidInput("a conversation title has 1 to 120 characters")
-        snap = self._existing(org_id, conversation_id)
-        snap.reference.update({"title": title})
-        return ConversationInfo(id=conversation_id, title=title, updated_at=snap.get("updated_at"))
+        record = self._existing(org_id, conversation_id)
+        self.records.set_title(org_id, conversation_id, title)
+        assert record.updated_at is not None  # a started conversation has one
+        return ConversationInfo(id=conversation_id, title=title, updated_at=record.updated_at)
 
     def delete(self, org_id: str, conversation_id: str) -> None:
         """Forget the conversation and its checkpoints; a change it was waiting for lapses (nothing runs)."""
-        snap = self._existing(org_id, conversation_id)
-        if pending_id := (snap.to_dict() or {}).get("pending_confirmation"):
-            record = self.store.col(org_id, "confirmations").document(pending_id)
-            if record.get().exists:
-                record.update({"status": "superseded", "closed_at": utcnow()})
+        if pending_id := self._existing(org_id, conversation_id).pending_confirmation:
+            self.confirmations.lapse(org_id, pending_id)
         self.saver.delete_thread(thread_id_for(org_id, conversation_id))
 
-    def _questions(self, org_id: str, conversation_id: str):
+    def _questions(self, org_id: str, conversation_id: str) -> Iterator[str]:
         for message in self.messages(org_id, conversation_id):
             if isinstance(message, HumanMessage):
                 yield str(message.content)

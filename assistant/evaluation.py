@@ -98,7 +98,8 @@ def _same(expected: Any, actual: Any) -> bool:
         return expected.strip().lower() == actual.strip().lower()
     if isinstance(expected, int | float) and isinstance(actual, int | float):
         return float(expected) == float(actual)
-    return expected == actual
+    result: bool = expected == actual
+    return result
 
 
 def _resolve(text: str, services: AppServices, org: str) -> str:

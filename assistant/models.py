@@ -123,7 +123,7 @@ def _gemini_class() -> type[BaseChatModel]:
                 kwargs["tool_config"] = tool_config
             return self.bind(tools=hit[1], **kwargs)
 
-        def _format_tools(self, tools: Any = None, functions: Any = None) -> list | None:
+        def _format_tools(self, tools: Any = None, functions: Any = None) -> list[Any] | None:
             hit = _DECLARATIONS.get(id(tools))
             if hit is not None and hit[0] is tools and functions is None:  # the very list bound above
                 return hit[1]
@@ -132,5 +132,6 @@ def _gemini_class() -> type[BaseChatModel]:
     return CachedToolsGemini
 
 
-_BOUND_TOOLS: dict[tuple[int, ...], tuple[tuple[BaseTool, ...], list]] = {}  # tool ids -> the tools, as bound
-_DECLARATIONS: dict[int, tuple[list, list | None]] = {}  # id of a bound list -> the list, its declarations
+_BOUND_TOOLS: dict[tuple[int, ...], tuple[tuple[BaseTool, ...], list[Any]]] = {}  # tool ids -> the tools, as bound
+# id of a bound list -> the list, its declarations
+_DECLARATIONS: dict[int, tuple[list[Any], list[Any] | None]] = {}

@@ -1,52 +1,52 @@
 """What the assistant, the application layer and the UI need of the composition root (`app.wiring.Services`).
 
 Narrow Protocols instead of `Any`: a reader (and mypy) can follow each collaborator to its type, and nothing
-below `app` has to import the wiring that builds them.
+below `app` has to import the wiring that builds them. Each repository is seen through the methods its callers
+use (`domain.ports`, which the Firestore classes of `domain` satisfy), so something else can stand behind it.
 """
 
 from __future__ import annotations
 
+from threading import Lock
 from typing import Protocol, runtime_checkable
 
+from assistant.application.job_records import IngestJob
 from assistant.contracts import AssistantService
 from assistant.settings import Settings
-from domain.catalog import ProductRepository
-from domain.credits import CreditsRepository
-from domain.inventory import InventoryRepository
-from domain.orders import OrderRepository
-from domain.orgs import ApiKeyRepository, OrgRepository
+from domain.orgs import Principal
+from domain.ports import ApiKeys, Credits, Orders, OrgDirectory, Products, Shipments, Stock
 from domain.store import Store
-from domain.trade import ShipmentRepository
+from domain.uploads import Upload
 from retrieval.types import SearchService
 
 
 @runtime_checkable  # the tools' run context carries it, and LangChain builds a pydantic schema of that context
 class Repositories(Protocol):
-    """The Firestore repositories: what the tools read and write, and the chat service charges credits with."""
+    """The repositories: what the tools read and write, and the chat service charges credits with."""
 
     @property
     def store(self) -> Store: ...
 
     @property
-    def orgs(self) -> OrgRepository: ...
+    def orgs(self) -> OrgDirectory: ...
 
     @property
-    def api_keys(self) -> ApiKeyRepository: ...
+    def api_keys(self) -> ApiKeys: ...
 
     @property
-    def products(self) -> ProductRepository: ...
+    def products(self) -> Products: ...
 
     @property
-    def inventory(self) -> InventoryRepository: ...
+    def inventory(self) -> Stock: ...
 
     @property
-    def orders(self) -> OrderRepository: ...
+    def orders(self) -> Orders: ...
 
     @property
-    def shipments(self) -> ShipmentRepository: ...
+    def shipments(self) -> Shipments: ...
 
     @property
-    def credits(self) -> CreditsRepository: ...
+    def credits(self) -> Credits: ...
 
 
 class ChatServices(Repositories, Protocol):
@@ -55,8 +55,33 @@ class ChatServices(Repositories, Protocol):
     def reindex(self, org_id: str, doc_ids: list[str]) -> None: ...
 
 
+class OrgLocks(Protocol):
+    def of(self, key: str) -> Lock:
+        """The lock of one organisation: held by every run, deletion or re-index of its knowledge base."""
+        ...
+
+
+class JobReader(Protocol):
+    def get(self, org_id: str, job_id: str) -> IngestJob: ...
+
+
+class IngestQueue(Protocol):
+    """The process's ingestion worker, as the API and the UI submit to it and follow its jobs."""
+
+    @property
+    def jobs(self) -> JobReader: ...
+
+    def submit(self, principal: Principal, uploads: list[Upload]) -> IngestJob: ...
+
+
 class AppServices(ChatServices, Protocol):
     """Everything the application layer, the UI and the API use."""
+
+    @property
+    def org_locks(self) -> OrgLocks: ...
+
+    @property
+    def ingest_worker(self) -> IngestQueue: ...
 
     @property
     def settings(self) -> Settings: ...

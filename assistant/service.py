@@ -27,6 +27,7 @@ from assistant.pricing import load_prices
 from assistant.settings import Settings
 from assistant.tools import ALL_TOOLS, SEARCH_KNOWLEDGE_BASE, AgentContext
 from assistant.turn import Turn, final_response, pending_of, reindexed, response_of, run_agent
+from domain.checkpoints import CheckpointRepository
 from domain.credits import Reservation, as_credits
 from domain.errors import Conflict, InvalidInput
 from domain.idempotency import fingerprint
@@ -57,7 +58,7 @@ class ChatService:
         self.price = self.prices.model_price(settings.llm_provider, settings.llm_model)
         self.confirmations = Confirmations(services.store, settings.confirmation_ttl_seconds)
         self.answers = Answers(services.store)
-        saver = FirestoreSaver(services.store)
+        saver = FirestoreSaver(CheckpointRepository(services.store))
         self._agents = {
             "operator": build_agent(self.model, ALL_TOOLS, saver),
             "support": build_agent(self.model, [SEARCH_KNOWLEDGE_BASE.tool], saver),  # read-only knowledge answers

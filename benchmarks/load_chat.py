@@ -79,7 +79,7 @@ def server_app():
     if gemini_url:  # the product's Gemini client, sent to the fake (a base URL is a client argument, not a setting)
         from fake_gemini import chat_model_for
 
-        services.__dict__["chat_model"] = chat_model_for(gemini_url, services.settings)
+        services.override("chat_model", chat_model_for(gemini_url, services.settings))
     return create_app(services)
 
 

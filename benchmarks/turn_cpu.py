@@ -66,7 +66,7 @@ def main() -> int:
         for org in load_chat.ORGS:
             services.credits.grant(org, 10**12, f"bench-{project}")
             services.credits.set_daily_quota(org, 10**12)
-        services.__dict__["chat_model"] = chat_model_for(f"http://127.0.0.1:{port}", services.settings)
+        services.override("chat_model", chat_model_for(f"http://127.0.0.1:{port}", services.settings))
         for _ in range(100):  # the fake is up
             try:
                 httpx.get(f"http://127.0.0.1:{port}/", timeout=1)

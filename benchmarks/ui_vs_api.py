@@ -75,7 +75,7 @@ def serve(port: int, emulator: str, data_dir: str) -> None:
     if gemini_url:  # the product's Gemini client, sent to the fake (a base URL is a client argument, not a setting)
         from fake_gemini import chat_model_for
 
-        services.__dict__["chat_model"] = chat_model_for(gemini_url, settings)
+        services.override("chat_model", chat_model_for(gemini_url, settings))
         services.credits.grant("bergveld", 10**12, "bench-ui", "ui benchmark")  # Gemini's price drains the demo
         services.credits.set_daily_quota("bergveld", 10**12)
     ingest_kb(services, "bergveld", ROOT / "ingestion" / "demo_kb")

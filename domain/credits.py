@@ -32,6 +32,7 @@ from domain.store import Store, utcnow
 MC_PER_CREDIT = 1000
 DEFAULT_DAILY_QUOTA_MC = 500 * MC_PER_CREDIT
 SAST = ZoneInfo("Africa/Johannesburg")
+Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
 def as_credits(mc: int) -> float:
@@ -57,7 +58,7 @@ class LedgerEntry(BaseModel):
     balance_after_mc: int
     request_id: str = ""
     note: str = ""
-    details: dict = Field(default_factory=dict)
+    details: dict[str, Any] = Field(default_factory=dict[str, Any])
     created_at: datetime
 
 
@@ -78,7 +79,7 @@ class Reservation(BaseModel):
     balance_mc: int = Field(default=0, exclude=True, description="the account's balance after this call")
 
 
-Recorder = Callable[[Reservation], tuple[firestore.DocumentReference, dict]]
+Recorder = Callable[[Reservation], tuple[firestore.DocumentReference, dict[str, Any]]]
 
 
 def quota_day(now: datetime | None = None) -> str:
@@ -131,11 +132,11 @@ class CreditsRepository:
         self._account(org_id).update({"daily_quota_mc": daily_quota_mc})
         self._known.pop(org_id, None)
 
-    def _read_account_snapshot(self, org_id: str, tx: firestore.Transaction | None = None) -> dict:
+    def _read_account_snapshot(self, org_id: str, tx: firestore.Transaction | None = None) -> dict[str, Any]:
         return self._snapshot_data(org_id, self._account(org_id).get(transaction=tx))
 
     @staticmethod
-    def _snapshot_data(org_id: str, snap: firestore.DocumentSnapshot) -> dict:
+    def _snapshot_data(org_id: str, snap: Snapshot) -> dict[str, Any]:
         if not snap.exists:
             raise NotFound(f"organisation {org_id!r} has no credits account")
         return snap.to_dict() or {}
@@ -152,7 +153,7 @@ class CreditsRepository:
         )
 
     @staticmethod
-    def _read(tx: firestore.Transaction, *refs: firestore.DocumentReference) -> list[firestore.DocumentSnapshot]:
+    def _read(tx: firestore.Transaction, *refs: firestore.DocumentReference) -> list[Snapshot]:
         """The snapshots of `refs`, in their order, read in one round trip (Firestore returns them in any order)."""
         by_path = {snap.reference.path: snap for snap in tx.get_all(list(refs))}
         return [by_path[ref.path] for ref in refs]
@@ -166,7 +167,7 @@ class CreditsRepository:
             raise InvalidInput("a grant must add a positive amount of credits")
         entry_id = f"grant-{_check_request_id(idempotency_key)}"
 
-        def apply(tx: firestore.Transaction) -> dict:
+        def apply(tx: firestore.Transaction) -> dict[str, Any]:
             existing = self._entry(org_id, entry_id).get(transaction=tx)
             account = self._read_account_snapshot(org_id, tx)
             if existing.exists:
@@ -200,7 +201,7 @@ class CreditsRepository:
         org_id: str,
         request_id: str,
         actual_mc: int,
-        details: dict | None = None,
+        details: dict[str, Any] | None = None,
         record: Recorder | None = None,
     ) -> Reservation:
         """Charge the actual cost of a reserved call and give back the rest. An actual cost above the
@@ -332,7 +333,7 @@ class _Op:
     amount_mc: int  # reserve: the amount to hold; settle: the actual cost; refund: 0
     day: str = ""  # reserve: the quota day it counts against
     now: datetime | None = None
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict[str, Any])
     record: Recorder | None = None
 
 
@@ -340,7 +341,7 @@ class _Op:
 class _Doc:
     """A document as this process last read or wrote it."""
 
-    data: dict | None  # None: it does not exist
+    data: dict[str, Any] | None  # None: it does not exist
     update_time: Any  # Firestore's, for the write's precondition
 
 
@@ -349,7 +350,12 @@ class _Books:
     in memory by each call in turn, then written back together."""
 
     def __init__(
-        self, repo: CreditsRepository, org_id: str, account: dict | None, usage: dict[str, int], reservations: dict
+        self,
+        repo: CreditsRepository,
+        org_id: str,
+        account: dict[str, Any] | None,
+        usage: dict[str, int],
+        reservations: dict[str, Any],
     ) -> None:
         self.repo, self.org_id = repo, org_id
         if account is None:
@@ -359,7 +365,7 @@ class _Books:
         self.entries: list[LedgerEntry] = []
         self.changed_days: set[str] = set()
         self.changed_reservations: set[str] = set()
-        self.records: list[tuple[firestore.DocumentReference, dict]] = []
+        self.records: list[tuple[firestore.DocumentReference, dict[str, Any]]] = []
 
     @staticmethod
     def days_of(ops: list[_Op]) -> list[str]:
@@ -408,11 +414,12 @@ class _Books:
                 outcomes.append(exc)
         return outcomes
 
-    def reserve(self, op: _Op) -> dict:
+    def reserve(self, op: _Op) -> dict[str, Any]:
         attempt = 1
         if (existing := self.reservations.get(op.request_id)) is not None:
             if existing["status"] != "refunded":  # open (being answered) or settled (answered): not again
-                return existing | {"balance_mc": self.balance}
+                result: dict[str, Any] = existing | {"balance_mc": self.balance}
+                return result
             attempt = existing.get("attempt", 1) + 1  # failed or swept before: this retry runs again
         used = self.usage[op.day]
         if used + op.amount_mc > self.quota:
@@ -437,8 +444,8 @@ class _Books:
         self._keep(op.request_id, {**reservation.model_dump(), "day": op.day, "created_at": entry.created_at})
         return reservation.model_dump() | {"fresh": True, "balance_mc": self.balance}
 
-    def close(self, op: _Op) -> dict:
-        data = self.reservations.get(op.request_id)
+    def close(self, op: _Op) -> dict[str, Any]:
+        data: dict[str, Any] | None = self.reservations.get(op.request_id)
         if data is None:
             raise NotFound(f"there is no reservation for request {op.request_id!r}")
         if data["status"] != "open":  # already settled or refunded: a retry changes nothing
@@ -450,13 +457,13 @@ class _Books:
         self._use(data["day"], charged - reserved)
         status = "settled" if op.kind == EntryKind.settle else "refunded"
         self._keep(op.request_id, {**data, "status": status, "charged_mc": charged, "closed_at": entry.created_at})
-        closed = self.reservations[op.request_id] | {"balance_mc": self.balance}
+        closed: dict[str, Any] = self.reservations[op.request_id] | {"balance_mc": self.balance}
         if op.record is not None:
             self.records.append(op.record(Reservation(**closed)))
         return closed
 
     def _enter(
-        self, op: _Op, kind: EntryKind, amount_mc: int, details: dict | None = None, attempt: int = 1
+        self, op: _Op, kind: EntryKind, amount_mc: int, details: dict[str, Any] | None = None, attempt: int = 1
     ) -> LedgerEntry:
         self.balance += amount_mc
         entry = LedgerEntry(
@@ -475,7 +482,7 @@ class _Books:
         self.usage[day] = max(0, self.usage[day] + amount_mc)
         self.changed_days.add(day)
 
-    def _keep(self, request_id: str, data: dict) -> None:
+    def _keep(self, request_id: str, data: dict[str, Any]) -> None:
         self.reservations[request_id] = data
         self.changed_reservations.add(request_id)
 
@@ -499,9 +506,9 @@ class _Books:
         if not self.entries:  # nothing changed (retries of calls already closed)
             return
         repo, org, batch = self.repo, self.org_id, client.batch()
-        written: list[tuple[str, dict | None]] = []  # in the order of the writes; None: not remembered
+        written: list[tuple[str, dict[str, Any] | None]] = []  # in the order of the writes; None: not remembered
 
-        def put(ref: firestore.DocumentReference, data: dict, remember: bool = True) -> None:
+        def put(ref: firestore.DocumentReference, data: dict[str, Any], remember: bool = True) -> None:
             doc = known.get(ref.path)
             if doc is None or doc.data is None:
                 batch.create(ref, data)

@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -53,7 +54,8 @@ def port_is_free(host: str, port: int) -> bool:
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        result: int = sock.getsockname()[1]
+        return result
 
 
 def check_prerequisites() -> None:
@@ -322,9 +324,10 @@ def write_owner(data_dir: Path, pid: int, port: int, pgid: int) -> None:
     tmp.rename(data_dir / OWNER_FILE)
 
 
-def read_owner(data_dir: Path) -> dict | None:
+def read_owner(data_dir: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((data_dir / OWNER_FILE).read_text())
+        result: dict[str, Any] | None = json.loads((data_dir / OWNER_FILE).read_text())
+        return result
     except (OSError, ValueError):
         return None
 

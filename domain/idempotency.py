@@ -45,7 +45,8 @@ class Idempotency:
         data = snap.to_dict() or {}
         if data["fingerprint"] != self.fingerprint:
             raise Conflict("this idempotency key was already used for a different request; use a new key")
-        return data["result"]
+        result: dict[str, Any] | None = data["result"]
+        return result
 
     def remember(self, tx: firestore.Transaction, result: dict[str, Any]) -> None:
         if self.ref is not None:

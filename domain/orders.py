@@ -10,6 +10,7 @@ import builtins
 from collections import defaultdict
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.aggregation import AggregationQuery
@@ -178,7 +179,7 @@ class OrderRepository:
             {"op": "place", "channel": channel, "warehouse": code, "lines": sorted(quantities.items())},
         )
 
-        def apply(tx: firestore.Transaction) -> dict:
+        def apply(tx: firestore.Transaction) -> dict[str, Any]:
             if (done := guard.lookup(tx)) is not None:
                 return done
             counter = self._counter(org_id).get(transaction=tx)
@@ -295,7 +296,7 @@ class OrderRepository:
         keys = [(line.sku, current.warehouse) for line in current.lines]
         ref = self._col(org_id).document(str(current.number))
 
-        def apply(tx: firestore.Transaction) -> dict:
+        def apply(tx: firestore.Transaction) -> dict[str, Any]:
             order = Order(**(ref.get(transaction=tx).to_dict() or {}))
             book = StockBook(self.store, org_id, tx, keys)
             if target == order.status:

@@ -15,6 +15,7 @@ import threading
 import time
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -199,7 +200,7 @@ class ApiKeyRepository:
         ref.update({"revoked": True, "revoked_at": firestore.SERVER_TIMESTAMP})
         _key_cache.drop(self._slot(key_id))  # this process: the very next request is refused
 
-    def list(self, org_id: str) -> list[dict]:
+    def list(self, org_id: str) -> list[dict[str, Any]]:
         """The keys of an organisation without their secrets: id (the hash), prefix, role, label, dates, revoked."""
         query = self._keys.where(filter=FieldFilter("org_id", "==", org_id))
         return sorted(

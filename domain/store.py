@@ -8,13 +8,15 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.cloud import firestore
 
 from domain.transactions import TransactionRunner
 
 T = TypeVar("T")
+# A Firestore document, handed to the layers above as an opaque handle (e.g. written in a caller's transaction).
+DocRef = firestore.DocumentReference
 
 # Bounds on every Firestore call. google-api-core's defaults retry for up to 300 s (60 s for some calls), so in an
 # outage a request hung for minutes before failing. Now a call that cannot reach Firestore retries for at most
@@ -30,26 +32,18 @@ def make_client(
     project: str,
     database: str = "(default)",
     emulator_host: str | None = None,
+    on_each_write: Callable[[], None] | None = None,
 ) -> firestore.Client:
     """The official client; with `emulator_host` it talks to the local emulator (which needs no credentials).
-    Every call it makes is bounded in time (see `bound_deadlines`)."""
+    Every call it makes is bounded in time (see `bound_deadlines`); `on_each_write` is called after each write
+    (local mode marks its data directory changed with it, see `on_write`)."""
     if emulator_host:
         os.environ["FIRESTORE_EMULATOR_HOST"] = emulator_host
     client = firestore.Client(project=project, database=database)
     bound_deadlines(client)
-    if _write_listener is not None:
-        on_write(client, _write_listener)
+    if on_each_write is not None:
+        on_write(client, on_each_write)
     return client
-
-
-_write_listener: Callable[[], None] | None = None
-
-
-def listen_to_writes(callback: Callable[[], None] | None) -> None:
-    """From now on, clients made by `make_client` in this process call `callback()` after each write (local mode
-    sets it to mark its data directory changed; None stops it)."""
-    global _write_listener
-    _write_listener = callback
 
 
 def bound_deadlines(
@@ -82,7 +76,7 @@ def on_write(client: firestore.Client, callback: Callable[[], None]) -> None:
         method = getattr(transport, name)
         inner = transport._wrapped_methods[method]
 
-        def call(*args: object, _inner: Callable = inner, **kwargs: object) -> object:
+        def call(*args: object, _inner: Callable[..., object] = inner, **kwargs: object) -> object:
             result = _inner(*args, **kwargs)
             callback()
             return result
@@ -122,7 +116,8 @@ class Store:
         return self.client.collection("orgs").document(org_id)
 
     def col(self, org_id: str, name: str) -> firestore.CollectionReference:
-        return self.org(org_id).collection(name)
+        collection: firestore.CollectionReference = self.org(org_id).collection(name)
+        return collection
 
     def ping(self, seconds: float) -> None:
         """One cheap read that gives up after `seconds` without retrying (readiness probes)."""
@@ -136,11 +131,11 @@ class BatchedWriter:
     def __init__(self, client: firestore.Client) -> None:
         self.client, self.batch, self.count = client, client.batch(), 0
 
-    def set(self, ref: firestore.DocumentReference, data: dict) -> None:
+    def set(self, ref: firestore.DocumentReference, data: dict[str, Any]) -> None:
         self.batch.set(ref, data)
         self._added()
 
-    def update(self, ref: firestore.DocumentReference, data: dict) -> None:
+    def update(self, ref: firestore.DocumentReference, data: dict[str, Any]) -> None:
         self.batch.update(ref, data)
         self._added()
 

@@ -11,6 +11,7 @@ import uuid
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -395,7 +396,7 @@ class ShipmentRepository:
         return self.store.col(org_id, "shipments")
 
     @staticmethod
-    def _to_doc(shipment: Shipment) -> dict:
+    def _to_doc(shipment: Shipment) -> dict[str, Any]:
         data = shipment.model_dump(mode="json")
         data["updated_at"] = shipment.updated_at
         return data
@@ -423,7 +424,7 @@ class ShipmentRepository:
         target = ShipmentStatus(status)
         ref = self._col(org_id).document(shipment_id.strip().upper())
 
-        def apply(tx: firestore.Transaction) -> dict:
+        def apply(tx: firestore.Transaction) -> dict[str, Any]:
             snap = ref.get(transaction=tx)
             if not snap.exists:
                 raise NotFound(f"there is no shipment {shipment_id!r}")

@@ -70,7 +70,8 @@ class TransactionRunner:
         with self._locks.hold(lock):
             for attempt in range(1, self.attempts + 1):
                 try:
-                    return wrapped(self.client.transaction(max_attempts=1))
+                    result: T = wrapped(self.client.transaction(max_attempts=1))
+                    return result
                 except ValueError as exc:  # the client's "failed to commit" wraps the server's Aborted
                     if (outage := outage_of(exc)) is not None:  # wrapped by the rollback that failed too
                         raise outage from None

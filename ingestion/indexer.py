@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from domain.ingest_records import IngestRecord, RecordStore
 from domain.store import utcnow
 from ingestion.errors import FileRejected, ParseError
 from ingestion.models import Failure, IngestReport, Outcome, Stage
-from ingestion.records import IngestRecord, RecordStore
 from retrieval.types import Chunk, DocType, SearchService
 
 log = logging.getLogger(__name__)

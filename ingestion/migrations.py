@@ -14,30 +14,22 @@ finds both merges their chunk ids into the new one.
 
 from __future__ import annotations
 
-from google.cloud import firestore
-from google.cloud.firestore_v1.base_query import FieldFilter
-
+from domain.ingest_records import RecordStore
+from domain.migrations import MigrationMarkers
 from domain.store import Store, utcnow
-from ingestion.records import COLLECTION, IngestRecord, RecordStore
 from ingestion.sources import is_qualified, qualified_id
 
 MARKER = "kb_doc_ids"
 VERSION = 2
 
 
-def _marker(store: Store, org_id: str) -> firestore.DocumentReference:
-    return store.col(org_id, "search").document("migrations")
-
-
 def qualify_legacy_ids(store: Store, org_id: str) -> int:
     """Rename the org's knowledge-base records that have bare relative ids; returns how many were renamed."""
-    marker = _marker(store, org_id)
-    snapshot = marker.get()
-    if snapshot.exists and (snapshot.to_dict() or {}).get(MARKER, 0) >= VERSION:
+    markers = MigrationMarkers(store, org_id)
+    if markers.version(MARKER) >= VERSION:
         return 0
     records = RecordStore(store, org_id)
-    query = store.col(org_id, COLLECTION).where(filter=FieldFilter("doc_type", "==", "kb"))
-    legacy = [r for r in (IngestRecord(**(s.to_dict() or {})) for s in query.stream()) if not is_qualified(r.doc_id)]
+    legacy = [r for r in records.of_type("kb") if not is_qualified(r.doc_id)]
     renamed = []
     for record in legacy:
         new_id = qualified_id(record.root, record.doc_id)
@@ -51,5 +43,5 @@ def qualify_legacy_ids(store: Store, org_id: str) -> int:
         merged.append(record)
     records.put(merged)  # the new records first ...
     records.delete(legacy)  # ... then the old ones: a crash between leaves both, which a rerun merges
-    marker.set({MARKER: VERSION, "updated_at": utcnow()}, merge=True)
+    markers.mark(MARKER, VERSION)
     return len(legacy)

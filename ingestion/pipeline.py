@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from domain.catalog import ProductRepository, normalise_sku
+from domain.catalog import normalise_sku
 from domain.errors import NotFound
-from domain.inventory import InventoryRepository
-from domain.orders import Order, OrderRepository
+from domain.ingest_records import RecordStore
+from domain.orders import Order
 from domain.orgs import OrgRepository
+from domain.ports import Orders, Products, Stock
 from domain.store import Store
 from ingestion.catalog_docs import (
     order_doc_id,
@@ -37,7 +38,6 @@ from ingestion.loaders import load_document
 from ingestion.migrations import qualify_legacy_ids
 from ingestion.models import Failure, IngestProgress, IngestReport, LoadedDocument
 from ingestion.progress import Ticker
-from ingestion.records import RecordStore
 from ingestion.sharding import Shard, owns, validate_shard
 from ingestion.sources import SourceFile, open_source
 from retrieval.types import Chunk, DocType, SearchService
@@ -60,13 +60,13 @@ class IngestServices(Protocol):
     def store(self) -> Store: ...
 
     @property
-    def products(self) -> ProductRepository: ...
+    def products(self) -> Products: ...
 
     @property
-    def inventory(self) -> InventoryRepository: ...
+    def inventory(self) -> Stock: ...
 
     @property
-    def orders(self) -> OrderRepository: ...
+    def orders(self) -> Orders: ...
 
     @property
     def searcher(self) -> SearchService: ...
@@ -99,7 +99,7 @@ def _run(
     root: str,
     docs: Sequence[PendingDoc] | Iterator[PendingDoc],
     total: int,
-    existing: dict,
+    existing: dict[str, Any],
     report: IngestReport,
     shard: Shard | None,
     label: str,

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import hnswlib
 import numpy as np
@@ -136,7 +137,7 @@ class LocalVectorIndex:
         version = state.version + 1
         state.directory.mkdir(parents=True, exist_ok=True)
         previous = read_json(state.manifest)["graphs"] if state.manifest.exists() else {}
-        entries: dict[str, dict] = {}
+        entries: dict[str, dict[str, Any]] = {}
         for doc_type, graph in state.graphs.items():
             if doc_type not in dirty and doc_type in previous:
                 entries[doc_type] = previous[doc_type]

@@ -28,7 +28,10 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    result: list[list[str]] = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return result
 
 
 class KeywordIndex:

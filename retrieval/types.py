@@ -12,7 +12,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, Field
 
-DocType = Literal["kb", "product", "order"]
+from domain.doc_types import DocType as DocType  # re-exported: retrieval's callers name the kinds from here
+
 # Who may read a passage: `public` (every role, the default) or `internal` (support staff and admins). Applied inside
 # each index query, like the organisation: a merchant's query never has an internal passage as a candidate.
 Audience = Literal["public", "internal"]

@@ -12,9 +12,13 @@ import pytest
 
 from domain.emulator import EmulatorError, FirestoreEmulator
 from domain.store import Store, make_client
+from retrieval.embeddings import SentenceModel
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+# The session's one MiniLM (loaded on first use), handed to every `Services(..., minilm=MINILM)` and every test
+# that encodes: a server process holds one, and loading it costs seconds.
+MINILM = SentenceModel()
 
 
 @pytest.fixture(scope="session")

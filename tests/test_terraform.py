@@ -98,7 +98,7 @@ EXPECTED_INDEXES: list[tuple[str, list[str], str]] = [
     ("stock_movements", ["sku ASC", "created_at DESC"], "domain/inventory.py"),
     ("ledger", ["kind ASC", "created_at DESC"], "domain/credits.py"),
     ("products", ["category ASC", "sku ASC"], "domain/catalog.py"),
-    ("checkpoints", ["ns ASC", "checkpoint_id DESC"], "assistant/checkpointer.py"),
+    ("checkpoints", ["ns ASC", "checkpoint_id DESC"], "domain/checkpoints.py"),
 ]
 
 
@@ -530,17 +530,14 @@ def test_short_lived_documents_have_a_ttl_policy_on_the_field_the_code_writes(tr
     ttl = module(tree, "firestore").resource("google_firestore_field")
     assert "ttl_config" in ttl and ttl["field"] == "delete_after"
     collections = set(re.findall(r'"(\w+)"', ttl["for_each"]))
-    from assistant.application.ingest_jobs import IngestJob
-    from assistant.confirmations import Confirmation, StoredAnswer
+    from assistant.application.job_records import IngestJob
+    from domain.confirmations import Confirmation, StoredAnswer
 
     records = {"confirmations": Confirmation, "responses": StoredAnswer, "ingest_jobs": IngestJob}
     assert collections == set(records)
     for collection, model in records.items():  # each collection's documents carry delete_after
         assert model.model_fields["delete_after"].is_required(), collection
-    code = "".join(
-        (ROOT / f).read_text(encoding="utf-8")
-        for f in ("assistant/confirmations.py", "assistant/application/ingest_jobs.py")
-    )
+    code = "".join((ROOT / f).read_text(encoding="utf-8") for f in ("domain/confirmations.py", "domain/ingest_jobs.py"))
     for collection in collections:
         assert f'"{collection}"' in code
 

@@ -23,13 +23,14 @@ from gradio.events import Dependency
 from assistant.application import credits as app_credits
 from assistant.application import documents as app_documents
 from assistant.application import identity
-from assistant.application.ingest_jobs import JobStatus, worker_for
 from assistant.application.policy import Capability, can
-from assistant.application.uploads import ALLOWED_SUFFIXES, Upload
+from assistant.application.uploads import ALLOWED_SUFFIXES
 from domain.credits import credits_text
 from domain.errors import ContentionError, DomainError
+from domain.ingest_jobs import JobStatus
+from domain.ingest_records import record_key
 from domain.orgs import Principal
-from ingestion.records import record_key
+from domain.uploads import Upload
 from ui.admin_views import (
     COMPACT_COLUMNS,
     DOCUMENT_COLUMNS,
@@ -188,7 +189,7 @@ class AdminTab:
             paths = [Path(str(f)) for f in (files or [])]
             if not paths:
                 raise Refusal("Choose one or more files to upload first.")
-            worker = worker_for(self.services)
+            worker = self.services.ingest_worker
             with ExitStack() as stack:
                 uploads = [Upload(path.name, stack.enter_context(path.open("rb"))) for path in paths]
                 job = worker.submit(principal, uploads)

@@ -7,8 +7,9 @@ Files are named by their upload names and documents by their path within their s
 from __future__ import annotations
 
 from assistant.application.documents import DocumentInfo
-from assistant.application.ingest_jobs import IngestJob, JobFile, JobStatus
+from assistant.application.job_records import IngestJob, JobFile
 from domain.credits import credits_text
+from domain.ingest_jobs import JobStatus
 from ingestion.models import IngestReport
 
 DOCUMENT_COLUMNS = ["Title", "Name", "Source", "Status", "Size", "Chunks", "Last indexed (UTC)"]

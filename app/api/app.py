@@ -31,14 +31,13 @@ from app.api.middleware import RequestMiddleware
 from app.api.routes_chat import router as chat_router
 from app.api.routes_credits import router as credits_router
 from app.api.routes_documents import router as documents_router
-from app.api.routes_health import Warmup
 from app.api.routes_health import router as health_router
 from app.api.routes_ingest import router as ingest_router
 from app.api.routes_kb import router as kb_router
 from app.api.routes_search import router as search_router
+from app.api.warmup import Warmup
 from app.demo_index import DemoIndexer
 from app.wiring import Services
-from assistant.application.ingest_jobs import worker_for
 from ui.app import mount_ui
 
 DESCRIPTION = """
@@ -80,7 +79,7 @@ def create_app(
         api_settings=api_settings,
         authenticator=Authenticator(services, limiter, cache_seconds=api_settings.api_key_cache_seconds),
         warmup=Warmup(services),
-        ingest_worker=worker_for(services),
+        ingest_worker=services.ingest_worker,
         capacity=ChatCapacity(api_settings.chat_concurrency),
         demo_index=demo_index,
     )

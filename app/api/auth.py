@@ -14,7 +14,8 @@ from app.api.errors import ApiError
 from assistant.application.policy import Capability, roles_for
 from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.ports import Repositories
-from domain.orgs import KEY_CACHE_SECONDS, ApiKeyRepository, Principal
+from domain.orgs import KEY_CACHE_SECONDS, Principal
+from domain.ports import ApiKeys
 
 UNKNOWN_KEYS_PER_MINUTE = 30  # per client address: lookups of keys that turn out unknown (each a Firestore read)
 
@@ -43,7 +44,7 @@ class Authenticator:
         self.unknown = TokenBucketLimiter(unknown_per_minute)
 
     @property
-    def keys(self) -> ApiKeyRepository:
+    def keys(self) -> ApiKeys:
         return self.services.api_keys
 
     def resolve(self, key: str, client: str = "") -> Principal | None:

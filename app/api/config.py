@@ -29,4 +29,3 @@ class ApiSettings(BaseSettings):
         description="Chat turns one process runs at once, on a thread pool of that size; beyond it a chat "
         "request gets 503 with Retry-After. Keep Cloud Run's `concurrency` below it (see BENCHMARKS.md, load).",
     )
-    max_search_k: int = Field(default=50, ge=1, le=200)

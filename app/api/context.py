@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 # Accepted from clients as is; anything else is replaced. The service also uses the request id as the
 # idempotency key of a turn (no '/', at most 200 chars), so a well-formed id must satisfy that too.
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
-REQUEST_ID_HEADER = "X-Request-ID"
 
 
 @dataclass

@@ -15,13 +15,13 @@ from fastapi import Depends, Request
 from app.api.auth import Authenticator, require
 from app.api.capacity import ChatCapacity
 from app.api.config import ApiSettings
+from app.api.warmup import Warmup
 from app.wiring import Services
 from assistant.application.ingest_jobs import IngestWorker
 from assistant.application.policy import Capability
 from domain.orgs import Principal
 
 if TYPE_CHECKING:
-    from app.api.routes_health import Warmup
     from app.demo_index import DemoIndexer
 
 

@@ -95,7 +95,8 @@ def request_id_of(request: Request | None = None) -> str:
     if ctx is not None:
         return ctx.request_id
     if request is not None and "request_id" in request.scope.get("state", {}):
-        return request.scope["state"]["request_id"]
+        result: str = request.scope["state"]["request_id"]
+        return result
     return "unknown"
 
 

@@ -50,7 +50,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-class _StreamHandler(logging.StreamHandler):
+class _StreamHandler(logging.StreamHandler[Any]):
     """Writes to `sys.stderr` as it is at the time of writing (test runners swap it), unless given a stream."""
 
     def __init__(self, stream: IO[str] | None = None) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import threading
 from concurrent.futures import Future
 from typing import Any
 
@@ -13,44 +11,13 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import ShellDep
 from app.api.schemas import HealthStatus, ReadyStatus
-from app.wiring import Services
 from domain.store import in_background
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 PROBE_SECONDS = 1.5  # /readyz answers within this (plus a little) whatever Firestore does
 
 
-class Warmup:
-    """Builds the assistant (chat model, embeddings, search index: seconds) once, in the background, so that a
-    readiness probe answers at once and reports `loading` until the first chat would not have to wait."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.error: str | None = None
-        self._started = False
-        self._lock = threading.Lock()
-
-    @property
-    def done(self) -> bool:
-        return "assistant" in vars(self.services)  # functools.cached_property stores the built value there
-
-    def start(self) -> None:
-        with self._lock:
-            if self._started or self.done:
-                return
-            self._started = True
-        threading.Thread(target=self._run, name="assistant-warmup", daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            _ = self.services.assistant
-        except Exception as exc:
-            self.error = type(exc).__name__
-            log.exception("the assistant could not be built")
-
-
-async def _settled(probes: list[Future], seconds: float) -> None:
+async def _settled(probes: list[Future[Any]], seconds: float) -> None:
     """Wait until every probe is done or `seconds` passed, without holding a thread."""
     for _ in range(int(seconds / 0.02)):
         if all(probe.done() for probe in probes):
@@ -58,13 +25,14 @@ async def _settled(probes: list[Future], seconds: float) -> None:
         await asyncio.sleep(0.02)
 
 
-def _outcome(probe: Future, describe: Any) -> str:
+def _outcome(probe: Future[Any], describe: Any) -> str:
     """What a probe found, or `error: timeout` when it has not finished (readiness reports, it never raises)."""
     if not probe.done():
         return "error: timeout"
     if (exc := probe.exception()) is not None:
         return f"error: {type(exc).__name__}"
-    return describe(probe.result())
+    result: str = describe(probe.result())
+    return result
 
 
 @router.get("/healthz", response_model=HealthStatus, summary="The process is up (liveness)")
@@ -87,7 +55,7 @@ async def readyz(shell: ShellDep) -> JSONResponse:
     # The backend probes run in background threads, together, and are waited for at most PROBE_SECONDS.
     firestore_probe = in_background(lambda: services.store.ping(PROBE_SECONDS))
     index_probe = None
-    if "searcher" in vars(services):
+    if services.is_built("searcher"):
         index_probe = in_background(services.searcher.ready)
     await _settled([p for p in (firestore_probe, index_probe) if p is not None], PROBE_SECONDS)
     checks["firestore"] = _outcome(firestore_probe, lambda _: "ok")
@@ -96,7 +64,7 @@ async def readyz(shell: ShellDep) -> JSONResponse:
     else:
         warmup.start()
         checks["assistant"] = f"error: {warmup.error}" if warmup.error else "loading"
-    if "searcher" not in vars(services):
+    if not services.is_built("searcher"):
         checks["index"] = "loading"  # built together with the assistant
     elif index_probe is not None:
         checks["index"] = _outcome(index_probe, lambda ready: "ok" if ready else "error: not ready")

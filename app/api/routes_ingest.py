@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Path, Response, UploadFile, status
 from app.api.deps import Ingester, IngestWorkerDep
 from app.api.errors import doc
 from app.api.schemas import IngestJobOut
-from assistant.application.uploads import Upload
+from domain.uploads import Upload
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 

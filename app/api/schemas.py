@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.application.ingest_jobs import IngestJob, JobFile, JobProgress
+from assistant.application.job_records import IngestJob, JobFile, JobProgress
 from domain.credits import Account, LedgerEntry, as_credits
 from ingestion.models import IngestReport
 
@@ -91,7 +91,7 @@ class SearchResults(BaseModel):
 
 
 class IngestJobOut(BaseModel):
-    """An ingestion job as its organisation's admins see it (`assistant.application.ingest_jobs.IngestJob`)."""
+    """An ingestion job as its organisation's admins see it (`assistant.application.job_records.IngestJob`)."""
 
     job_id: str
     org_id: str

@@ -1,5 +1,5 @@
 """The organisation's indexed knowledge-base documents, as its admins manage them in the API and the Admin tab:
-list them (from the ingest records, `ingestion.records`), delete one from the index, re-index one from its source.
+list them (from the ingest records, `domain.ingest_records`), delete one from the index, re-index one from its source.
 
 A document's id names its source (`ingestion.sources`): `upload:NAME` (or the gs:// object under the upload
 prefix), `demo:PATH`, `file:///FOLDER/PATH` (a folder ingested with `fluxori ingest kb`), `gs://BUCKET/OBJECT`.
@@ -17,12 +17,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant.application.policy import Capability, check
-from assistant.application.uploads import hide_root, org_lock, remove_stored, upload_root
+from assistant.application.uploads import hide_root, remove_stored, upload_root
 from assistant.ports import AppServices
 from domain.errors import DomainError, InvalidInput, NotFound
+from domain.ingest_records import IngestRecord, RecordStore
 from domain.orgs import Principal
 from ingestion.models import IngestReport
-from ingestion.records import IngestRecord, RecordStore
 
 Source = Literal["upload", "demo", "folder", "bucket"]
 MAX_DOC_ID_CHARS = 1000
@@ -117,7 +117,7 @@ def delete_document(services: AppServices, principal: Principal, doc_id: str) ->
     from ingestion.pipeline import delete_document as delete_indexed  # imported when used: loaders, chunker
 
     settings, org = services.settings, principal.org_id
-    with org_lock(org):
+    with services.org_locks.of(org):
         record = _record(services, principal, doc_id)
         document = _info(services, org, record)
         if document.source == "upload":
@@ -154,7 +154,7 @@ def reindex_document(services: AppServices, principal: Principal, doc_id: str) -
     from ingestion.pipeline import ingest_kb
 
     settings, org = services.settings, principal.org_id
-    with org_lock(org):
+    with services.org_locks.of(org):
         record = _record(services, principal, doc_id)
         name = _info(services, org, record).name
         if record.root == f"{DEMO_NAMESPACE}:":

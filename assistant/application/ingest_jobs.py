@@ -1,12 +1,11 @@
 """Knowledge-base ingestion as a background job: the API stores the files, answers at once with a job id, and one
-worker thread per process ingests; any instance answers the job's status from Firestore (`orgs/ORG/ingest_jobs`).
+worker thread per process ingests; any instance answers the job's status from Firestore (`domain.ingest_jobs`:
+the job's statuses, its heartbeat and how a job whose process died is failed on read).
 
-A job moves queued -> running -> done or failed. The worker writes its progress (at most once a second) and, while
-it runs, touches the jobs still queued behind it, so `updated_at` is a heartbeat. A job whose process died (kill -9,
-an instance stopped) stops beating: when it is read after `STALE_AFTER` without a write it is marked failed. That
-is done on read, not at start, because another instance may still be running it and only the heartbeat can tell.
-One thread runs the jobs of a process one after the other, and `uploads.ingest_stored` holds a lock per
-organisation, so the runs of one organisation (which share one upload root) never overlap in a process.
+The worker writes its progress (at most once a second) and, while it runs, touches the jobs still queued behind it.
+One thread runs the jobs of a process one after the other (`Services.ingest_worker` is the process's one), and
+`uploads.ingest_stored` holds a lock per organisation, so the runs of one organisation (which share one upload
+root) never overlap in a process.
 """
 
 from __future__ import annotations
@@ -15,122 +14,26 @@ import logging
 import queue
 import threading
 import time
-import uuid
-import weakref
-from datetime import datetime, timedelta
-from enum import StrEnum
 
-from google.api_core.exceptions import FailedPrecondition
-from google.cloud import firestore
-from pydantic import BaseModel, Field
-
-from assistant.application.uploads import Upload, doc_id_of, hide_root, ingest_stored, store_uploads
+from assistant.application.job_records import IngestJob, IngestJobs, JobProgress
+from assistant.application.uploads import doc_id_of, hide_root, ingest_stored, store_uploads
 from assistant.ports import AppServices
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError
+from domain.ingest_jobs import JobStatus
 from domain.orgs import Principal
-from domain.store import Store, utcnow
-from ingestion.models import IngestProgress, IngestReport, Outcome
+from domain.store import utcnow
+from domain.uploads import Upload
+from ingestion.models import IngestProgress
 
 log = logging.getLogger(__name__)
 
-KEEP_JOBS = timedelta(days=30)
-STALE_AFTER = timedelta(minutes=10)
 PROGRESS_EVERY_SECONDS = 1.0
 HEARTBEAT_QUEUED_SECONDS = 60.0
 
 
-class JobStatus(StrEnum):
-    queued = "queued"
-    running = "running"
-    done = "done"
-    failed = "failed"
-
-
-class JobFile(BaseModel):
-    """One file of the upload and what its run did with it (`None` until the run reaches it)."""
-
-    name: str
-    outcome: Outcome | None = None
-    reason: str | None = None
-    chunks_done: int | None = Field(default=None, description="Its chunks written so far, while it is indexed")
-    chunks_total: int | None = Field(default=None, description="Its chunks, once it is read")
-
-
-class JobProgress(BaseModel):
-    done: int = Field(default=0, description="Documents of the upload root handled so far")
-    total: int | None = Field(default=None, description="Documents in the upload root (known once the run starts)")
-    current: str | None = Field(default=None, description="The document being handled: `upload:NAME`")
-    chunks_done: int | None = None
-    chunks_total: int | None = None
-
-
-class IngestJob(BaseModel):
-    id: str = Field(exclude=True)  # the document id, not a field of the document
-    org_id: str
-    status: JobStatus = JobStatus.queued
-    files: list[JobFile]
-    progress: JobProgress = Field(default_factory=JobProgress)
-    report: IngestReport | None = None
-    error: str | None = None
-    created_at: datetime
-    updated_at: datetime
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    delete_after: datetime
-
-
-class IngestJobs:
-    """The typed repository of `orgs/ORG/ingest_jobs/JOB`."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def _ref(self, org_id: str, job_id: str) -> firestore.DocumentReference:
-        return self.store.col(org_id, "ingest_jobs").document(job_id)
-
-    def create(self, org_id: str, names: list[str]) -> IngestJob:
-        now = utcnow()
-        job = IngestJob(
-            id=uuid.uuid4().hex,
-            org_id=org_id,
-            files=[JobFile(name=n) for n in names],
-            created_at=now,
-            updated_at=now,
-            delete_after=now + KEEP_JOBS,
-        )
-        self._ref(org_id, job.id).set(job.model_dump(mode="python"))
-        return job
-
-    def save(self, job: IngestJob) -> None:
-        job.updated_at = utcnow()
-        self._ref(job.org_id, job.id).set(job.model_dump(mode="python"))
-
-    def touch(self, org_id: str, job_id: str) -> None:
-        self._ref(org_id, job_id).update({"updated_at": utcnow()})
-
-    def get(self, org_id: str, job_id: str) -> IngestJob:
-        """The job of this organisation (another organisation's is not found); a job whose process stopped
-        beating is marked failed here."""
-        ref = self._ref(org_id, job_id)
-        snap = ref.get()
-        if not snap.exists:
-            raise NotFound(f"there is no ingestion job {job_id!r}")
-        job = IngestJob.model_validate((snap.to_dict() or {}) | {"id": job_id})
-        if job.status in (JobStatus.queued, JobStatus.running) and utcnow() - job.updated_at > STALE_AFTER:
-            now = utcnow()
-            job.status, job.finished_at, job.updated_at = JobStatus.failed, now, now
-            job.error = "the server running this ingestion stopped before it finished; upload the files again"
-            try:  # only if nothing wrote the job since it was read (a slow but live worker wins)
-                option = self.store.client.write_option(last_update_time=snap.update_time)
-                ref.update(job.model_dump(mode="python"), option=option)
-            except FailedPrecondition:
-                return self.get(org_id, job_id)
-        return job
-
-
 class IngestWorker:
-    """One background thread per process that runs the queued jobs in order (`worker_for` gives the one of a
-    `Services`, which the API and the UI share)."""
+    """One background thread that runs the queued jobs in order (`Services.ingest_worker` is the process's one,
+    which the API and the UI share)."""
 
     def __init__(self, services: AppServices) -> None:
         self.services = services
@@ -221,15 +124,3 @@ class IngestWorker:
         job.finished_at = utcnow()
         self.jobs.save(job)
         return job
-
-
-_WORKERS: weakref.WeakKeyDictionary[AppServices, IngestWorker] = weakref.WeakKeyDictionary()
-_WORKERS_GUARD = threading.Lock()
-
-
-def worker_for(services: AppServices) -> IngestWorker:
-    """The ingestion worker of `services`: one per process, whether the API or the UI submits the job."""
-    with _WORKERS_GUARD:
-        if services not in _WORKERS:
-            _WORKERS[services] = IngestWorker(services)
-        return _WORKERS[services]

@@ -13,36 +13,27 @@ organisation. Its earlier version's chunks (if any) stay until that next run, wh
 
 from __future__ import annotations
 
-import contextlib
 import re
-import shutil
-import threading
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING
 
 from assistant.application.policy import Capability, check
 from assistant.ports import AppServices
 from assistant.settings import Settings
 from domain.errors import InvalidInput
 from domain.orgs import Principal
+from domain.uploads import BucketUploads, FolderUploads, Upload, UploadStore
 from ingestion.loaders import LOADERS
-from ingestion.models import IngestProgress, IngestReport
+from ingestion.models import IngestReport
+
+if TYPE_CHECKING:
+    from ingestion.pipeline import ProgressFn
 
 ALLOWED_SUFFIXES: tuple[str, ...] = tuple(LOADERS)  # exactly what the loaders read
 MAX_FILES = 50
-ProgressFn = Callable[[IngestProgress], None]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str | None
-    content: BinaryIO
 
 
 @dataclass(frozen=True)
@@ -67,22 +58,16 @@ def upload_root(settings: Settings, org_id: str) -> str:
     return str(Path(settings.data_dir).resolve() / "uploads" / org_id)
 
 
-def _store(settings: Settings, org_id: str, uploads: Sequence[Upload], names: list[str]) -> None:
-    root = upload_root(settings, org_id)
+def _upload_store(settings: Settings, org_id: str) -> UploadStore:
     if settings.kb_bucket:
-        from google.cloud.storage import Client
+        return BucketUploads(settings.project, settings.kb_bucket, f"kb/{org_id}/")
+    return FolderUploads(Path(upload_root(settings, org_id)))
 
-        bucket = Client(project=settings.project).bucket(settings.kb_bucket)
-        for upload, name in zip(uploads, names, strict=True):
-            bucket.blob(f"kb/{org_id}/{name}").upload_from_file(upload.content, rewind=True)  # one write: atomic
-        return
-    folder = Path(root)
-    folder.mkdir(parents=True, exist_ok=True)
+
+def _store(settings: Settings, org_id: str, uploads: Sequence[Upload], names: list[str]) -> None:
+    store = _upload_store(settings, org_id)
     for upload, name in zip(uploads, names, strict=True):
-        partial = folder / f".{name}.{uuid.uuid4().hex[:8]}.part"
-        with partial.open("wb") as out:
-            shutil.copyfileobj(upload.content, out)
-        partial.replace(folder / name)  # atomic: ingestion never sees half a file
+        store.write(name, upload.content)
 
 
 def store_uploads(services: AppServices, principal: Principal, uploads: Sequence[Upload]) -> list[str]:
@@ -108,12 +93,6 @@ def display_root(settings: Settings, org_id: str) -> str:
     return upload_root(settings, org_id) if settings.kb_bucket else "upload:"
 
 
-def org_lock(org_id: str) -> threading.Lock:
-    """Held by every run, deletion or re-index of an organisation's knowledge base in this process."""
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(org_id, threading.Lock())
-
-
 def _remove_failed(settings: Settings, org_id: str, report: IngestReport) -> None:
     """Files that failed for what they are (cannot be parsed, too large) leave the upload root, so the next upload
     does not fail and report them again; a file that failed for a passing reason (the index was down) stays."""
@@ -122,25 +101,13 @@ def _remove_failed(settings: Settings, org_id: str, report: IngestReport) -> Non
 
 def remove_stored(settings: Settings, org_id: str, doc_ids: Sequence[str]) -> None:
     """Remove uploaded files, named by their document ids, from the upload root (ids outside it are ignored)."""
-    root = upload_root(settings, org_id)
     if not doc_ids:
         return
-    if settings.kb_bucket:
-        from google.api_core.exceptions import NotFound
-        from google.cloud.storage import Client
-
-        bucket = Client(project=settings.project).bucket(settings.kb_bucket)
-        prefix = f"gs://{settings.kb_bucket}/"
-        for doc_id in doc_ids:
-            if doc_id.startswith(root):
-                with contextlib.suppress(NotFound):  # already gone: nothing to remove
-                    bucket.blob(doc_id.removeprefix(prefix)).delete()
-        return
-    folder = Path(root)
+    own = doc_id_of(settings, org_id, "")  # `upload:`, or the gs:// root: what an uploaded file's id starts with
+    store = _upload_store(settings, org_id)
     for doc_id in doc_ids:
-        path = (folder / doc_id.removeprefix("upload:")).resolve()
-        if doc_id.startswith("upload:") and path.is_relative_to(folder):
-            path.unlink(missing_ok=True)
+        if doc_id.startswith(own):
+            store.remove(doc_id.removeprefix(own))
 
 
 def hide_root(settings: Settings, org_id: str, text: str) -> str:
@@ -165,7 +132,7 @@ def ingest_stored(services: AppServices, org_id: str, progress: ProgressFn | Non
     settings = services.settings
     # Local uploads get the ids `upload:NAME` (never a folder document's); bucket objects keep their gs:// URIs.
     namespace = None if settings.kb_bucket else "upload"
-    with org_lock(org_id):
+    with services.org_locks.of(org_id):
         report = ingest_kb(services, org_id, upload_root(settings, org_id), progress=progress, namespace=namespace)
         _remove_failed(settings, org_id, report)
     return _plain(report, settings, org_id)

@@ -2,7 +2,7 @@
 (offline default), Vertex AI `text-embedding-005` (production), and a content-hash cache in front of either."""
 
 from retrieval.embeddings.cache import CachedEmbedder, EmbeddingCache
-from retrieval.embeddings.local import LOCAL_MODEL_NAME, LocalEmbedder, get_sentence_model
+from retrieval.embeddings.local import LOCAL_MODEL_NAME, LocalEmbedder, SentenceModel
 from retrieval.embeddings.vertex import VertexEmbedder
 
 __all__ = [
@@ -10,6 +10,6 @@ __all__ = [
     "CachedEmbedder",
     "EmbeddingCache",
     "LocalEmbedder",
+    "SentenceModel",
     "VertexEmbedder",
-    "get_sentence_model",
 ]

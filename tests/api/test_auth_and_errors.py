@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.wiring import Services
-from tests.api.conftest import auth
+from tests.api.conftest import Stub, auth
 
 # route -> (method, a valid request body or query, roles allowed): the README's role matrix, written out again on
 # purpose so that a change to assistant.application.policy has to be made twice.
@@ -57,9 +57,9 @@ def test_wrong_key_is_401(client: TestClient, path: str, header: str) -> None:
 
 @pytest.mark.parametrize("path", list(ROUTES))
 @pytest.mark.parametrize("role", ["merchant", "support", "admin"])
-def test_role_matrix(client: TestClient, services: Services, path: str, role: str, monkeypatch) -> None:
+def test_role_matrix(client: TestClient, stub: Stub, path: str, role: str) -> None:
     # The handlers' own work is not what this test is about: stub what would be slow or change data.
-    monkeypatch.setitem(vars(services), "searcher", _NoSearch())
+    stub("searcher", _NoSearch())
     _, _, allowed = ROUTES[path]
     r = _call(client, path, auth("fynbos", role))
     if role in allowed:

@@ -30,9 +30,9 @@ QUESTION = {"message": "how many BV-TENT-0001 do we have in Cape Town?"}
 def slow_api(services: Services) -> Iterator[str]:
     with FakeGemini(LATENCY) as gemini_url:
         gemini = Services(services.settings, store=services.store)
-        for shared in ("sentence_model", "local_embedder", "searcher"):  # loaded once per session, not again
-            gemini.__dict__[shared] = getattr(services, shared)
-        gemini.__dict__["chat_model"] = chat_model_for(gemini_url, services.settings)
+        for shared in ("minilm", "sentence_model", "local_embedder", "searcher"):  # loaded once per session
+            gemini.override(shared, getattr(services, shared))
+        gemini.override("chat_model", chat_model_for(gemini_url, services.settings))
         server, url = serve_in_thread(create_app(gemini, ApiSettings(chat_concurrency=BOUND)))
         try:
             yield url

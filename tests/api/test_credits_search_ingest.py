@@ -19,7 +19,7 @@ from domain.emulator import free_port
 from domain.orgs import Role
 from ingestion.models import IngestReport
 from retrieval.types import SearchHit
-from tests.api.conftest import auth, make_org
+from tests.api.conftest import Stub, auth, make_org
 
 
 def test_credits_show_balance_quota_usage_and_ledger(client: TestClient, services: Services) -> None:
@@ -92,9 +92,9 @@ class FakeSearcher:
         return True
 
 
-def test_search_is_scoped_to_the_key_organisation(client: TestClient, services: Services, monkeypatch) -> None:
+def test_search_is_scoped_to_the_key_organisation(client: TestClient, stub: Stub) -> None:
     fake = FakeSearcher()
-    monkeypatch.setitem(vars(services), "searcher", fake)
+    stub("searcher", fake)
     r = client.get(
         "/v1/search",
         params={"q": "returns", "k": 3, "type": "kb", "org_id": "bergveld"},
@@ -106,9 +106,9 @@ def test_search_is_scoped_to_the_key_organisation(client: TestClient, services: 
     assert fake.calls == [("fynbos", "returns", 3, "kb", ("public", "internal"))]  # support reads internal too
 
 
-def test_support_searches_the_knowledge_base_only(client: TestClient, services: Services, monkeypatch) -> None:
+def test_support_searches_the_knowledge_base_only(client: TestClient, stub: Stub) -> None:
     fake = FakeSearcher()
-    monkeypatch.setitem(vars(services), "searcher", fake)
+    stub("searcher", fake)
     r = client.get("/v1/search", params={"q": "returns"}, headers=auth("fynbos", "support"))
     assert r.status_code == 200 and r.json()["type"] == "kb"
     r = client.get("/v1/search", params={"q": "returns", "type": "order"}, headers=auth("fynbos", "support"))
@@ -121,8 +121,8 @@ def test_support_searches_the_knowledge_base_only(client: TestClient, services: 
     ]
 
 
-def test_blank_search_is_422(client: TestClient, services: Services, monkeypatch) -> None:
-    monkeypatch.setitem(vars(services), "searcher", FakeSearcher())
+def test_blank_search_is_422(client: TestClient, stub: Stub) -> None:
+    stub("searcher", FakeSearcher())
     assert client.get("/v1/search", params={"q": "   "}, headers=auth()).status_code == 422
 
 
@@ -276,7 +276,8 @@ def test_a_file_over_the_text_limit_is_reported_by_name(
 
 def test_a_job_whose_process_died_is_failed_when_read(client: TestClient, services: Services) -> None:
     """A job left `running` with no heartbeat for longer than STALE_AFTER (its process was killed) reads as failed."""
-    from assistant.application.ingest_jobs import STALE_AFTER, IngestJobs, JobStatus
+    from assistant.application.job_records import IngestJobs
+    from domain.ingest_jobs import STALE_AFTER, JobStatus
 
     org, key = make_org(services, role=Role.admin)
     jobs = IngestJobs(services.store)
@@ -301,7 +302,8 @@ def test_uploads_go_to_the_kb_bucket_when_one_is_configured(services: Services) 
     try:
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
-            bucketed = Services(services.settings.model_copy(update={"kb_bucket": "fx-kb"}), store=services.store)
+            settings = services.settings.model_copy(update={"kb_bucket": "fx-kb"})
+            bucketed = Services(settings, store=services.store, minilm=services.minilm)
             with TestClient(create_app(bucketed)) as api:
                 article = b"# Gazebo pegs\n\nUse the long steel pegs in sandy soil at the coast.\n"
                 files = [("files", ("pegs.md", article)), ("files", ("scan.pdf", b"%PDF-1.4 truncated"))]

@@ -8,9 +8,12 @@ import io
 import pytest
 
 from app.wiring import Services
-from assistant.application.ingest_jobs import IngestJob, IngestWorker, JobStatus
-from assistant.application.uploads import Upload, store_uploads
+from assistant.application.ingest_jobs import IngestWorker
+from assistant.application.job_records import IngestJob
+from assistant.application.uploads import store_uploads
+from domain.ingest_jobs import JobStatus
 from domain.orgs import Role
+from domain.uploads import Upload
 from tests.api.conftest import make_org
 
 

@@ -16,7 +16,7 @@ from ingestion.loaders import load_document
 from retrieval.chunk_store import InMemoryChunkStore
 from retrieval.dense_local import LocalVectorIndex
 from retrieval.hybrid import HybridConfig, HybridSearchService
-from tests.api.conftest import auth
+from tests.api.conftest import Stub, auth
 from tests.retrieval.conftest import WordEmbedder
 
 PUBLIC = "demo:account/api-keys.md"
@@ -42,7 +42,7 @@ audience: internal
 
 
 @pytest.fixture
-def kb(services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HybridSearchService:
+def kb(services: Services, stub: Stub, tmp_path: Path) -> HybridSearchService:
     embedder = WordEmbedder()
     searcher = HybridSearchService(
         InMemoryChunkStore(), embedder, LocalVectorIndex(tmp_path, embedder.dim), HybridConfig(version_ttl=0.0)
@@ -50,7 +50,7 @@ def kb(services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> H
     for doc_id, text in ((PUBLIC, GUIDE), (INTERNAL, RECOVERY)):
         document = load_document(doc_id, text.encode())
         searcher.upsert_chunks(chunk_document(document, org_id="bergveld", doc_type="kb", doc_id=doc_id, source=doc_id))
-    monkeypatch.setitem(vars(services), "searcher", searcher)
+    stub("searcher", searcher)
     return searcher
 
 

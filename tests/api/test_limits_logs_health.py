@@ -8,7 +8,7 @@ from app.api.app import create_app
 from app.wiring import Services
 from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.settings import Settings
-from tests.api.conftest import auth
+from tests.api.conftest import Stub, auth
 
 
 def test_token_bucket_bursts_then_refills() -> None:
@@ -27,6 +27,7 @@ def test_rate_limit_is_429_with_retry_after_per_key(services: Services) -> None:
     limited = Services(
         Settings(project=services.settings.project, data_dir=services.settings.data_dir, rate_limit_per_minute=3),
         store=services.store,
+        minilm=services.minilm,
     )
     with TestClient(create_app(limited)) as client:
         codes = [client.get("/v1/credits", headers=auth("fynbos")).status_code for _ in range(4)]
@@ -63,7 +64,7 @@ def test_healthz(client: TestClient) -> None:
     assert r.status_code == 200 and r.json() == {"status": "ok"}
 
 
-def test_readyz_checks_firestore_assistant_and_index(client: TestClient, services: Services, monkeypatch) -> None:
+def test_readyz_checks_firestore_assistant_and_index(client: TestClient, services: Services, stub: Stub) -> None:
     _ = services.assistant  # built by the chat tests; make sure whatever the order
     r = client.get("/readyz")
     assert r.status_code == 200, r.text
@@ -73,7 +74,7 @@ def test_readyz_checks_firestore_assistant_and_index(client: TestClient, service
         def ready(self) -> bool:
             return False
 
-    monkeypatch.setitem(vars(services), "searcher", NotReady())
+    stub("searcher", NotReady())
     r = client.get("/readyz")
     assert r.status_code == 503 and r.json()["checks"]["index"] == "error: not ready"
 

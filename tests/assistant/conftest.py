@@ -16,13 +16,14 @@ from domain.demo import seed
 from domain.emulator import FirestoreEmulator
 from domain.orgs import Principal, Role
 from domain.store import Store, make_client
+from tests.conftest import MINILM
 
 
 def make_services(emulator: FirestoreEmulator, data_dir: Path, **settings: object) -> Services:
     project = f"test-{uuid.uuid4().hex[:12]}"
     store = Store.connect(make_client(project, emulator_host=emulator.address))
     seed(store)
-    return Services(Settings(project=project, data_dir=data_dir, **settings), store=store)
+    return Services(Settings(project=project, data_dir=data_dir, **settings), store=store, minilm=MINILM)
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,10 @@ from app.wiring import Services
 from assistant.application import credits as app_credits
 from assistant.application import search as app_search
 from assistant.application.policy import Capability, Forbidden, can, check, roles_for
-from assistant.application.uploads import ALLOWED_SUFFIXES, Upload, ingest_uploads, safe_name, upload_root
+from assistant.application.uploads import ALLOWED_SUFFIXES, ingest_uploads, safe_name, upload_root
 from domain.errors import InvalidInput
 from domain.orgs import Principal, Role
+from domain.uploads import Upload
 from ingestion.loaders import is_supported
 
 
@@ -46,7 +47,7 @@ def test_blank_or_long_searches_are_refused_before_the_index(services: Services)
     for query in ("   ", "x" * (app_search.MAX_QUERY_CHARS + 1)):
         with pytest.raises(InvalidInput):
             app_search.search(services, caller(Role.merchant), query)
-    assert "searcher" not in vars(services)  # refused before the index (and its model) was even built
+    assert not services.is_built("searcher")  # refused before the index (and its model) was even built
 
 
 def test_grant_checks_role_and_amount_and_is_idempotent(services: Services):

@@ -14,10 +14,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from app.wiring import Services
-from assistant.confirmations import KEEP_RESPONSES
 from assistant.contracts import ChatRequest
 from assistant.pricing import TOOL_CALL_MC, cost_mc, model_price, reservation_mc
 from assistant.service import ChatService
+from domain.confirmations import KEEP_RESPONSES
 from domain.credits import EntryKind, as_credits
 from domain.emulator import FirestoreEmulator
 from domain.errors import InsufficientCredits, QuotaExceeded

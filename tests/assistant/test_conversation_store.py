@@ -12,6 +12,7 @@ from langgraph.graph import START, MessagesState, StateGraph
 
 from assistant.checkpointer import FirestoreSaver, thread_id_for
 from assistant.conversations import Conversations
+from domain.checkpoints import CheckpointRepository
 from domain.errors import InvalidInput, NotFound
 from domain.store import utcnow
 
@@ -21,7 +22,7 @@ def say(store, org: str, conversation: str, text: str) -> None:
         return {"messages": [AIMessage(f"echo: {state['messages'][-1].content}")]}
 
     graph = StateGraph(MessagesState).add_node("echo", echo).add_edge(START, "echo")
-    app = graph.compile(checkpointer=FirestoreSaver(store))
+    app = graph.compile(checkpointer=FirestoreSaver(CheckpointRepository(store)))
     app.invoke({"messages": [HumanMessage(text)]}, {"configurable": {"thread_id": thread_id_for(org, conversation)}})
 
 

@@ -12,6 +12,7 @@ from app.wiring import Services
 from assistant.checkpointer import FirestoreSaver
 from assistant.contracts import ChatRequest, ChatResponse, ConfirmRequest
 from assistant.service import ChatService
+from domain.checkpoints import CheckpointRepository
 from domain.errors import Conflict, NotFound
 from domain.orders import OrderStatus
 from domain.orgs import Role
@@ -78,12 +79,12 @@ def test_a_new_conversation_reads_no_checkpoint_and_its_follow_up_reads_it(
 ) -> None:
     looked_up: list[bool] = []  # per checkpoint lookup: whether it went to Firestore
     calls = 0
-    get_tuple, conversation = FirestoreSaver.get_tuple, FirestoreSaver._conversation
+    get_tuple, conversation = FirestoreSaver.get_tuple, CheckpointRepository._conversation
 
-    def counting_conversation(self: FirestoreSaver, thread_id: str) -> Any:
+    def counting_conversation(self: CheckpointRepository, org_id: str, conversation_id: str) -> Any:
         nonlocal calls
         calls += 1
-        return conversation(self, thread_id)
+        return conversation(self, org_id, conversation_id)
 
     def watched_get_tuple(self: FirestoreSaver, config: Any) -> Any:
         before = calls
@@ -91,7 +92,7 @@ def test_a_new_conversation_reads_no_checkpoint_and_its_follow_up_reads_it(
         looked_up.append(calls > before)
         return found
 
-    monkeypatch.setattr(FirestoreSaver, "_conversation", counting_conversation)
+    monkeypatch.setattr(CheckpointRepository, "_conversation", counting_conversation)
     monkeypatch.setattr(FirestoreSaver, "get_tuple", watched_get_tuple)
     first = ask(chat, request_id, "how many BV-TENT-0011 are in Johannesburg?")
     second = ask(chat, request_id, "and in Durban?", first.conversation_id)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from assistant.models import BatchingEncoder, SentenceEncoder
-from retrieval.embeddings import LocalEmbedder, get_sentence_model
+from retrieval.embeddings import LocalEmbedder
+from tests.conftest import MINILM
 
 
 def slow_length_encoder(calls: list[list[str]]):
@@ -65,7 +66,7 @@ def test_a_lone_caller_is_not_delayed_and_a_failure_reaches_every_waiter():
 
 @pytest.mark.timeout(120)
 def test_real_model_concurrent_encodes_and_token_counts_match_one_by_one():
-    sentences = SentenceEncoder(LocalEmbedder(), get_sentence_model())
+    sentences = SentenceEncoder(LocalEmbedder(MINILM), MINILM.get())
     encode, count_tokens = sentences.encode, sentences.count_tokens
     questions = [f"how many BV-TENT-{i:04d} do we hold in {'Cape Town ' * (i % 5)}?" for i in range(16)]
     alone = {q: encode([q])[0] for q in questions}

@@ -11,12 +11,13 @@ from assistant.offline.examples import EXAMPLES, OUT_OF_SCOPE
 from assistant.offline.skills import SKILLS
 from assistant.offline.slots import extract
 from assistant.tools import ALL_TOOLS
-from retrieval.embeddings import LocalEmbedder, get_sentence_model
+from retrieval.embeddings import LocalEmbedder
+from tests.conftest import MINILM
 
 
 @pytest.fixture(scope="module")
 def classifier() -> SkillClassifier:
-    return SkillClassifier(SentenceEncoder(LocalEmbedder(), get_sentence_model()).encode)
+    return SkillClassifier(SentenceEncoder(LocalEmbedder(MINILM), MINILM.get()).encode)
 
 
 def test_one_skill_record_per_tool() -> None:
@@ -79,7 +80,7 @@ def test_the_model_decides(classifier: SkillClassifier, text: str, tool: str | N
 
     from assistant.offline.model import OfflineChatModel
 
-    encoder = SentenceEncoder(LocalEmbedder(), get_sentence_model())
+    encoder = SentenceEncoder(LocalEmbedder(MINILM), MINILM.get())
     model = OfflineChatModel(encode=encoder.encode, count_tokens=encoder.count_tokens, classifier=classifier)
     reply = model.bind_tools(ALL_TOOLS).invoke([HumanMessage(text)])
     assert [call["name"] for call in reply.tool_calls][:1] == ([tool] if tool else []), reply

@@ -18,8 +18,8 @@ ORG = "crash-test"
 
 def main() -> None:
     settings = Settings()
-    with local_firestore(settings):
-        services = Services(settings)
+    with local_firestore(settings) as local:
+        services = Services(settings, on_write=local.on_write)
         if "--count" in sys.argv:
             print(len(list(services.store.col(ORG, "ledger").stream())), flush=True)
             return

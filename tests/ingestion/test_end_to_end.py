@@ -11,6 +11,7 @@ import pytest
 from app.wiring import Services
 from assistant.settings import Settings
 from ingestion.pipeline import ingest_catalog, ingest_kb
+from tests.conftest import MINILM
 from tests.domain.fixtures import ORG, OTHER, make_org, repos
 from tests.ingestion.doubles import write_kb
 
@@ -22,7 +23,7 @@ def real(store, tmp_path: Path) -> Services:
     make_org(repos(store), ORG)
     make_org(repos(store), OTHER)
     settings = Settings(project=store.client.project, data_dir=tmp_path / "data")
-    return Services(settings, store=store)
+    return Services(settings, store=store, minilm=MINILM)
 
 
 def test_ingest_and_search_through_the_real_search_service(real: Services, kb: Path, monkeypatch):

@@ -7,9 +7,9 @@ import shutil
 import pytest
 
 from domain.errors import NotFound
+from domain.ingest_records import COLLECTION, RecordStore
 from ingestion.errors import IngestError
 from ingestion.pipeline import ingest_kb
-from ingestion.records import COLLECTION, RecordStore
 from tests.domain.fixtures import ORG
 from tests.ingestion.doubles import write_kb
 

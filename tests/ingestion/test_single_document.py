@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import NotFound
+from domain.ingest_records import RecordStore
 from ingestion.pipeline import delete_document, ingest_kb
-from ingestion.records import RecordStore
 from tests.domain.fixtures import ORG
 from tests.ingestion.doubles import write_kb
 

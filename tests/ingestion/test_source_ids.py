@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from domain.ingest_records import COLLECTION, IngestRecord, RecordStore
 from ingestion.chunking import chunk_document
 from ingestion.loaders import load_document
 from ingestion.migrations import qualify_legacy_ids
 from ingestion.pipeline import fingerprint, ingest_kb
-from ingestion.records import COLLECTION, IngestRecord, RecordStore
 from tests.domain.fixtures import ORG
 from tests.ingestion.doubles import write_kb
 

@@ -41,9 +41,10 @@ def test_reingesting_unchanged_chunks_embeds_nothing(memory_service: HybridSearc
 
 @pytest.mark.slow
 def test_packaged_minilm_model_offline() -> None:
-    from retrieval.embeddings import LocalEmbedder, get_sentence_model
+    from retrieval.embeddings import LocalEmbedder
+    from tests.conftest import MINILM
 
-    embedder = LocalEmbedder()
+    embedder = LocalEmbedder(MINILM)
     vectors = embedder.embed_documents(
         ["How do I connect my Takealot seller account?", "Linking a Takealot store", "Import VAT on a container"]
     )
@@ -52,4 +53,4 @@ def test_packaged_minilm_model_offline() -> None:
     query = embedder.embed_query("connect takealot")
     assert query @ vectors[0] > query @ vectors[2]
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
-    assert get_sentence_model() is get_sentence_model()  # one shared instance per process
+    assert embedder.model.get() is MINILM.get()  # loaded once, then shared by whoever holds it

@@ -21,6 +21,7 @@ from assistant.settings import Settings
 from domain.demo import seed
 from domain.emulator import FirestoreEmulator, free_port
 from domain.store import Store, make_client
+from tests.conftest import MINILM
 from ui.app import UI_PATH
 
 DEMO_KB = Path(__file__).resolve().parents[2] / "ingestion" / "demo_kb"
@@ -59,7 +60,7 @@ def ui_server(
     # The embedding cache is content-addressed, so modules share it: the second KB ingest embeds nothing.
     (data_dir / "cache").symlink_to(embedding_cache, target_is_directory=True)
     settings = Settings(_env_file=None, mode="local", project=project, data_dir=data_dir)
-    services = Services(settings, store=store)
+    services = Services(settings, store=store, minilm=MINILM)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(build_app(services), host="127.0.0.1", port=port, log_level="warning", lifespan="on")

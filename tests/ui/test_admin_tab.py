@@ -14,8 +14,8 @@ from gradio_client import Client, handle_file
 import ui.admin_tab
 from assistant.application.uploads import upload_root
 from domain.credits import MC_PER_CREDIT
+from domain.ingest_records import record_key
 from domain.orgs import Role
-from ingestion.records import record_key
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ import gradio as gr
 import pytest
 
 from assistant.application.documents import DocumentInfo
+from domain.ingest_records import record_key
 from domain.orgs import Principal, Role
-from ingestion.records import record_key
 from ui.admin_tab import AdminTab
 from ui.admin_views import COMPACT_COLUMNS, DOCUMENT_COLUMNS, compact_rows, document_rows
 

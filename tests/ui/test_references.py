@@ -10,8 +10,8 @@ from app.wiring import Services
 from assistant.settings import Settings
 from domain.demo import seed
 from domain.errors import NotFound
+from domain.ingest_records import IngestRecord, RecordStore
 from domain.orgs import Principal, Role
-from ingestion.records import IngestRecord, RecordStore
 from retrieval.chunk_store import FirestoreChunkStore
 from retrieval.types import Chunk
 from ui.references import render_reference

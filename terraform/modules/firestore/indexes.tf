@@ -4,7 +4,7 @@
 # Every collection lives under orgs/{org_id}/... (conversations/{id}/checkpoints one level deeper), so the
 # collection id is the last path segment and every index has COLLECTION scope. Queries that filter or sort on
 # one field only (equality or range + order on the same field) use Firestore's automatic single-field indexes
-# and need no entry: shipments `status ==` (domain/trade.py, sorted in Python), usage `day >=` (credits.daily_usage), ingest records `root ==` (ingestion/records.py),
+# and need no entry: shipments `status ==` (domain/trade.py, sorted in Python), usage `day >=` (credits.daily_usage), ingest records `root ==` (domain/ingest_records.py),
 # warehouses order by `code`, checkpoints `checkpoint_id <` + order by `checkpoint_id` without a namespace,
 # products `shortfall >` (low_stock) and `category ==` without a sort (names), api_keys `org_id ==` (list),
 # stock `sku ==` without a sort (a product's available total, counted in a transaction).
@@ -59,7 +59,7 @@ locals {
       query      = "ProductRepository.list: category == ? order by sku"
     },
     {
-      # assistant/checkpointer.py FirestoreSaver.list: checkpoints of one conversation where ns == NS
+      # domain/checkpoints.py CheckpointRepository.newest_first: checkpoints of one conversation where ns == NS
       # [and checkpoint_id < BEFORE] order by checkpoint_id desc (LangGraph history, newest first)
       collection = "checkpoints"
       fields     = ["ns ASC", "checkpoint_id DESC"]

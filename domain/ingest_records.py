@@ -1,4 +1,4 @@
-"""The record manager: what the index holds for each source document, persisted in Firestore.
+"""The ingest records: what the index holds for each source document, persisted in Firestore.
 
 `orgs/{org}/ingest_records/{key}` holds, per document, the fingerprint of the source it was indexed from, the ids
 of the chunks it produced, the root it was listed under (the scope of deletions) and `updated_at`.
@@ -26,8 +26,8 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel, Field
 
+from domain.doc_types import DocType
 from domain.store import Store, utcnow
-from retrieval.types import DocType
 
 COLLECTION = "ingest_records"
 _BATCH_WRITES = 450  # Firestore allows 500 writes per batch

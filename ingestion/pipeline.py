@@ -86,7 +86,7 @@ def _require_org(services: IngestServices, org_id: str) -> None:
     OrgRepository(services.store).get(org_id)  # NotFound: "organisation 'x' does not exist"
 
 
-def _project(services: Any) -> str | None:
+def _project(services: IngestServices) -> str | None:
     """The Cloud Storage client's project in gcp mode; locally the credentials' own project (or the emulator's)."""
     settings = getattr(services, "settings", None)
     return settings.project if settings is not None and getattr(settings, "mode", None) == "gcp" else None

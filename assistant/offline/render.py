@@ -155,7 +155,7 @@ def duty(data: dict[str, Any]) -> str:
 
 
 def _grouped(value: Any) -> str:
-    """Thousands grouped by a space, as every other amount the assistant writes (`tools._rand`): R32 921.50."""
+    """Thousands grouped by a space, as every other amount the assistant writes (`tools.context.rand`): R32 921.50."""
     return f"{float(value):,.2f}".replace(",", " ")
 
 

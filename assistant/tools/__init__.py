@@ -6,7 +6,7 @@ from assistant.tools.credits import CREDITS_BALANCE
 from assistant.tools.knowledge import SEARCH_KNOWLEDGE_BASE
 from assistant.tools.order_writes import CANCEL_ORDER, UPDATE_ORDER_STATUS
 from assistant.tools.orders import GET_ORDER, LIST_ORDERS, SALES_SUMMARY
-from assistant.tools.registry import ALL_TOOLS, BY_NAME, TOOLS, WRITES, spec_of, writes
+from assistant.tools.registry import ALL_TOOLS, BY_NAME, TOOLS, spec_of
 from assistant.tools.spec import ToolSpec
 from assistant.tools.stock_writes import ADJUST_STOCK, SET_REORDER_POINT, TRANSFER_STOCK
 from assistant.tools.trade import HS_DUTY_LOOKUP, LANDED_COST, LIST_SHIPMENTS
@@ -31,11 +31,9 @@ __all__ = [
     "TOOLS",
     "TRANSFER_STOCK",
     "UPDATE_ORDER_STATUS",
-    "WRITES",
     "AgentContext",
     "ProductNotResolved",
     "ToolSpec",
     "resolve_product",
     "spec_of",
-    "writes",
 ]

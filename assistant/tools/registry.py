@@ -35,14 +35,7 @@ TOOLS: tuple[ToolSpec, ...] = (
 )
 BY_NAME: dict[str, ToolSpec] = {spec.name: spec for spec in TOOLS}
 ALL_TOOLS: list[BaseTool] = [spec.tool for spec in TOOLS]
-WRITES: frozenset[str] = frozenset(spec.name for spec in TOOLS if spec.writes)
 
 
 def spec_of(name: str) -> ToolSpec | None:
     return BY_NAME.get(name)
-
-
-def writes(name: str) -> bool:
-    """Does the tool of this name change data (and so need the user's confirmation)?"""
-    spec = BY_NAME.get(name)
-    return spec is not None and spec.writes

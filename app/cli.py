@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from app.cli_billing import billing_app
 from app.cli_chat import chat_command, eval_agent_command
 from app.cli_common import KeyOption, clean_errors, console, fail, load_settings
 from app.cli_eval import eval_app
@@ -28,6 +29,7 @@ admin_app = typer.Typer(help="Organisations, API keys and credits.", no_args_is_
 app.add_typer(admin_app, name="admin")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(eval_app, name="eval")
+app.add_typer(billing_app, name="billing")
 app.command("search")(search_command)
 app.command("chat")(clean_errors(chat_command))
 eval_app.command("agent")(clean_errors(eval_agent_command))
@@ -76,6 +78,7 @@ def serve_command(
 
     settings = load_settings()
     host, port = host or settings.host, port or settings.port
+    settings.host, settings.port = host, port  # PayFast's notify and return URLs name the address served
     if not port_is_free(host, port):
         raise fail(f"port {port} is already in use; stop what runs there or pass --port", 2)
     with local_firestore(settings) as local:

@@ -10,6 +10,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from assistant.application.ratelimit import TokenBucketLimiter
+from assistant.billing.gateway import PayFastGateway, PaymentGateway
+from assistant.billing.settings import BillingSettings
+from assistant.pricing import PriceList, load_prices
 from assistant.settings import Settings
 from domain.catalog import ProductRepository
 from domain.credits import CreditsRepository
@@ -17,6 +20,7 @@ from domain.inventory import InventoryRepository
 from domain.locks import KeyedLocks
 from domain.orders import OrderRepository
 from domain.orgs import ApiKeyRepository, OrgRepository
+from domain.purchases import PurchaseRepository
 from domain.store import Store, make_client
 from domain.trade import ShipmentRepository
 from retrieval.types import SearchService
@@ -112,6 +116,30 @@ class Services:
         return CreditsRepository(self.store)
 
     @cached_property
+    def purchases(self) -> PurchaseRepository:
+        return PurchaseRepository(self.store, self.credits)
+
+    @cached_property
+    def billing_settings(self) -> BillingSettings:
+        """Billing's own settings; the public URL follows the port this process serves on."""
+        return BillingSettings(mode=self.settings.mode, host=self.settings.host, port=self.settings.port)
+
+    @cached_property
+    def prices(self) -> PriceList:
+        return load_prices(self.settings.prices_file)
+
+    @cached_property
+    def payments(self) -> PaymentGateway:
+        """PayFast's validate and ad hoc charge endpoints (the local sandbox in local mode)."""
+        return PayFastGateway(self.billing_settings)
+
+    def after_charge(self, org_id: str, balance_mc: int) -> None:
+        """After a settled turn: the auto top-up of a balance that fell under its threshold."""
+        from assistant.billing.autotopup import after_settlement
+
+        after_settlement(self, org_id, balance_mc)
+
+    @cached_property
     def rate_limiter(self) -> TokenBucketLimiter:
         """The per-key rate limit: one set of buckets for the API and the UI."""
         return TokenBucketLimiter(self.settings.rate_limit_per_minute)
@@ -177,4 +205,6 @@ class Services:
     def assistant(self) -> ChatService:
         from assistant.service import ChatService
 
-        return ChatService(self.settings, self, model=self.chat_model, searcher=self.searcher)
+        return ChatService(
+            self.settings, self, model=self.chat_model, searcher=self.searcher, after_charge=self.after_charge
+        )

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field, StrictBool
 
 from domain.orgs import Principal
 
+ORG_LABEL = "org_id"  # the metadata key of a turn's organisation, and the label of its Vertex AI calls
+
 
 class ChatRequest(BaseModel):
     message: str = Field(min_length=1, description="What the user asks or tells the assistant")

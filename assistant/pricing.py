@@ -29,11 +29,22 @@ class Reservation(BaseModel):
     max_embedded_chars: int = Field(ge=0)
 
 
+class PackPrice(BaseModel):
+    credits: int = Field(gt=0)
+    price_cents: int = Field(gt=0, description="ZAR cents, excluding VAT")
+
+
+class BillingTerms(BaseModel):
+    vat_percent: int = Field(default=15, ge=0, le=100)
+
+
 class PriceList(BaseModel):
     tool_call_mc: int = Field(ge=0)
     embedding_per_1k_chars_mc: int = Field(ge=0)
     reservation: Reservation
     models: dict[str, ModelPrice]
+    billing: BillingTerms = Field(default_factory=BillingTerms)
+    packs: dict[str, PackPrice] = Field(default_factory=dict[str, PackPrice])
 
     def model_price(self, provider: str | None, model: str) -> ModelPrice:
         if model in self.models:

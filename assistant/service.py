@@ -9,8 +9,9 @@ is stored as a confirmation that only the same organisation can approve or rejec
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -49,8 +50,11 @@ class ChatService:
         *,
         model: BaseChatModel,
         searcher: SearchService | None = None,
+        after_charge: Callable[[str, int], None] | None = None,
     ) -> None:
+        """`after_charge(org_id, balance_mc)` runs after each settled turn, off the answer's path (auto top-up)."""
         self.settings = settings
+        self.after_charge = after_charge
         self.services = services
         self.searcher = searcher
         self.model = model
@@ -202,6 +206,7 @@ class ChatService:
             "tool_calls": response.usage.tool_calls,
             "tools": [a.tool for a in response.actions if a.status in ("executed", "refused")],
             "embedded_chars": embedded,
+            "key_id": turn.principal.key_id,  # the statement's usage by API key
         }
 
         def record(settled: Reservation) -> tuple[Any, dict[str, Any]]:
@@ -212,6 +217,15 @@ class ChatService:
         settled = self.services.credits.settle(org, request_id, actual, details, record=record)
         response.usage.credits_charged = as_credits(settled.charged_mc)
         response.credits_balance = as_credits(settled.balance_mc)
+        if self.after_charge is not None:
+            threading.Thread(target=self._after_charge, args=(org, settled.balance_mc), daemon=True).start()
+
+    def _after_charge(self, org: str, balance_mc: int) -> None:
+        try:
+            if self.after_charge is not None:
+                self.after_charge(org, balance_mc)
+        except Exception:  # the answer was given and charged; a failed follow-up is logged, never the user's
+            log.exception("after-charge hook failed", extra={"org_id": org})
 
     # Confirmations ---------------------------------------------------------------------------------------
     def _drop_stale_confirmation(self, agent: Any, turn: Turn) -> None:

@@ -15,7 +15,7 @@ from langgraph.types import Command
 
 from assistant.checkpointer import NEW_THREAD, thread_id_for
 from assistant.confirmations import Confirmation, ProposedAction
-from assistant.contracts import Action, ChatResponse, Citation, PendingConfirmation, StreamEvent, Usage
+from assistant.contracts import ORG_LABEL, Action, ChatResponse, Citation, PendingConfirmation, StreamEvent, Usage
 from assistant.tools import AgentContext, spec_of
 from domain.orgs import Principal
 
@@ -47,7 +47,11 @@ class Turn:
     @property
     def config(self) -> dict[str, Any]:
         thread = thread_id_for(self.org, self.conversation_id)
-        return {"configurable": {"thread_id": thread, NEW_THREAD: self.new_conversation}, "callbacks": [self.usage]}
+        return {
+            "configurable": {"thread_id": thread, NEW_THREAD: self.new_conversation},
+            "callbacks": [self.usage],
+            "metadata": {ORG_LABEL: self.org},  # reaches the model call: Vertex AI's org_id label (assistant.models)
+        }
 
     @property
     def rejected(self) -> set[str]:

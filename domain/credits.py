@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 
 from domain.batching import Batcher
 from domain.errors import Conflict, DomainError, InsufficientCredits, InvalidInput, NotFound, QuotaExceeded
-from domain.store import Store, utcnow
+from domain.store import Store, read_all, utcnow
 
 MC_PER_CREDIT = 1000
 DEFAULT_DAILY_QUOTA_MC = 500 * MC_PER_CREDIT
@@ -152,42 +152,62 @@ class CreditsRepository:
             used_today_mc=used,
         )
 
-    @staticmethod
-    def _read(tx: firestore.Transaction, *refs: firestore.DocumentReference) -> list[Snapshot]:
-        """The snapshots of `refs`, in their order, read in one round trip (Firestore returns them in any order)."""
-        by_path = {snap.reference.path: snap for snap in tx.get_all(list(refs))}
-        return [by_path[ref.path] for ref in refs]
+    _read = staticmethod(read_all)
 
     def _write(self, tx: firestore.Transaction, org_id: str, entry: LedgerEntry) -> None:
         tx.update(self._account(org_id), {"balance_mc": entry.balance_after_mc, "updated_at": entry.created_at})
         tx.create(self._entry(org_id, entry.id), entry.model_dump())
 
-    def grant(self, org_id: str, amount_mc: int, idempotency_key: str, note: str = "") -> LedgerEntry:
-        if amount_mc <= 0:
-            raise InvalidInput("a grant must add a positive amount of credits")
-        entry_id = f"grant-{_check_request_id(idempotency_key)}"
-
+    def grant(
+        self, org_id: str, amount_mc: int, idempotency_key: str, note: str = "", details: dict[str, Any] | None = None
+    ) -> LedgerEntry:
         def apply(tx: firestore.Transaction) -> dict[str, Any]:
-            existing = self._entry(org_id, entry_id).get(transaction=tx)
-            account = self._read_account_snapshot(org_id, tx)
-            if existing.exists:
-                if existing.get("amount_mc") != amount_mc:
-                    raise Conflict("this idempotency key was already used for a different grant")
-                return existing.to_dict() or {}
-            entry = LedgerEntry(
-                id=entry_id,
-                kind=EntryKind.grant,
-                amount_mc=amount_mc,
-                balance_after_mc=account["balance_mc"] + amount_mc,
-                note=note,
-                created_at=utcnow(),
-            )
-            self._write(tx, org_id, entry)
-            return entry.model_dump()
+            return self.grant_in(tx, org_id, amount_mc, idempotency_key, note, details).model_dump()
 
         entry = LedgerEntry(**self.store.runner.run(apply, lock=[self._account(org_id).path]))
         self._known.pop(org_id, None)  # the account changed: read it again (the next commit would find out)
         return entry
+
+    def grant_in(
+        self,
+        tx: firestore.Transaction,
+        org_id: str,
+        amount_mc: int,
+        idempotency_key: str,
+        note: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> LedgerEntry:
+        """Add credits inside the caller's transaction (reads first, then writes: call it after the caller's own
+        reads and before its writes). The same key never grants twice: its first entry is returned. The caller
+        runs the transaction with the account's path in its `lock` and calls `forget(org_id)` after it."""
+        if amount_mc <= 0:
+            raise InvalidInput("a grant must add a positive amount of credits")
+        entry_id = f"grant-{_check_request_id(idempotency_key)}"
+        existing = self._entry(org_id, entry_id).get(transaction=tx)
+        account = self._read_account_snapshot(org_id, tx)
+        if existing.exists:
+            if existing.get("amount_mc") != amount_mc:
+                raise Conflict("this idempotency key was already used for a different grant")
+            return LedgerEntry(**(existing.to_dict() or {}))
+        entry = LedgerEntry(
+            id=entry_id,
+            kind=EntryKind.grant,
+            amount_mc=amount_mc,
+            balance_after_mc=account["balance_mc"] + amount_mc,
+            note=note,
+            details=details or {},
+            created_at=utcnow(),
+        )
+        self._write(tx, org_id, entry)
+        return entry
+
+    def account_path(self, org_id: str) -> str:
+        path: str = self._account(org_id).path
+        return path
+
+    def forget(self, org_id: str) -> None:
+        """Drop what this process remembers of the account (it was changed by a caller's transaction)."""
+        self._known.pop(org_id, None)
 
     def reserve(self, org_id: str, request_id: str, amount_mc: int, now: datetime | None = None) -> Reservation:
         """Hold `amount_mc` for a call; refused (nothing written) when the balance or today's quota is short."""
@@ -297,15 +317,22 @@ class CreditsRepository:
         return sorted(snap.id for snap in query.stream() if snap.get("created_at") < older_than)
 
     def ledger(
-        self, org_id: str, limit: int = 50, kind: EntryKind | None = None, since: datetime | None = None
+        self,
+        org_id: str,
+        limit: int = 50,
+        kind: EntryKind | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[LedgerEntry]:
-        """The newest entries first; `since` keeps those made at or after it (not with `kind`: that pair would
-        need a composite index)."""
+        """The newest entries first; `since` keeps those made at or after it, `until` those made before it (not
+        with `kind`: that pair would need a composite index)."""
         query: firestore.CollectionReference | firestore.Query = self.store.col(org_id, "ledger")
         if kind:
             query = query.where(filter=FieldFilter("kind", "==", kind.value))
         if since is not None:
             query = query.where(filter=FieldFilter("created_at", ">=", since))
+        if until is not None:
+            query = query.where(filter=FieldFilter("created_at", "<", until))
         query = query.order_by("created_at", direction=firestore.Query.DESCENDING).limit(limit)
         return [LedgerEntry(**(snap.to_dict() or {})) for snap in query.stream()]
 

@@ -99,6 +99,14 @@ def in_background(fn: Callable[[], T]) -> Future[T]:
     return future
 
 
+def read_all(
+    tx: firestore.Transaction, *refs: firestore.DocumentReference
+) -> list[firestore.DocumentSnapshot[firestore.DocumentReference]]:
+    """The snapshots of `refs`, in their order, read in one round trip (Firestore returns them in any order)."""
+    by_path = {snap.reference.path: snap for snap in tx.get_all(list(refs))}
+    return [by_path[ref.path] for ref in refs]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -7,6 +7,13 @@ Routes  (roles: m = merchant, s = support, a = admin)
   GET  /v1/search          m s a   search the knowledge base, products, orders (support: knowledge base)
   GET  /v1/credits         m a     balance, quota, usage, ledger
   POST /v1/admin/credits   a       top up credits
+  GET  /v1/billing/packs   m a     credit packs for sale (ZAR, VAT on top)
+  POST /v1/billing/checkout           a   start buying a pack: the signed PayFast form
+  GET  /v1/billing/purchases/{id}     a   a purchase's status
+  GET  /v1/billing/invoices[/{n}.pdf] a   tax invoices
+  GET  /v1/billing/statements/{YYYY-MM}  a   monthly statement (json, csv, pdf)
+  GET|PUT /v1/billing/settings        a   VAT number and auto top-up
+  POST /v1/billing/payfast/notify     -   PayFast's payment notification (no key: checked as PayFast's)
   POST /v1/ingest          a       upload knowledge-base files; 202 with a job id, indexed in the background
   GET  /v1/ingest/{job_id} a       the job's status, per-file progress and report
   GET  /v1/documents       a       the indexed knowledge-base documents
@@ -28,15 +35,18 @@ from app.api.deps import Shell
 from app.api.docs_assets import install_offline_docs
 from app.api.logging import configure_logging
 from app.api.middleware import RequestMiddleware
+from app.api.routes_billing import router as billing_router
 from app.api.routes_chat import router as chat_router
 from app.api.routes_credits import router as credits_router
 from app.api.routes_documents import router as documents_router
 from app.api.routes_health import router as health_router
 from app.api.routes_ingest import router as ingest_router
 from app.api.routes_kb import router as kb_router
+from app.api.routes_payfast import router as payfast_router
 from app.api.routes_search import router as search_router
 from app.api.warmup import Warmup
 from app.demo_index import DemoIndexer
+from app.payfast_sandbox import sandbox_router
 from app.wiring import Services
 from ui.app import mount_ui
 
@@ -69,6 +79,7 @@ def create_app(
             {"name": "chat", "description": "Conversation turns with the assistant"},
             {"name": "search", "description": "Hybrid search of the organisation's documents"},
             {"name": "credits", "description": "AI credits: balance, quota, ledger"},
+            {"name": "billing", "description": "Buying credits (PayFast), tax invoices, statements, auto top-up"},
             {"name": "admin", "description": "Admin-only: top-ups, knowledge-base ingestion and documents"},
             {"name": "health", "description": "Probes"},
         ],
@@ -85,9 +96,11 @@ def create_app(
     )
     errors.install(app)
     install_offline_docs(app)
-    routers = (chat_router, search_router, kb_router, credits_router, ingest_router, documents_router, health_router)
-    for router in routers:
+    routers = (chat_router, search_router, kb_router, credits_router, billing_router, payfast_router)
+    for router in (*routers, ingest_router, documents_router, health_router):
         app.include_router(router)
+    if services.billing_settings.payfast_mode == "local":  # PayFast's stand-in, offline (app.payfast_sandbox)
+        app.include_router(sandbox_router(services.billing_settings))
     app.add_middleware(
         RequestMiddleware,
         max_json_bytes=api_settings.max_json_bytes,

@@ -7,6 +7,7 @@
 | search         | yes      | knowledge base  | yes   |
 | credits_view   | yes      | no              | yes   |
 | credits_grant  | no       | no              | yes   |
+| billing        | no       | no              | yes   |
 | ingest         | no       | no              | yes   |
 
 Support staff work with the knowledge base only, everywhere: their chat answers from the help centre (no
@@ -37,13 +38,16 @@ class Capability(StrEnum):
     search = "search"
     credits_view = "credits_view"
     credits_grant = "credits_grant"
+    billing = "billing"  # buy credit packs, invoices, statements, auto top-up
     ingest = "ingest"
 
 
 POLICY: dict[Role, frozenset[Capability]] = {
     Role.merchant: frozenset({Capability.chat, Capability.confirm, Capability.search, Capability.credits_view}),
     Role.support: frozenset({Capability.chat, Capability.search}),
-    Role.admin: frozenset({Capability.search, Capability.credits_view, Capability.credits_grant, Capability.ingest}),
+    Role.admin: frozenset(
+        {Capability.search, Capability.credits_view, Capability.credits_grant, Capability.billing, Capability.ingest}
+    ),
 }
 # Roles whose chat and search see the knowledge base only.
 KB_ONLY: frozenset[Role] = frozenset({Role.support})

@@ -1,0 +1,1 @@
+"""Buying credits: packs, PayFast checkout and notifications, tax invoices, statements, auto top-up, export."""

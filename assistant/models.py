@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import ensure_config
 from langchain_core.tools import BaseTool
 
 from assistant.contracts import ORG_LABEL
@@ -142,7 +143,10 @@ def _gemini_class() -> type[BaseChatModel]:
 
 
 def _with_org_label(run_manager: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    org = (getattr(run_manager, "metadata", None) or {}).get(ORG_LABEL)
+    # The run manager carries the run's metadata on invoke; a streamed call may come without one, and then the
+    # metadata is the enclosing runnable's (the agent's node, which LangGraph runs with the turn's config).
+    metadata = getattr(run_manager, "metadata", None) or ensure_config().get("metadata") or {}
+    org = metadata.get(ORG_LABEL)
     if not org or "labels" in kwargs:
         return kwargs
     return kwargs | {"labels": {ORG_LABEL: _label_value(str(org))}}

@@ -90,6 +90,7 @@ class FakeGemini:
         self.latency = latency
         self.first_token_fraction = first_token_fraction
         self.calls = 0
+        self.labels: list[dict[str, str] | None] = []  # each call's `labels` (the service labels calls by org)
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])
         self._server: uvicorn.Server | None = None
 
@@ -117,7 +118,9 @@ class FakeGemini:
     async def _handle(self, request: Request) -> Response:
         self.calls += 1
         started = time.monotonic()
-        chunks, prompt_tokens = self.answer(await request.json())
+        body = await request.json()
+        self.labels.append(body.get("labels"))
+        chunks, prompt_tokens = self.answer(body)
         output_tokens = sum(len(json.dumps(parts)) // 4 for parts in chunks)
         if "streamGenerateContent" not in request.url.path:
             await asyncio.sleep(self.latency)

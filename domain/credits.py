@@ -179,7 +179,7 @@ class CreditsRepository:
     ) -> LedgerEntry:
         """Add credits inside the caller's transaction (reads first, then writes: call it after the caller's own
         reads and before its writes). The same key never grants twice: its first entry is returned. The caller
-        runs the transaction with the account's path in its `lock` and calls `forget(org_id)` after it."""
+        runs the transaction with `account_ref(org_id).path` in its `lock` and calls `forget(org_id)` after it."""
         if amount_mc <= 0:
             raise InvalidInput("a grant must add a positive amount of credits")
         entry_id = f"grant-{_check_request_id(idempotency_key)}"
@@ -201,9 +201,9 @@ class CreditsRepository:
         self._write(tx, org_id, entry)
         return entry
 
-    def account_path(self, org_id: str) -> str:
-        path: str = self._account(org_id).path
-        return path
+    def account_ref(self, org_id: str) -> firestore.DocumentReference:
+        """The account document, for a caller's transaction that reads or locks it (see `grant_in`)."""
+        return self._account(org_id)
 
     def forget(self, org_id: str) -> None:
         """Drop what this process remembers of the account (it was changed by a caller's transaction)."""

@@ -197,7 +197,7 @@ class PurchaseRepository:
                 tx.set(profile_ref, changes, merge=True)
             return done.model_dump(), True
 
-        paths = [self.credits.account_path(org_id), self._counter().path]
+        paths = [self.credits.account_ref(org_id).path, self._counter().path]
         data, completed = self.store.runner.run(apply, lock=paths)
         self.credits.forget(org_id)
         return Purchase(**data), completed
@@ -244,20 +244,19 @@ class PurchaseRepository:
         self._profile(org_id).set(changes | {"armed": True}, merge=True)
         return self.profile(org_id)
 
-    def claim_auto_topup(
-        self, org_id: str, balance_mc: int, month: str, max_per_month: int, purchase: Purchase
-    ) -> Purchase | None:
+    def claim_auto_topup(self, org_id: str, month: str, max_per_month: int, purchase: Purchase) -> Purchase | None:
         """Take the auto top-up of this threshold crossing: once, however many settlements see the balance under
-        the threshold at the same time, and at most `max_per_month` times a SAST month. Creates `purchase` and
-        disarms the profile in one transaction; None when there is nothing to charge."""
+        the threshold at the same time, and at most `max_per_month` times a SAST month. The balance is read in
+        the transaction (a settlement's figure may be older than a top-up that landed meanwhile). Creates
+        `purchase` and disarms the profile in one transaction; None when there is nothing to charge."""
 
         def apply(tx: firestore.Transaction) -> bool:
-            snap = self._profile(org_id).get(transaction=tx)
+            snap, account = read_all(tx, self._profile(org_id), self.credits.account_ref(org_id))
             profile = BillingProfile(**(snap.to_dict() or {})) if snap.exists else BillingProfile()
             rule = profile.auto_topup
-            if rule is None or not profile.token or not profile.armed or balance_mc >= rule.threshold_mc:
+            if rule is None or not profile.token or not profile.armed or not account.exists:
                 return False
-            if profile.charges.get(month, 0) >= max_per_month:
+            if account.get("balance_mc") >= rule.threshold_mc or profile.charges.get(month, 0) >= max_per_month:
                 return False
             charges = profile.charges | {month: profile.charges.get(month, 0) + 1}
             tx.set(self._profile(org_id), {"armed": False, "charges": charges}, merge=True)

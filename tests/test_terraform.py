@@ -7,6 +7,9 @@ No cloud access and no provider download:
   writes make `Settings` validate;
 - the Firestore composite indexes are exactly the ones the code's queries need; the ingestion job follows the
   `--shard auto` contract; IAM, probes, buckets, vector index, outputs and environments have the required shape;
+- billing: the billing bucket, the BigQuery dataset with its external ledger table (the columns
+  assistant/billing/export.py writes) and the margin view joined on the `org_id` label of Vertex AI usage, the
+  daily export job and its scheduler with their own service accounts, and the PayFast secrets of the service;
 - `terraform fmt -check` is clean, `terraform validate` passes (skipped, with the reason, when the google
   provider is not available offline), and checkov (in its own virtualenv, scripts/install-checkov.sh) reports no
   failed check, every skipped check carrying its reason beside the resource;
@@ -46,10 +49,12 @@ PREFIX = "FLUXORI_"
 
 
 def _settings_classes() -> list[type[BaseSettings]]:
-    """Every settings class of the app that reads FLUXORI_* variables (the HTTP layer has its own limits)."""
+    """Every settings class of the app that reads FLUXORI_* variables (the HTTP layer has its own limits, billing
+    its own configuration)."""
     from app.api.config import ApiSettings
+    from assistant.billing.settings import BillingSettings
 
-    return [Settings, ApiSettings]
+    return [Settings, ApiSettings, BillingSettings]
 
 
 def _env_names(cls: type[BaseSettings]) -> set[str]:
@@ -60,8 +65,12 @@ def _env_names(cls: type[BaseSettings]) -> set[str]:
 
 SETTING_ENV_NAMES = set().union(*(_env_names(cls) for cls in _settings_classes()))
 SECRET_ENV_NAMES = {
-    PREFIX + name.upper() for name, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)
+    PREFIX + name.upper()
+    for cls in _settings_classes()
+    for name, info in cls.model_fields.items()
+    if "SecretStr" in str(info.annotation)
 }
+PAYFAST_SECRETS = {PREFIX + name for name in ("PAYFAST_MERCHANT_ID", "PAYFAST_MERCHANT_KEY", "PAYFAST_PASSPHRASE")}
 # Settings that gcp mode cannot start without (Settings.resolve_defaults), plus where the data lives.
 GCP_REQUIRED = {
     PREFIX + name.upper()
@@ -77,6 +86,19 @@ GCP_REQUIRED = {
         "vector_deployed_index_id",
     )
 }
+# Billing settings the service must receive in gcp mode (assistant/billing/settings.py).
+BILLING_SERVICE_ENV = {
+    PREFIX + name.upper()
+    for name in (
+        "payfast_mode",
+        "public_url",
+        "trusted_proxy_hops",
+        "billing_bucket",
+        "supplier_name",
+        "supplier_address",
+        "supplier_vat_number",
+    )
+}
 ENV_TOKEN = re.compile(r"\bFLUXORI_[A-Z0-9_]+\b")
 LOCAL_REF = re.compile(r"\blocal\.([A-Za-z_][A-Za-z0-9_-]*)")
 
@@ -85,6 +107,8 @@ def test_required_names_are_settings_fields() -> None:
     """The lists above are derived from / checked against the settings class, never a stale copy."""
     assert GCP_REQUIRED <= SETTING_ENV_NAMES
     assert SECRET_ENV_NAMES, "Settings has SecretStr fields (read from Secret Manager on Cloud Run)"
+    assert PAYFAST_SECRETS <= SECRET_ENV_NAMES, "the PayFast merchant values are SecretStr fields"
+    assert BILLING_SERVICE_ENV <= SETTING_ENV_NAMES
 
 
 # The composite indexes the code's queries need (collection id => field lists), with the file and the field
@@ -233,6 +257,8 @@ def test_small_modules_and_one_root_per_stage(tree: dict[Path, TfDir]) -> None:
         "stack",
         "storage",
         "vector_search",
+        "scheduled_job",
+        "billing_analytics",
     }
     assert expected <= {p.name for p in MODULES.iterdir() if p.is_dir()}
     for stage in ENVS:
@@ -369,7 +395,7 @@ def test_terraform_values_make_the_settings_validate(tree: dict[Path, TfDir], mo
     by Settings in gcp mode: no missing id, no value of the wrong type or outside its bounds."""
     stack = module(tree, "stack")
     env: dict[str, str] = {}
-    for local_name in ("app_env", "service_env"):
+    for local_name in ("app_env", "service_env", "billing_env", "payfast_env"):
         for key, expr in stack.locals[local_name].items():
             value = _resolve(expr, stack, placeholder=f"projects/p/locations/europe-west4/things/{key.lower()}")
             if value is not None:
@@ -388,6 +414,18 @@ def test_terraform_values_make_the_settings_validate(tree: dict[Path, TfDir], mo
     assert settings.embedding_model == "text-embedding-005"
     for cls in _settings_classes()[1:]:
         cls(_env_file=None)
+
+    from assistant.billing.settings import BillingSettings
+
+    billing = BillingSettings(_env_file=None)
+    assert billing.payfast_mode == "sandbox" and billing.trusted_proxy_hops == 1 and billing.billing_bucket
+    # Prod runs live: accepted once the merchant values come from Secret Manager, refused without them.
+    monkeypatch.setenv(PREFIX + "PAYFAST_MODE", "live")
+    with pytest.raises(ValidationError):
+        BillingSettings(_env_file=None)
+    for name in PAYFAST_SECRETS:
+        monkeypatch.setenv(name, f"value-of-{name.lower()}")
+    assert BillingSettings(_env_file=None).payfast_mode == "live"
 
 
 def test_env_values_pin_gcp_mode_and_vertex_models(tree: dict[Path, TfDir]) -> None:
@@ -414,6 +452,11 @@ def test_secret_settings_are_secret_fields(tree: dict[Path, TfDir]) -> None:
     always = set(ENV_TOKEN.findall(json.dumps(stack.locals["secrets"])))
     assert always == {"FLUXORI_SESSION_SECRET"} and always <= SECRET_ENV_NAMES
     assert "local.secrets" in json.dumps(stack.locals["service_secret_env"])
+    # The PayFast merchant account, always in Secret Manager too.
+    assert "local.payfast_secrets" in json.dumps(stack.locals["secrets"])
+    payfast = strip_markers(stack.locals["payfast_secrets"])
+    assert set(payfast) == PAYFAST_SECRETS <= SECRET_ENV_NAMES
+    assert len(set(payfast.values())) == 3 and all("${local.name}-payfast-" in v for v in payfast.values())
 
 
 # --- Cloud Run service, ingestion job, IAM --------------------------------------------------------------
@@ -480,11 +523,17 @@ def test_workloads_get_least_privilege_roles(tree: dict[Path, TfDir]) -> None:
         "roles/monitoring.metricWriter",
     }
     project_roles = strip_markers(stack.locals["project_roles"])
-    assert set(project_roles) == {"api", "ingest"}, "the scheduler account gets no project role"
+    assert set(project_roles) == {"api", "ingest", "billing"}, "the scheduler accounts get no project role"
+    assert project_roles["billing"] == ["roles/datastore.viewer"], "the billing export only reads the ledger"
     text = "\n".join(p.read_text(encoding="utf-8") for p in (MODULES / "stack").glob("*.tf"))
     assert "roles/owner" not in text and "roles/editor" not in text
-    kb = stack.resource("google_storage_bucket_iam_member")
-    assert kb["role"] == "roles/storage.objectViewer" and "kb" in kb["bucket"]
+    bindings = [strip_markers(b) for b in stack.resources("google_storage_bucket_iam_member")]
+    kb = [b for b in bindings if "kb" in b["bucket"]]
+    assert len(kb) == 1 and kb[0]["role"] == "roles/storage.objectViewer"
+    billing = [b for b in bindings if '"billing"' in b["bucket"]]
+    assert len(billing) == 1 and billing[0]["role"] == "roles/storage.objectUser"
+    assert 'this["billing"]' in billing[0]["member"], "only the export job writes the billing bucket"
+    assert len(bindings) == 2, "no other bucket bindings"
     secrets = module(tree, "secrets").resource("google_secret_manager_secret_iam_member")
     assert secrets["role"] == "roles/secretmanager.secretAccessor", "secret access is granted per secret"
     for d in tree.values():
@@ -549,7 +598,7 @@ def test_buckets_are_private_versioned_and_expire_old_data(tree: dict[Path, TfDi
     assert bucket["versioning"][0]["enabled"] is True
     assert len(bucket["lifecycle_rule"]) >= 2, "lifecycle rules bound the cost of old versions"
     stack_text = (MODULES / "stack" / "main.tf").read_text(encoding="utf-8")
-    assert "kb = {" in stack_text and "firestore-exports = {" in stack_text
+    assert "kb = {" in stack_text and "firestore-exports = {" in stack_text and "billing = {" in stack_text
 
 
 def test_vector_search_streams_768_dimensions_in_europe(tree: dict[Path, TfDir]) -> None:
@@ -573,6 +622,194 @@ def test_alerts_on_5xx_rate_and_p95_latency_and_a_budget(tree: dict[Path, TfDir]
     assert "request_latencies" in filters and "REDUCE_PERCENTILE_95" in filters
     budget = module(tree, "budget").resource("google_billing_budget")
     assert budget.get("threshold_rules") or budget.get("dynamic")
+
+
+# --- Billing: bucket, BigQuery, export job, PayFast secrets ---------------------------------------------
+
+# The columns of gs://BUCKET/ledger/day=YYYY-MM-DD/ledger.ndjson (BigQuery types as the API names them).
+# `day` is the Hive partition key, read from the folder name, so it is not a column of the files' schema.
+LEDGER_COLUMNS = {
+    "org_id": ("STRING", "NULLABLE"),
+    "entry_id": ("STRING", "NULLABLE"),
+    "kind": ("STRING", "NULLABLE"),
+    "at": ("TIMESTAMP", "NULLABLE"),
+    "request_id": ("STRING", "NULLABLE"),
+    "key_id": ("STRING", "NULLABLE"),
+    "model": ("STRING", "NULLABLE"),
+    "tools": ("STRING", "REPEATED"),
+    "tool_calls": ("INTEGER", "NULLABLE"),
+    "input_tokens": ("INTEGER", "NULLABLE"),
+    "output_tokens": ("INTEGER", "NULLABLE"),
+    "credits_mc": ("INTEGER", "NULLABLE"),
+    "credits": ("FLOAT", "NULLABLE"),
+    "rand_value": ("FLOAT", "NULLABLE"),
+}
+
+
+def _stack_call(tree: dict[Path, TfDir], name: str) -> tuple[dict[str, Any], Path]:
+    calls = [(body, target) for call, body, target in module(tree, "stack").module_calls() if call == name]
+    assert len(calls) == 1, f"modules/stack should call module {name} once"
+    return strip_markers(calls[0][0]), calls[0][1]
+
+
+def test_billing_bucket_is_private_versioned_and_named_in_the_settings(tree: dict[Path, TfDir]) -> None:
+    storage, target = _stack_call(tree, "storage")
+    assert target == (MODULES / "storage").resolve(), "the billing bucket is one of modules/storage's buckets"
+    assert "billing" in storage["buckets"], "no billing bucket"
+    billing = storage["buckets"]["billing"]
+    assert billing.get("delete_after_days") is None, "the ledger export is the margin history: no expiry"
+    env = strip_markers(module(tree, "stack").locals["billing_env"])
+    assert env["FLUXORI_BILLING_BUCKET"] == '${module.storage.names["billing"]}'
+
+
+def test_billing_dataset_and_external_ledger_table(tree: dict[Path, TfDir]) -> None:
+    call, target = _stack_call(tree, "billing_analytics")
+    assert target == (MODULES / "billing_analytics").resolve()
+    assert call["location"] == "${var.region}" and call["bucket"] == '${module.storage.names["billing"]}'
+    assert strip_markers(module(tree, "stack").variables()["region"])["default"] == "africa-south1"
+    analytics = module(tree, "billing_analytics")
+    dataset = analytics.resource("google_bigquery_dataset")
+    assert dataset["location"] == "${var.location}"
+    tables = {strip_markers(t)["table_id"]: strip_markers(t) for t in analytics.resources("google_bigquery_table")}
+    assert set(tables) == {"ledger", "org_day_margin"}, f"expected the ledger table and the margin view: {tables}"
+    ledger = tables["ledger"]
+    assert ledger["dataset_id"] == "${google_bigquery_dataset.this.dataset_id}"
+    external = ledger["external_data_configuration"][0]
+    assert external["source_format"] == "NEWLINE_DELIMITED_JSON"
+    assert external["autodetect"] is False, "an explicit schema, not a guess from the first files"
+    assert external["schema"] == "${jsonencode(local.ledger_schema)}"
+    uri = strip_markers(analytics.locals["ledger_uri"])
+    assert uri == "gs://${var.bucket}/${var.ledger_prefix}"
+    assert strip_markers(analytics.variables()["ledger_prefix"])["default"] == "ledger"
+    assert external["source_uris"] == ["${local.ledger_uri}/*"]
+    hive = external["hive_partitioning_options"][0]
+    assert hive["mode"] == "CUSTOM" and hive["source_uri_prefix"] == "${local.ledger_uri}/{day:DATE}"
+    schema = strip_markers(analytics.locals["ledger_schema"])
+    got = {c["name"]: (c["type"], c.get("mode", "NULLABLE")) for c in schema}
+    assert got == LEDGER_COLUMNS, f"ledger schema differs:\n got {got}\n want {LEDGER_COLUMNS}"
+
+
+def test_ledger_columns_are_what_the_export_writes() -> None:
+    """The external table reads exactly the fields of assistant/billing/export.py's rows (plus `day`, which it
+    takes from the folder the row's file is in)."""
+    from datetime import UTC, date, datetime
+
+    from assistant.billing.export import partition, row
+    from domain.credits import EntryKind, LedgerEntry
+
+    entry = LedgerEntry(
+        id="settle-r1",
+        kind=EntryKind.settle,
+        amount_mc=0,
+        balance_after_mc=0,
+        request_id="r1",
+        details={"charged_mc": 1500, "tools": ["stock_lookup"], "tool_calls": 1},
+        created_at=datetime(2025, 3, 1, 10, 0, tzinfo=UTC),
+    )
+    day = date(2025, 3, 1)
+    exported = row("bergveld", entry)
+    assert exported is not None
+    assert set(exported) == set(LEDGER_COLUMNS)  # the day is the folder: a Hive key may not be in the files
+    assert partition(day) == f"ledger/day={day.isoformat()}/"
+
+
+def test_margin_view_joins_vertex_ai_cost_on_the_org_id_label(tree: dict[Path, TfDir]) -> None:
+    analytics = module(tree, "billing_analytics")
+    views = [strip_markers(t) for t in analytics.resources("google_bigquery_table") if "view" in strip_markers(t)]
+    assert len(views) == 1, "no margin view"
+    view = views[0]
+    assert view["count"] == "${var.billing_export_table == null ? 0 : 1}", "created once the export table is named"
+    sql = view["view"][0]["query"]
+    assert view["view"][0]["use_legacy_sql"] is False
+    flat = " ".join(sql.split())
+    # The org_id label of Vertex AI usage rows in the Cloud Billing export, this project only.
+    assert "UNNEST(b.labels)" in flat and "l.key = 'org_id'" in flat, "the view must read the org_id label"
+    assert "FROM `${var.billing_export_table}` AS b" in flat
+    assert "b.service.description = '${var.vertex_service_description}'" in flat
+    assert strip_markers(analytics.variables()["vertex_service_description"])["default"] == "Vertex AI"
+    assert "b.project.id = '${var.project_id}'" in flat, "dev and prod share a billing account: filter the project"
+    assert "DATE(b.usage_start_time, 'Africa/Johannesburg')" in flat, "the ledger's days are SAST days"
+    ledger = "${var.project_id}.${google_bigquery_dataset.this.dataset_id}.${google_bigquery_table.ledger.table_id}"
+    assert f"FROM `{ledger}`" in flat
+    assert "ON s.org_id = v.org_id AND s.day = v.day" in flat, "joined per organisation and day"
+    for column in ("org_id", "day", "credits", "rand_value_sold", "vertex_cost", "vertex_cost_zar", "margin_zar"):
+        assert re.search(rf"\bAS {column}\b", flat), f"the view has no column {column}"
+    call, _ = _stack_call(tree, "billing_analytics")
+    assert call["billing_export_table"] == "${var.billing_export_table}"
+    for stage in ENVS:
+        variables = env_root(tree, stage).variables()
+        assert "billing_export_table" in variables and "validation" in variables["billing_export_table"]
+
+
+def test_daily_billing_export_job_and_its_scheduler(tree: dict[Path, TfDir]) -> None:
+    call, target = _stack_call(tree, "billing_export")
+    assert target == (MODULES / "scheduled_job").resolve()
+    assert call["args"] == ["billing", "export"], "without --day the CLI exports yesterday (SAST)"
+    assert call["time_zone"] == "Africa/Johannesburg"
+    assert call["schedule"] == "${var.billing_export_schedule}"
+    assert strip_markers(module(tree, "stack").variables()["billing_export_schedule"])["default"] == "0 2 * * *"
+    assert call["service_account_email"] == '${google_service_account.this["billing"].email}'
+    assert call["scheduler_service_account_email"] == '${google_service_account.this["billing-sched"].email}'
+    assert call["env"] == "${merge(local.app_env, local.billing_env)}", "gcp settings and the billing bucket"
+    assert "secret_env" not in call, "the export job reads no secret"
+    accounts = strip_markers(module(tree, "stack").locals["service_accounts"])
+    assert {"billing", "billing-sched"} <= set(accounts)
+    assert all(len(f"fluxori-abcdefgh-{key}") <= 30 for key in accounts), "service account ids have 30 chars"
+
+    job_dir = module(tree, "scheduled_job")
+    job = job_dir.resource("google_cloud_run_v2_job")
+    container = job["template"][0]["template"][0]["containers"][0]
+    assert container["command"] == "${var.command}" and container["args"] == "${var.args}"
+    assert strip_markers(job_dir.variables()["command"])["default"] == ["fluxori"]
+    assert job["template"][0]["template"][0]["service_account"] == "${var.service_account_email}"
+    invoker = job_dir.resource("google_cloud_run_v2_job_iam_member")
+    assert invoker["role"] == "roles/run.invoker"
+    assert invoker["member"] == "serviceAccount:${var.scheduler_service_account_email}"
+    scheduler = job_dir.resource("google_cloud_scheduler_job")
+    assert scheduler["time_zone"] == "${var.time_zone}" and scheduler["schedule"] == "${var.schedule}"
+    target_ = scheduler["http_target"][0]
+    assert target_["uri"].endswith(":run") and "run.googleapis.com/v2/" in target_["uri"]
+    assert target_["oauth_token"][0]["service_account_email"] == "${var.scheduler_service_account_email}"
+
+
+def test_service_gets_billing_settings_and_the_payfast_secrets(tree: dict[Path, TfDir]) -> None:
+    found = workloads(tree)
+    services = [w for w in found if w.kind == "service"]
+    assert services
+    for w in services:
+        missing = BILLING_SERVICE_ENV - w.env
+        assert not missing, f"{w.where} does not set {sorted(missing)}"
+        assert w.secret_env >= PAYFAST_SECRETS, f"{w.where} does not read the PayFast secrets"
+    for w in found:  # live mode refuses to start without the merchant's values
+        if PREFIX + "PAYFAST_MODE" in w.env:
+            assert w.secret_env >= PAYFAST_SECRETS, f"{w.where} sets FLUXORI_PAYFAST_MODE without the merchant"
+    exports = [w for w in found if "module.billing_export" in w.where]
+    assert len(exports) == 1 and {PREFIX + "BILLING_BUCKET"} | GCP_REQUIRED <= exports[0].env
+    stack = module(tree, "stack")
+    payfast_env = strip_markers(stack.locals["payfast_env"])
+    assert payfast_env["FLUXORI_TRUSTED_PROXY_HOPS"] == 1, "Cloud Run's front end is one X-Forwarded-For hop"
+    assert payfast_env["FLUXORI_PAYFAST_MODE"] == "${var.payfast_mode}"
+    assert strip_markers(stack.variables()["payfast_mode"])["default"] == "sandbox"
+    defaults = {stage: strip_markers(env_root(tree, stage).variables()["payfast_mode"])["default"] for stage in ENVS}
+    assert defaults == {"dev": "sandbox", "prod": "live"}
+    public_url = strip_markers(stack.locals["public_url"])
+    assert "var.public_url" in public_url, "a custom domain when there is one"
+    assert ".run.app" in public_url and "data.google_project.this.number" in public_url, "else the run.app URL"
+    # Created empty (values are added with gcloud, never through Terraform state), readable by the service only.
+    secrets_call, _ = _stack_call(tree, "secrets")
+    assert secrets_call["secret_ids"] == "${values(local.secrets)}"
+    assert set(secrets_call["accessors"]) == {"api"}
+    for d in tree.values():
+        assert not d.resources("google_secret_manager_secret_version"), f"{d.path}: a secret value in Terraform"
+
+
+def test_billing_outputs_in_both_stages(tree: dict[Path, TfDir]) -> None:
+    for stage in ENVS:
+        outputs = env_root(tree, stage).outputs()
+        for name in ("billing_bucket", "billing_dataset", "billing_ledger_table", "billing_margin_view"):
+            assert name in outputs, f"envs/{stage}: no output {name}"
+        for name in ("billing_export_job", "public_url", "payfast_secrets"):
+            assert name in outputs, f"envs/{stage}: no output {name}"
 
 
 # --- Environments ---------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def configure(services: BillingServices, principal: Principal, request: BillingS
 
 def after_settlement(services: BillingServices, org_id: str, balance_mc: int) -> Purchase | None:
     """Charge the saved card if this balance crossed the threshold; the purchase charged, else None."""
-    profile = services.purchases.profile(org_id)  # one read: most settlements stop here
+    profile = services.purchases.profile(org_id)  # one read: most settlements stop here (the claim checks again)
     rule = profile.auto_topup
     if rule is None or not profile.token or not profile.armed or balance_mc >= rule.threshold_mc:
         return None
@@ -62,7 +62,7 @@ def after_settlement(services: BillingServices, org_id: str, balance_mc: int) ->
     month = f"{utcnow().astimezone(SAST):%Y-%m}"
     purchase = new_purchase(org_id, chosen, services.prices.billing.vat_percent, kind="auto_topup")
     limit = services.billing_settings.auto_topup_max_per_month
-    claimed = services.purchases.claim_auto_topup(org_id, balance_mc, month, limit, purchase)
+    claimed = services.purchases.claim_auto_topup(org_id, month, limit, purchase)
     if claimed is None:
         return None
     try:

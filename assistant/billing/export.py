@@ -29,7 +29,9 @@ def partition(day: date) -> str:
     return f"ledger/day={day.isoformat()}/"
 
 
-def row(org_id: str, day: date, entry: LedgerEntry) -> dict[str, Any] | None:
+def row(org_id: str, entry: LedgerEntry) -> dict[str, Any] | None:
+    """One entry as a row; the day is the file's folder (`partition`), never a column: BigQuery's Hive
+    partitioning refuses a key that is in the files too."""
     details = entry.details or {}
     if entry.kind == EntryKind.settle:
         credits_mc = int(details.get("charged_mc", 0))
@@ -38,7 +40,6 @@ def row(org_id: str, day: date, entry: LedgerEntry) -> dict[str, Any] | None:
     else:  # reservations and their refunds hold credits; they charge nothing
         return None
     return {
-        "day": day.isoformat(),
         "org_id": org_id,
         "entry_id": entry.id,
         "kind": entry.kind.value,
@@ -61,7 +62,7 @@ def rows(services: BillingServices, org_ids: list[str], day: date) -> Iterator[d
     for org_id in sorted(org_ids):
         entries = services.credits.ledger(org_id, limit=MAX_ENTRIES, since=start, until=start + timedelta(days=1))
         for entry in sorted(entries, key=lambda e: e.created_at):
-            if (found := row(org_id, day, entry)) is not None:
+            if (found := row(org_id, entry)) is not None:
                 yield found
 
 

@@ -24,6 +24,7 @@ from assistant.settings import Settings
 from domain.credits import MC_PER_CREDIT
 from domain.demo import seed
 from domain.emulator import FirestoreEmulator, free_port
+from domain.orgs import Role
 from domain.store import Store, make_client
 from tests.conftest import MINILM
 
@@ -310,3 +311,57 @@ def test_the_statement_of_each_demo_organisation_closes_at_its_ledger_balance(li
     assert csv_text.status_code == 200 and csv_text.headers["content-type"].startswith("text/csv")
     pdf = live.http.get(f"/v1/billing/statements/{month}?format=pdf", headers=headers)
     assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+
+
+def test_auto_topup_charges_the_saved_card_once_per_crossing(live: Live) -> None:
+    """Concurrent settlements under the threshold make one charge; the charge's ITN grants it like a purchase;
+    once above the threshold again, the next crossing (here: a real chat turn's settlement) charges again."""
+    from assistant.billing.autotopup import after_settlement
+
+    services = live.services
+    org = f"org-{uuid.uuid4().hex[:8]}"
+    services.orgs.create(org, "Auto Top-up Traders")
+    services.credits.open_account(org)
+    services.credits.grant(org, 100 * MC_PER_CREDIT, f"opening-{org}")
+    admin = {"Authorization": f"Bearer {services.api_keys.create(org, Role.admin)}"}
+    merchant = {"Authorization": f"Bearer {services.api_keys.create(org, Role.merchant)}"}
+    no_card = live.http.put(
+        "/v1/billing/settings", json={"auto_topup": {"threshold_credits": 2000, "pack": "starter"}}, headers=admin
+    )
+    assert no_card.status_code == 200 and no_card.json()["card_saved"] is False
+    assert after_settlement(services, org, 100 * MC_PER_CREDIT) is None  # no saved card: nothing to charge
+
+    first = live.checkout("starter", headers=admin, save_card=True)
+    live.pay(first)
+    live.settled(first["purchase_id"], admin)
+    assert live.http.get("/v1/billing/settings", headers=admin).json()["card_saved"] is True
+    balance = services.credits.account(org).balance_mc  # 1,100 credits: under the threshold of 2,000
+    with ThreadPoolExecutor(20) as pool:
+        charged = [p for p in pool.map(lambda _: after_settlement(services, org, balance), range(20)) if p]
+    assert len(charged) == 1 and charged[0].kind == "auto_topup"
+    assert live.settled(charged[0].id, admin)["status"] == "complete"
+    assert services.credits.account(org).balance_mc == balance + 1000 * MC_PER_CREDIT
+    assert after_settlement(services, org, balance) is None  # the same crossing: no second charge
+
+    # Above the threshold again (2,100 credits): set it just under the balance, and let a chat turn cross it.
+    live.http.put(
+        "/v1/billing/settings", json={"auto_topup": {"threshold_credits": 2100, "pack": "starter"}}, headers=admin
+    )
+    answer = live.http.post("/v1/chat", json={"message": "how do I connect Takealot?"}, headers=merchant)
+    assert answer.status_code == 200, answer.text
+    topups = live.until(
+        lambda: (
+            [p for p in services.purchases.list(org) if p.kind == "auto_topup" and p.status == "complete"]
+            if len([p for p in services.purchases.list(org) if p.kind == "auto_topup" and p.status == "complete"]) == 2
+            else None
+        )
+    )
+    assert len(topups) == 2
+    statement = live.http.get(f"/v1/billing/statements/{_month()}", headers=admin).json()
+    assert statement["reconciled"] and len(statement["purchases"]) == 3
+
+
+def _month() -> str:
+    from assistant.billing.statements import current_month
+
+    return current_month()

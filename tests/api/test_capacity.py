@@ -27,8 +27,13 @@ QUESTION = {"message": "how many BV-TENT-0001 do we have in Cape Town?"}
 
 
 @pytest.fixture(scope="module")
-def slow_api(services: Services) -> Iterator[str]:
-    with FakeGemini(LATENCY) as gemini_url:
+def gemini() -> FakeGemini:
+    return FakeGemini(LATENCY)
+
+
+@pytest.fixture(scope="module")
+def slow_api(services: Services, gemini: FakeGemini) -> Iterator[str]:
+    with gemini as gemini_url:
         gemini = Services(services.settings, store=services.store)
         for shared in ("minilm", "sentence_model", "local_embedder", "searcher"):  # loaded once per session
             gemini.override(shared, getattr(services, shared))
@@ -83,3 +88,13 @@ def test_gemini_tokens_stream_through_sse_as_they_arrive(slow_api: str) -> None:
     # must reach the client well before the final event, not all at once with it.
     assert tokens[0] < final - 0.6 * LATENCY * (TEXT_CHUNKS - 1) / TEXT_CHUNKS, arrivals
     assert tokens[-1] - tokens[0] > 0.3 * LATENCY, arrivals
+
+
+def test_every_gemini_call_of_a_turn_is_labelled_with_its_organisation(slow_api: str, gemini: FakeGemini) -> None:
+    """Google's billing export is joined with ours on this label (terraform/: the billing view)."""
+    gemini.labels.clear()
+    asyncio.run(_turns(slow_api, 1))
+    headers = {**auth("fynbos"), "Accept": "text/event-stream"}  # streamed tokens take the other client path
+    httpx.post(f"{slow_api}/v1/chat", json=QUESTION, headers=headers, timeout=30)
+    assert gemini.labels[:2] == [{"org_id": "bergveld"}] * 2  # a tool turn: two model calls
+    assert gemini.labels[2:] == [{"org_id": "fynbos"}] * 2

@@ -38,6 +38,14 @@ module "stack" {
   firestore_backup_retention_days = 3
   firestore_export_retention_days = 30
 
+  payfast_mode         = var.payfast_mode
+  public_url           = var.public_url
+  supplier_name        = var.supplier_name
+  supplier_address     = var.supplier_address
+  supplier_vat_number  = var.supplier_vat_number
+  billing_export_table = var.billing_export_table
+  zar_per_usd          = var.zar_per_usd
+
   alert_email              = var.alert_email
   latency_p95_threshold_ms = 15000
   billing_account          = var.billing_account

@@ -77,3 +77,38 @@ output "workstation_env" {
   description = "eval \"$(terraform output -raw workstation_env)\" to point the CLI at this stage."
   value       = module.stack.workstation_env
 }
+
+output "billing_bucket" {
+  description = "FLUXORI_BILLING_BUCKET: bucket of the daily ledger export."
+  value       = module.stack.billing_bucket
+}
+
+output "billing_dataset" {
+  description = "BigQuery dataset of the billing tables."
+  value       = module.stack.billing_dataset
+}
+
+output "billing_ledger_table" {
+  description = "BigQuery external table over the ledger export."
+  value       = module.stack.billing_ledger_table
+}
+
+output "billing_margin_view" {
+  description = "BigQuery view of credits, rand value, Vertex AI cost and margin per organisation and day."
+  value       = module.stack.billing_margin_view
+}
+
+output "billing_export_job" {
+  description = "Cloud Run job of the daily billing export."
+  value       = module.stack.billing_export_job
+}
+
+output "public_url" {
+  description = "FLUXORI_PUBLIC_URL: where PayFast and buyers reach the service."
+  value       = module.stack.public_url
+}
+
+output "payfast_secrets" {
+  description = "Secret Manager secrets of the PayFast merchant account (add their values with gcloud)."
+  value       = module.stack.payfast_secrets
+}

@@ -173,3 +173,81 @@ variable "budget_currency" {
     error_message = "budget_currency must be a three-letter currency code."
   }
 }
+
+# --- Billing ---------------------------------------------------------------------------------------------
+
+variable "payfast_mode" {
+  description = "FLUXORI_PAYFAST_MODE: live (real payments) in prod; sandbox to try PayFast's sandbox first."
+  type        = string
+  default     = "live"
+
+  validation {
+    condition     = contains(["sandbox", "live"], var.payfast_mode)
+    error_message = "payfast_mode must be sandbox or live."
+  }
+}
+
+variable "public_url" {
+  description = "FLUXORI_PUBLIC_URL: custom domain of the service, e.g. https://assistant.fluxori.co.za (null: its run.app URL)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.public_url == null || can(regex("^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^/]+)*$", var.public_url))
+    error_message = "public_url must be an https:// URL without a trailing slash."
+  }
+}
+
+# Tax invoices (SA VAT Act s20(4)) carry the supplier's registered name, address and VAT number: prod has no
+# fallback to the app's demo values.
+variable "supplier_name" {
+  description = "FLUXORI_SUPPLIER_NAME: the registered name on every tax invoice."
+  type        = string
+
+  validation {
+    condition     = length(trimspace(var.supplier_name)) > 0
+    error_message = "supplier_name must not be empty."
+  }
+}
+
+variable "supplier_address" {
+  description = "FLUXORI_SUPPLIER_ADDRESS: the supplier's address on every tax invoice."
+  type        = string
+
+  validation {
+    condition     = length(trimspace(var.supplier_address)) > 0
+    error_message = "supplier_address must not be empty."
+  }
+}
+
+variable "supplier_vat_number" {
+  description = "FLUXORI_SUPPLIER_VAT_NUMBER: the supplier's South African VAT number."
+  type        = string
+
+  validation {
+    condition     = can(regex("^4[0-9]{9}$", var.supplier_vat_number))
+    error_message = "supplier_vat_number must be a South African VAT number: 10 digits starting with 4."
+  }
+}
+
+variable "billing_export_table" {
+  description = "Cloud Billing detailed usage cost export table, PROJECT.DATASET.gcp_billing_export_resource_v1_XXXXXX (its dataset in region's BigQuery location). Null: no margin view yet."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.billing_export_table == null || can(regex("^[A-Za-z0-9.:-]+\\.[A-Za-z0-9_]+\\.[A-Za-z0-9_]+$", var.billing_export_table))
+    error_message = "billing_export_table must be PROJECT.DATASET.TABLE."
+  }
+}
+
+variable "zar_per_usd" {
+  description = "Rand per US dollar for the margin view when the billing account does not bill in ZAR (null: no ZAR cost for such rows)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.zar_per_usd == null || coalesce(var.zar_per_usd, 0) > 0
+    error_message = "zar_per_usd must be a positive number."
+  }
+}

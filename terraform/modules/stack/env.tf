@@ -1,5 +1,6 @@
-# The app's configuration. Every name is FLUXORI_<FIELD> for a field of assistant.settings.Settings
-# (tests/test_terraform.py fails the build otherwise). Null values are dropped by the Cloud Run modules,
+# The app's configuration. Every name is FLUXORI_<FIELD> for a field of one of the app's settings classes
+# (assistant.settings.Settings, app.api.config.ApiSettings, assistant.billing.settings.BillingSettings;
+# tests/test_terraform.py fails the build otherwise). Null values are dropped by the Cloud Run modules,
 # so the app's own default applies.
 
 locals {
@@ -36,14 +37,35 @@ locals {
     FLUXORI_MAX_MESSAGE_CHARS        = var.max_message_chars
   }
 
+  # Billing (assistant/billing/settings.py), for the service and the billing export job. The public URL is the
+  # custom domain when there is one, else the service's deterministic run.app URL (known before the service
+  # exists, so the service can be given its own address).
+  billing_env = {
+    FLUXORI_BILLING_BUCKET      = module.storage.names["billing"]
+    FLUXORI_PUBLIC_URL          = local.public_url
+    FLUXORI_SUPPLIER_NAME       = var.supplier_name
+    FLUXORI_SUPPLIER_ADDRESS    = var.supplier_address
+    FLUXORI_SUPPLIER_VAT_NUMBER = var.supplier_vat_number
+  }
+  public_url = coalesce(var.public_url, "https://${local.name}-${data.google_project.this.number}.${var.region}.run.app")
+
+  # PayFast, for the service only: it takes payments and ITNs. Live mode needs the merchant secrets, which only
+  # the service reads, so the export job (no PayFast access) keeps the app's default mode.
+  payfast_env = {
+    FLUXORI_PAYFAST_MODE = var.payfast_mode
+    # Cloud Run's front end appends the caller's address to X-Forwarded-For: the last hop is the client.
+    FLUXORI_TRUSTED_PROXY_HOPS = 1
+  }
+
   # Settings read from Secret Manager (local.secrets), always the latest version. Same project, so the short
   # secret id is the reference.
   service_secret_env = {
     for env_name, secret_id in local.secrets : env_name => { secret = module.secrets.secret_ids[secret_id] }
   }
 
-  # For a workstation: the same settings, to run `fluxori admin ...` against this stage (docs/deploy.md).
+  # For a workstation: the same settings, to run `fluxori admin ...` or `fluxori billing export --day ...`
+  # against this stage (docs/deploy.md).
   workstation_env = join("\n", [
-    for k, v in local.app_env : "export ${k}=${jsonencode(v)}" if v != null
+    for k, v in merge(local.app_env, local.billing_env) : "export ${k}=${jsonencode(v)}" if v != null
   ])
 }

@@ -5,6 +5,9 @@
 #   ingest    - the ingestion job: Firestore data, Vertex AI (embeddings, index upserts), read knowledge-base
 #               files, write its logs and metrics.
 #   scheduler - Cloud Scheduler: may only run the ingestion jobs (granted per job in module.ingest_job).
+#   billing   - the daily billing export job: read Firestore (the credit ledger), create objects in the billing
+#               bucket. Nothing else: no Vertex AI, no secrets, no other bucket.
+#   billing-sched - Cloud Scheduler: may only run the billing export job (granted in module.billing_export).
 # No workload gets a project-wide Storage, Secret Manager, Run or IAM role.
 
 locals {
@@ -12,6 +15,9 @@ locals {
     api       = "Fluxori Assistant API and UI (Cloud Run service)"
     ingest    = "Fluxori knowledge-base ingestion (Cloud Run job)"
     scheduler = "Cloud Scheduler trigger of the ingestion jobs"
+    # account_id is fluxori-STAGE-KEY, at most 30 characters: keys stay within 13 for 8-character stages.
+    billing         = "Fluxori daily billing export (Cloud Run job)"
+    "billing-sched" = "Cloud Scheduler trigger of the billing export"
   }
 
   # datastore.user: read/write Firestore documents (no index or database admin).
@@ -28,6 +34,8 @@ locals {
   project_roles = {
     api    = local.runtime_roles
     ingest = local.runtime_roles
+    # datastore.viewer: read the ledger (no writes). The job's stdout goes to Cloud Logging without a role.
+    billing = ["roles/datastore.viewer"]
   }
 }
 
@@ -58,6 +66,15 @@ resource "google_storage_bucket_iam_member" "kb_readers" {
   bucket = module.storage.names["kb"]
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.this[each.key].email}"
+}
+
+# The billing export job writes gs://BILLING_BUCKET/ledger/day=.../ledger.ndjson, replacing the file when a day
+# is exported again (a re-run is safe): objectUser, because replacing needs storage.objects.delete, on this bucket
+# only.
+resource "google_storage_bucket_iam_member" "billing_writer" {
+  bucket = module.storage.names["billing"]
+  role   = "roles/storage.objectUser"
+  member = "serviceAccount:${google_service_account.this["billing"].email}"
 }
 
 # Managed exports (`gcloud firestore export gs://EXPORTS_BUCKET/...`) are written by the Firestore service agent,

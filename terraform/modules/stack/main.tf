@@ -7,7 +7,15 @@ locals {
 
   # The UI's session-token key is always a secret: instances behind one URL must share it (a token signed by
   # one is checked by another), and a generated one would live on an instance's ephemeral disk.
-  secrets = merge(var.secrets, { FLUXORI_SESSION_SECRET = "${local.name}-session-secret" })
+  secrets = merge(var.secrets, { FLUXORI_SESSION_SECRET = "${local.name}-session-secret" }, local.payfast_secrets)
+
+  # The PayFast merchant account (id, key, passphrase): created empty, the operator adds the values
+  # (terraform/README.md, "Billing").
+  payfast_secrets = {
+    FLUXORI_PAYFAST_MERCHANT_ID  = "${local.name}-payfast-merchant-id"
+    FLUXORI_PAYFAST_MERCHANT_KEY = "${local.name}-payfast-merchant-key"
+    FLUXORI_PAYFAST_PASSPHRASE   = "${local.name}-payfast-passphrase"
+  }
 
   labels = merge(var.labels, {
     app        = "fluxori-assistant"
@@ -27,6 +35,7 @@ locals {
   services = [
     "aiplatform.googleapis.com",
     "artifactregistry.googleapis.com",
+    "bigquery.googleapis.com",
     "billingbudgets.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudresourcemanager.googleapis.com",
@@ -85,6 +94,12 @@ module "storage" {
       coldline_after_days = var.firestore_export_retention_days >= 120 ? 30 : null
       delete_after_days   = var.firestore_export_retention_days
     }
+    # The daily ledger export (gs://BUCKET/ledger/day=YYYY-MM-DD/ledger.ndjson), read by BigQuery in place:
+    # kept as long as the margin history is wanted, so no expiry of live objects.
+    billing = {
+      name            = "${var.project_id}-${local.name}-billing"
+      noncurrent_days = 30
+    }
   }
 
   depends_on = [module.project_services]
@@ -139,7 +154,7 @@ module "api" {
   name                  = local.name
   image                 = local.image
   service_account_email = google_service_account.this["api"].email
-  env                   = merge(local.app_env, local.service_env)
+  env                   = merge(local.app_env, local.service_env, local.billing_env, local.payfast_env)
   secret_env            = local.service_secret_env
   min_instances         = var.min_instances
   max_instances         = var.max_instances
@@ -176,6 +191,48 @@ module "ingest_job" {
   labels                          = local.labels
 
   depends_on = [google_project_iam_member.runtime, google_storage_bucket_iam_member.kb_readers]
+}
+
+module "billing_analytics" {
+  source = "../billing_analytics"
+
+  project_id           = var.project_id
+  location             = var.region
+  dataset_id           = "${replace(local.name, "-", "_")}_billing"
+  bucket               = module.storage.names["billing"]
+  billing_export_table = var.billing_export_table
+  zar_per_usd          = var.zar_per_usd
+  deletion_protection  = var.deletion_protection
+  labels               = local.labels
+
+  depends_on = [module.project_services]
+}
+
+# `fluxori billing export` without --day exports yesterday (SAST): run at 02:00 Johannesburg time, after the day's
+# last requests have settled.
+module "billing_export" {
+  source = "../scheduled_job"
+  count  = local.deploy_app ? 1 : 0
+
+  project_id                      = var.project_id
+  region                          = var.region
+  scheduler_region                = coalesce(var.scheduler_region, var.region)
+  name                            = "${local.name}-billing-export"
+  description                     = "Runs ${local.name}-billing-export (yesterday's credit ledger to gs://${module.storage.names["billing"]}/ledger/)"
+  image                           = local.image
+  args                            = ["billing", "export"]
+  service_account_email           = google_service_account.this["billing"].email
+  scheduler_service_account_email = google_service_account.this["billing-sched"].email
+  env                             = merge(local.app_env, local.billing_env)
+  # A rerun after a successful upload cannot replace the file (objectCreator): one retry covers transient errors.
+  max_retries         = 1
+  schedule            = var.billing_export_schedule
+  time_zone           = "Africa/Johannesburg"
+  schedule_paused     = var.billing_export_schedule_paused
+  deletion_protection = var.deletion_protection
+  labels              = local.labels
+
+  depends_on = [google_project_iam_member.runtime, google_storage_bucket_iam_member.billing_writer]
 }
 
 module "monitoring" {

@@ -77,3 +77,38 @@ output "workstation_env" {
   description = "Shell exports of app_env, for running `fluxori admin ...` against this stage."
   value       = local.workstation_env
 }
+
+output "billing_bucket" {
+  description = "FLUXORI_BILLING_BUCKET: bucket of the daily ledger export (ledger/day=YYYY-MM-DD/ledger.ndjson)."
+  value       = module.storage.names["billing"]
+}
+
+output "billing_dataset" {
+  description = "BigQuery dataset of the billing tables."
+  value       = module.billing_analytics.dataset_id
+}
+
+output "billing_ledger_table" {
+  description = "BigQuery external table over the ledger export."
+  value       = module.billing_analytics.ledger_table
+}
+
+output "billing_margin_view" {
+  description = "BigQuery view of credits, rand value, Vertex AI cost and margin per organisation and day (null until billing_export_table is set)."
+  value       = module.billing_analytics.margin_view
+}
+
+output "billing_export_job" {
+  description = "Cloud Run job of the daily billing export (null before the first image_tag is set)."
+  value       = one(module.billing_export[*].job_name)
+}
+
+output "public_url" {
+  description = "FLUXORI_PUBLIC_URL: where PayFast and buyers reach the service."
+  value       = local.public_url
+}
+
+output "payfast_secrets" {
+  description = "Secret Manager secrets of the PayFast merchant account, by setting (add their values with gcloud)."
+  value       = local.payfast_secrets
+}

@@ -317,3 +317,74 @@ variable "budget_currency" {
   type        = string
   default     = "USD"
 }
+
+# --- Billing ---------------------------------------------------------------------------------------------
+
+variable "payfast_mode" {
+  description = "FLUXORI_PAYFAST_MODE: sandbox (sandbox.payfast.co.za) or live (www.payfast.co.za, real money)."
+  type        = string
+  default     = "sandbox"
+
+  validation {
+    condition     = contains(["sandbox", "live"], var.payfast_mode)
+    error_message = "payfast_mode must be sandbox or live (local is the offline sandbox of `fluxori serve`)."
+  }
+}
+
+variable "public_url" {
+  description = "FLUXORI_PUBLIC_URL: the address PayFast and buyers' browsers reach the service at (a custom domain, e.g. https://assistant.fluxori.co.za). Null: the service's deterministic run.app URL."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.public_url == null || can(regex("^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^/]+)*$", var.public_url))
+    error_message = "public_url must be an https:// URL without a trailing slash."
+  }
+}
+
+variable "supplier_name" {
+  description = "FLUXORI_SUPPLIER_NAME: the supplier on every tax invoice (null: the app's demo value)."
+  type        = string
+  default     = null
+}
+
+variable "supplier_address" {
+  description = "FLUXORI_SUPPLIER_ADDRESS: the supplier's address on every tax invoice (null: the app's demo value)."
+  type        = string
+  default     = null
+}
+
+variable "supplier_vat_number" {
+  description = "FLUXORI_SUPPLIER_VAT_NUMBER: the supplier's South African VAT number (null: the app's demo value)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.supplier_vat_number == null || can(regex("^4[0-9]{9}$", var.supplier_vat_number))
+    error_message = "supplier_vat_number must be a South African VAT number: 10 digits starting with 4."
+  }
+}
+
+variable "billing_export_table" {
+  description = "Full id of the Cloud Billing detailed usage cost export table (PROJECT.DATASET.gcp_billing_export_resource_v1_XXXXXX), in the same BigQuery location as the stage's region. Null: no margin view yet."
+  type        = string
+  default     = null
+}
+
+variable "zar_per_usd" {
+  description = "Rand per US dollar for the margin view when the billing account does not bill in ZAR (null: no ZAR cost for such rows)."
+  type        = number
+  default     = null
+}
+
+variable "billing_export_schedule" {
+  description = "Cron schedule of the daily billing export (Africa/Johannesburg time); it exports the previous day."
+  type        = string
+  default     = "0 2 * * *"
+}
+
+variable "billing_export_schedule_paused" {
+  description = "Create the billing export trigger paused."
+  type        = bool
+  default     = false
+}

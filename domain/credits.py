@@ -460,8 +460,8 @@ class _Books:
         if self.balance < op.amount_mc:
             raise InsufficientCredits(
                 f"not enough AI credits: the balance is {credits_text(self.balance)} and this request "
-                f"needs up to {credits_text(op.amount_mc)}; an admin can top up in the Admin tab or with "
-                "POST /v1/admin/credits",
+                f"needs up to {credits_text(op.amount_mc)}; an admin can buy credits in the Credits tab "
+                "(or POST /v1/billing/checkout)",
                 balance_mc=self.balance,
                 needed_mc=op.amount_mc,
             )

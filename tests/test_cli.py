@@ -166,3 +166,37 @@ def test_eval_lists_failures_except_of_a_frozen_test_split():
     assert not shows_failures(Path("evals/agent_test.jsonl"), None)  # scored, never read case by case
     assert shows_failures(Path("evals/agent_test.jsonl"), True)  # unless asked for
     assert not shows_failures(Path("evals/agent_dev.jsonl"), False)
+
+
+def test_billing_statement_and_export(emulator, project_id, tmp_path):
+    import json
+    from datetime import datetime
+
+    from domain.credits import SAST
+
+    env = clean_env(tmp_path, FIRESTORE_EMULATOR_HOST=emulator.address, FLUXORI_PROJECT=project_id)
+    assert run(["seed"], env).returncode == 0
+    now = datetime.now(SAST)
+    month, today = f"{now:%Y-%m}", f"{now:%Y-%m-%d}"
+    shown = run(["billing", "statement", "--org", "bergveld", "--month", month], env)
+    assert shown.returncode == 0, shown.stderr
+    assert "closing balance" in shown.stdout and "reconciles with the ledger" in shown.stdout
+    csv_path = tmp_path / "statement.csv"
+    written = run(
+        ["billing", "statement", "--org", "fynbos", "--month", month, "--format", "csv", "--out", str(csv_path)], env
+    )
+    assert written.returncode == 0, written.stderr
+    assert "closing balance" in csv_path.read_text(encoding="utf-8").lower()
+    future = run(["billing", "statement", "--org", "bergveld", "--month", "2999-01"], env)
+    assert future.returncode == 1 and "has not started yet" in future.stderr and "Traceback" not in future.stderr
+
+    exported = run(["billing", "export", "--day", today], env)
+    assert exported.returncode == 0, exported.stderr
+    files = list((tmp_path / "data" / "billing" / "ledger" / f"day={today}").glob("*.ndjson"))
+    rows = [json.loads(line) for line in files[0].read_text(encoding="utf-8").splitlines()]
+    assert {r["org_id"] for r in rows} >= {"bergveld", "fynbos"} and all(r["kind"] == "grant" for r in rows)
+    assert all(r["rand_value"] == round(r["credits"] * 0.10, 4) for r in rows)
+    again = run(["billing", "export", "--day", today], env)  # re-running replaces the day's file
+    assert again.returncode == 0 and len(files[0].read_text(encoding="utf-8").splitlines()) == len(rows)
+    bad = run(["billing", "export", "--day", "yesterday"], env)
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr

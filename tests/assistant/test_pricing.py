@@ -52,3 +52,19 @@ def test_a_broken_price_file_is_one_clear_error(tmp_path: Path) -> None:
     broken.write_text("tool_call_mc = -1\n")
     with pytest.raises(InvalidInput, match="cannot be used"):
         load_prices(broken)
+
+
+def test_readme_packs_match_the_price_list() -> None:
+    from assistant.billing.packs import packs
+
+    section = README.read_text(encoding="utf-8").split("## Billing", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(
+        r"^\| `(\w+)` \| ([\d,]+)[^|]* \| R([\d,.]+) \| R([\d,.]+) \| R([\d,.]+) \|$", section, re.MULTILINE
+    )
+
+    def cents(rand: str) -> int:
+        return round(float(rand.replace(",", "")) * 100)
+
+    shown = {pack: (int(credits.replace(",", "")), cents(p), cents(v), cents(t)) for pack, credits, p, v, t in rows}
+    configured = {p.id: (p.credits, p.price_cents, p.vat_cents, p.total_cents) for p in packs(DEFAULT_PRICES)}
+    assert shown == configured and f"vat_percent = {DEFAULT_PRICES.billing.vat_percent}" in section

@@ -140,6 +140,8 @@ class Ui:
             self.kb.answer,
             *self.kb.cleared,
             *self.chat.outputs,
+            *self.credits.outputs,
+            *self.credits.billing.outputs,
         ]
         self.output_count = len(outputs)
         progress = progress_on(self.status)  # not on the tabs: see `progress_on`
@@ -155,13 +157,14 @@ class Ui:
         for event in (signed_in, submitted, restored):
             # The cookie lets the browser's uploads prove an admin session (ui.upload_guard); then the data.
             event = event.then(None, [self.session_store], None, js=SET_COOKIE_JS)
-            event.then(
+            loaded = event.then(
                 self.load_credits,
                 [self.key_state],
                 self.credits.outputs,
                 api_visibility="private",
                 **progress_on(self.credits.summary),  # not on the ledger: the page would copy it at every update
             )
+            self.credits.after_sign_in(loaded)
             self.chat.after_sign_in(event)
             self.admin.after_sign_in(event)
         self.sign_out.click(self.do_sign_out, None, outputs, api_name="sign_out", **progress).then(
@@ -184,6 +187,7 @@ class Ui:
             self.kb.answer_button(principal),
             *self.kb.reset(),  # nor their searches and answers
             *self.chat.reset(),  # a new sign-in never shows the previous user's conversation
+            *self.credits.reset(),  # nor their balance, invoices and purchases
         )
 
     def do_sign_in(self, key_text: str, demo_key: str | None) -> tuple[Any, ...]:

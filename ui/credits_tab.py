@@ -3,7 +3,8 @@ the last 30 days by model and by tool.
 
 The rows are `assistant.application.credits.usage`, the same as `GET /v1/credits/usage`. Per-tool cost is not
 stored, so it is derived from the price list: each tool call costs `TOOL_CALL_MC`, embeddings their per-character
-price; the rest of what a question cost is the model's tokens.
+price; the rest of what a question cost is the model's tokens. Buying credits, the low-balance banner, invoices
+and purchases are `ui.billing_panel`, built into this tab.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+from gradio.events import Dependency
 
 from assistant.application import credits as app_credits
 from assistant.application import identity
@@ -21,6 +23,7 @@ from assistant.application.credits import UsageReport, UsageRow
 from assistant.application.policy import Capability
 from assistant.pricing import EMBEDDING_PER_1K_CHARS_MC, TOOL_CALL_MC
 from domain.credits import MC_PER_CREDIT, SAST, credits_text
+from ui.billing_panel import BillingPanel
 from ui.charts import CHART_CSS, stacked_bars_svg
 from ui.chat_render import tool_label
 from ui.session import UiServices, friendly_error, require
@@ -101,9 +104,11 @@ class CreditsTab:
     def __init__(self, services: UiServices, key_state: gr.State) -> None:
         self.services = services
         self.key_state = key_state
+        banner = gr.Markdown("", visible=False, elem_id="low-balance")
         with gr.Row():
             self.summary = gr.Markdown("", elem_id="credits-summary")
             self.refresh = gr.Button("Refresh", size="sm", elem_id="credits-refresh", scale=0, min_width=90)
+        self.billing = BillingPanel(services, key_state, banner)
         with gr.Row(elem_id="credits-charts"):
             with gr.Column(min_width=CHART_MIN_WIDTH):
                 self.by_model = gr.HTML(elem_id="credits-by-model", head=CHART_CSS)
@@ -119,7 +124,18 @@ class CreditsTab:
         self.outputs = [self.summary, self.ledger, self.by_model, self.by_tool]
 
     def wire(self) -> None:
-        self.refresh.click(self.load, [self.key_state], self.outputs, api_name="credits")
+        # Two events, so that `/credits` keeps answering the usage alone; `/billing` is the rest of the tab.
+        refreshed = self.refresh.click(self.load, [self.key_state], self.outputs, api_name="credits")
+        self.billing.after_refresh(refreshed)
+        self.billing.wire()
+
+    def after_sign_in(self, loaded: Dependency) -> None:
+        """Once the usage is loaded after a sign-in: the billing part."""
+        self.billing.after_sign_in(loaded)
+
+    def reset(self) -> tuple[Any, ...]:
+        """The tab empty (outputs: `outputs`, then the billing panel's), so no one sees the previous user's."""
+        return "", usage_table([]), "", "", *self.billing.reset()
 
     def load(self, key: str | None) -> tuple[Any, ...]:
         try:

@@ -27,12 +27,11 @@ router = APIRouter(tags=["billing"])
 
 @router.post(
     NOTIFY_PATH,
-    response_class=PlainTextResponse,
     summary="PayFast's payment notification (ITN)",
     description="Called by PayFast, form-encoded, without an API key. Checked in PayFast's order (source address, "
     "signature, merchant, amount, server confirmation) before anything is granted; a repeat does nothing. 200 "
     "once recorded; 400/403/404 with the reason when refused; 503 when PayFast could not confirm it yet.",
-    responses=doc(400, 403, 404, 503),
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **doc(400, 403, 404, 503)},
 )
 async def payfast_notify(request: Request, services: ServicesDep) -> PlainTextResponse:
     body = (await request.body()).decode("utf-8", errors="replace")
@@ -95,7 +94,7 @@ RETURN_HTML = """<!doctype html>
 const purchase = "{PURCHASE}", cancelled = {CANCELLED};
 const box = document.getElementById("payment-status");
 const words = {
-  complete: c => `Payment received: ${c.toLocaleString("en-ZA")} credits were added. `
+  complete: c => `Payment received: ${c.toLocaleString("en-US")} credits were added. `
     + "Your invoice is in the Credits tab.",
   cancelled: () => "The payment was cancelled; nothing was charged.",
   failed: () => "The payment failed; nothing was charged.",

@@ -121,7 +121,9 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     pdf.ln(4)
     _party(pdf, "Supplier", invoice.supplier)
     _party(pdf, "Recipient", invoice.recipient)
-    description = f"AI credits: {invoice.description.removeprefix('AI credits: ')}"
+    # What was supplied must be plain (s20(4)): a description that does not say so yet is prefixed.
+    described = "credits" in invoice.description.lower()
+    description = invoice.description if described else f"AI credits: {invoice.description}"
     credits_number = f"{credits(invoice.credits_mc).normalize():,f}"
     line = (description, credits_number, money(invoice.price_cents))
     pdf.rows(("Description", "Credits", "Amount excl. VAT"), [line], (5, 2, 2))

@@ -191,7 +191,7 @@ def test_out_of_credits_is_402_with_a_message_that_says_how_to_top_up(client: Te
     r = client.post("/v1/chat", json={"message": "hello"}, headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 402
     error = r.json()["error"]
-    assert error["code"] == "insufficient_credits" and "/v1/admin/credits" in error["message"]
+    assert error["code"] == "insufficient_credits" and "/v1/billing/checkout" in error["message"]
     assert services.credits.account(org).balance_mc == 50  # refused before anything was charged
 
 

@@ -89,7 +89,7 @@ def test_openapi_documents_routes_roles_and_errors(client: TestClient) -> None:
     for path, ops in schema["paths"].items():
         for op in ops.values():
             assert op.get("summary"), path
-            if path.startswith("/v1/"):
+            if path.startswith("/v1/") and op.get("security"):  # PayFast's notification needs no key
                 assert "401" in op["responses"] and "403" in op["responses"], path
     assert client.get("/docs").status_code == 200
 

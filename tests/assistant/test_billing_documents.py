@@ -154,6 +154,8 @@ def test_the_description_says_ai_credits_once_and_fractions_of_credits_show() ->
     text = pdf_text(invoice_pdf(make_invoice(description="AI credits: Starter pack", credits_mc=1_234_500)))
     assert "AI credits: Starter pack 1,234.5 " in text
     assert "AI credits: AI credits" not in text
+    stored = pdf_text(invoice_pdf(make_invoice(description="Fluxori AI credits: 5,500 credits (growth pack)")))
+    assert "Fluxori AI credits: 5,500 credits (growth pack)" in stored and "AI credits: Fluxori" not in stored
 
 
 def test_the_statement_csv_round_trips_with_exact_figures() -> None:

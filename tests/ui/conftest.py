@@ -59,9 +59,10 @@ def ui_server(
     data_dir: Path = tmp_path_factory.mktemp("fluxori-data")
     # The embedding cache is content-addressed, so modules share it: the second KB ingest embeds nothing.
     (data_dir / "cache").symlink_to(embedding_cache, target_is_directory=True)
-    settings = Settings(_env_file=None, mode="local", project=project, data_dir=data_dir)
-    services = Services(settings, store=store, minilm=MINILM)
+    # Billing's public URL (PayFast's return and notify URLs, the sandbox's address) follows Settings.port.
     port = free_port()
+    settings = Settings(_env_file=None, mode="local", project=project, data_dir=data_dir, port=port)
+    services = Services(settings, store=store, minilm=MINILM)
     server = uvicorn.Server(
         uvicorn.Config(build_app(services), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

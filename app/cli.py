@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from app.api.logging import configure_logging
+from app.cli_backup import backup_app
 from app.cli_billing import billing_app
 from app.cli_chat import chat_command, eval_agent_command
 from app.cli_common import KeyOption, clean_errors, console, fail, load_settings
@@ -16,7 +19,9 @@ from app.cli_ingest import ingest_app, search_command
 from app.cli_remote import remote
 from app.local_firestore import local_firestore
 from app.wiring import Services
-from domain.credits import MC_PER_CREDIT, credits_text
+from assistant.application import audit as app_audit
+from domain.audit import AuditAction
+from domain.credits import MC_PER_CREDIT, as_credits, credits_text
 from domain.orgs import Role, hash_key
 from ingestion.models import IngestReport
 
@@ -30,9 +35,25 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(eval_app, name="eval")
 app.add_typer(billing_app, name="billing")
+app.add_typer(backup_app, name="backup")
 app.command("search")(search_command)
 app.command("chat")(clean_errors(chat_command))
 eval_app.command("agent")(clean_errors(eval_agent_command))
+
+
+def _audit(services: Services, org_id: str | None, action: AuditAction, target: str, **details: Any) -> None:
+    """The audit record of an admin command, acted by the CLI; its JSON line goes to stderr as the server's do."""
+    configure_logging(services.settings.log_level)
+    app_audit.record(
+        services,
+        org_id,
+        action,
+        actor_key_id="cli",
+        role=app_audit.OPERATOR,
+        target=target,
+        request_id=f"cli-{uuid.uuid4().hex}",  # one command, one id
+        details=details,
+    )
 
 
 def print_demo_keys() -> None:
@@ -186,7 +207,9 @@ def create_key(
     """Create an API key and print it once (only its hash is stored)."""
     settings = load_settings()
     with local_firestore(settings) as local:
-        key = Services(settings, on_write=local.on_write).api_keys.create(org, role, label)
+        services = Services(settings, on_write=local.on_write)
+        key = services.api_keys.create(org, role, label)
+        _audit(services, org, AuditAction.key_created, hash_key(key), role=role.value, label=label)
     console.print(f"API key for {org} ({role.value}), shown once:")
     print(key)
 
@@ -204,6 +227,7 @@ def grant(
     with local_firestore(settings) as local:
         services = Services(settings, on_write=local.on_write)
         entry = services.credits.grant(org, round(credits * MC_PER_CREDIT), key, note)
+        _audit(services, org, AuditAction.credits_granted, entry.id, credits=credits, idempotency_key=key, note=note)
     console.print(f"Balance of {org}: {credits_text(entry.balance_after_mc)}")
 
 
@@ -230,8 +254,13 @@ def revoke_key(key: Annotated[str, typer.Argument(help="The key itself, or its i
     """Revoke an API key at once: its next request gets 401."""
     settings = load_settings()
     with local_firestore(settings) as local:
-        api_keys = Services(settings, on_write=local.on_write).api_keys
-        api_keys.revoke(hash_key(key) if key.startswith("fx_") else key)
+        services = Services(settings, on_write=local.on_write)
+        key_id = hash_key(key) if key.startswith("fx_") else key
+        holder = services.api_keys.by_id(key_id, cache_seconds=0)  # its organisation; None if revoked already
+        services.api_keys.revoke(key_id)
+        _audit(
+            services, holder.org_id if holder else None, AuditAction.key_revoked, key_id, already_revoked=holder is None
+        )
     console.print("Revoked.")
 
 
@@ -245,8 +274,10 @@ def set_quota(
     settings = load_settings()
     with local_firestore(settings) as local:
         services = Services(settings, on_write=local.on_write)
+        previous = services.credits.account(org).daily_quota_mc
         services.credits.set_daily_quota(org, round(credits * MC_PER_CREDIT))
         account = services.credits.account(org)
+        _audit(services, org, AuditAction.quota_changed, "daily_quota", credits=credits, previous=as_credits(previous))
     used = credits_text(account.used_today_mc)
     console.print(f"Daily quota of {org}: {credits_text(account.daily_quota_mc)} ({used} used today)")
 

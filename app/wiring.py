@@ -9,11 +9,13 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from app.api import context as request_context
 from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.billing.gateway import PayFastGateway, PaymentGateway
 from assistant.billing.settings import BillingSettings
 from assistant.pricing import PriceList, load_prices
 from assistant.settings import Settings
+from domain.audit import AuditRepository
 from domain.catalog import ProductRepository
 from domain.credits import CreditsRepository
 from domain.inventory import InventoryRepository
@@ -114,6 +116,17 @@ class Services:
     @cached_property
     def credits(self) -> CreditsRepository:
         return CreditsRepository(self.store)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        """The append-only audit log; records expire after `audit_retention_days` (Firestore TTL)."""
+        return AuditRepository(self.store, self.settings.audit_retention_days)
+
+    def request_id(self) -> str:
+        """The id of the `/v1` request being served ('' outside one). Read from the request's context, which
+        every thread of the request sees; only a `/v1` one counts (a UI event runs outside its HTTP request)."""
+        ctx = request_context.current()
+        return ctx.request_id if ctx is not None and ctx.path.startswith("/v1/") else ""
 
     @cached_property
     def purchases(self) -> PurchaseRepository:

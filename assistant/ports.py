@@ -14,7 +14,7 @@ from assistant.application.job_records import IngestJob
 from assistant.contracts import AssistantService
 from assistant.settings import Settings
 from domain.orgs import Principal
-from domain.ports import ApiKeys, Credits, Orders, OrgDirectory, Products, Shipments, Stock
+from domain.ports import ApiKeys, AuditLog, Credits, Orders, OrgDirectory, Products, Shipments, Stock
 from domain.store import Store
 from domain.uploads import Upload
 from retrieval.types import SearchService
@@ -47,6 +47,13 @@ class Repositories(Protocol):
 
     @property
     def credits(self) -> Credits: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    def request_id(self) -> str:
+        """The id of the API request being served in this thread, '' outside one (what audit records cite)."""
+        ...
 
 
 class ChatServices(Repositories, Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,6 +29,7 @@ from assistant.pricing import load_prices
 from assistant.settings import Settings
 from assistant.tools import ALL_TOOLS, SEARCH_KNOWLEDGE_BASE, AgentContext
 from assistant.turn import Turn, final_response, pending_of, reindexed, response_of, run_agent
+from assistant.turn_metrics import observe_turn
 from domain.checkpoints import CheckpointRepository
 from domain.credits import Reservation, as_credits
 from domain.errors import Conflict, InvalidInput
@@ -150,19 +152,24 @@ class ChatService:
         return self._run(turn)
 
     def _run(self, turn: Turn) -> Iterator[StreamEvent]:
-        org = turn.org
-        agent = self._agents["support" if kb_only(turn.principal.role) else "operator"]
+        org, started, first_token = turn.org, time.perf_counter(), None
+        surface = "kb" if kb_only(turn.principal.role) else "chat"
+        agent = self._agents["support" if surface == "kb" else "operator"]
         try:
             if isinstance(turn.payload, HumanMessage) and not turn.new_conversation:
                 self._drop_stale_confirmation(agent, turn)  # nothing can be pending in a conversation that starts now
             # not `yield from`: a stopped turn is refunded first, and the agent's stream closed after that
-            for event in run_agent(agent, turn, DURABILITY):  # noqa: UP028
+            for event in run_agent(agent, turn, DURABILITY):
+                if first_token is None and event.event == "token":
+                    first_token = time.perf_counter() - started
                 yield event
             pending, proposed = pending_of(turn)
             if pending is not None:
                 self.confirmations.propose(org, turn.conversation_id, pending, proposed)
             response = response_of(turn, pending, proposed)
             self._settle(turn, response)
+            seconds = time.perf_counter() - started
+            observe_turn(response, self.settings.llm_model, surface, seconds, first_token or seconds)
         except GeneratorExit:  # the caller stopped reading (Stop in the UI, a client gone) before the charge
             self._abandon(turn, "the answer was stopped")
             raise

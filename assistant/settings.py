@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=100)
     # Signs the web UI's session tokens; every instance behind one URL needs the same one (Secret Manager on GCP).
     session_secret: SecretStr | None = Field(default=None, min_length=16)
+    # How long audit records are kept: Firestore's TTL policy deletes each after its `expires_at` (domain.audit).
+    audit_retention_days: int = Field(default=400, ge=1)
 
     @model_validator(mode="after")
     def resolve_defaults(self) -> Settings:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from domain.errors import Conflict, NotFound
 from domain.idempotency import check_replay
+from domain.metrics import CONFIRMATIONS
 from domain.recovery import release_confirmation
 from domain.store import DocRef, Store, utcnow
 
@@ -124,6 +125,7 @@ class ConfirmationRepository:
 
         record: Confirmation = self.store.runner.run(claim, lock=[ref.path])
         if record.status == ConfirmationStatus.expired:
+            CONFIRMATIONS.labels(outcome="expired").inc()
             raise Conflict("this confirmation expired, so nothing was changed; ask the assistant again")
         return record
 
@@ -131,6 +133,7 @@ class ConfirmationRepository:
         """The decision ran: the record says which it was, and the conversation has nothing pending any more."""
         status = ConfirmationStatus.approved if record.decision == "approve" else ConfirmationStatus.rejected
         self._ref(org, record.id).update({"status": status.value, "closed_at": utcnow()})
+        CONFIRMATIONS.labels(outcome=status.value).inc()
         self.clear_pending(org, record.conversation_id)
 
     def release(self, org: str, confirmation_id: str) -> None:
@@ -151,6 +154,7 @@ class ConfirmationRepository:
         snap = ref.get()
         if snap.exists and snap.get("status") in (ConfirmationStatus.pending, ConfirmationStatus.expired):
             ref.update({"status": ConfirmationStatus.superseded.value, "closed_at": utcnow()})
+            CONFIRMATIONS.labels(outcome="superseded").inc()
         return True
 
     def lapse(self, org: str, confirmation_id: str) -> None:

@@ -316,6 +316,12 @@ class CreditsRepository:
         query = self.store.col(org_id, "reservations").where(filter=FieldFilter("status", "==", "open"))
         return sorted(snap.id for snap in query.stream() if snap.get("created_at") < older_than)
 
+    def open_reservation_count(self) -> int:
+        """Reservations open now, in every organisation (one aggregation query: the metrics gauge)."""
+        group: Any = self.store.client.collection_group("reservations")  # the SDK's stubs mistype this query
+        result = group.where(filter=FieldFilter("status", "==", "open")).count().get()
+        return int(result[0][0].value)
+
     def ledger(
         self,
         org_id: str,
@@ -460,8 +466,8 @@ class _Books:
         if self.balance < op.amount_mc:
             raise InsufficientCredits(
                 f"not enough AI credits: the balance is {credits_text(self.balance)} and this request "
-                f"needs up to {credits_text(op.amount_mc)}; an admin can buy credits in the Credits tab "
-                "(or POST /v1/billing/checkout)",
+                f"needs up to {credits_text(op.amount_mc)}; an admin can top up by buying "
+                "credits in the Credits tab (or POST /v1/billing/checkout)",
                 balance_mc=self.balance,
                 needed_mc=op.amount_mc,
             )

@@ -211,7 +211,7 @@ class FirestoreEmulator:
 
 
 @contextmanager
-def _export_lock(data_dir: Path) -> Iterator[None]:
+def export_lock(data_dir: Path) -> Iterator[None]:
     """One export at a time per data directory (the guard's and the owner's share the staging folder)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with (data_dir / ".export.lock").open("w") as handle:
@@ -225,7 +225,7 @@ def _export_lock(data_dir: Path) -> Iterator[None]:
 def export_snapshot(url: str, project: str, data_dir: Path, timeout: float = 120.0) -> Path:
     """Export `project` from the emulator at `url` to data_dir/snapshot: written to a staging folder first and
     swapped in by renames, so a crash at any moment leaves a complete snapshot (the new or the previous one)."""
-    with _export_lock(data_dir):
+    with export_lock(data_dir):
         staging = data_dir / f".{EXPORT_NAME}-staging"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -274,10 +274,10 @@ def _group_alive(pgid: int) -> bool:
         return False
     except PermissionError:
         return True
-    if _alive(pgid):  # the leader (gcloud's wrapper) runs: no need to look at the others
+    if process_alive(pgid):  # the leader (gcloud's wrapper) runs: no need to look at the others
         return True
     # A process group of zombies only (waiting for their parent to reap them) is dead for our purpose.
-    return any(_alive(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit() and _pgid_of(p) == pgid)
+    return any(process_alive(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit() and _pgid_of(p) == pgid)
 
 
 def _pgid_of(proc: Path) -> int | None:
@@ -287,7 +287,7 @@ def _pgid_of(proc: Path) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """The process exists and is not a zombie."""
     try:
         os.kill(pid, 0)
@@ -342,7 +342,7 @@ def clear_owner(data_dir: Path, pid: int) -> None:
 def owner_alive(data_dir: Path, port: int) -> bool:
     """A live process started the emulator that answers on `port` for this data directory."""
     owner = read_owner(data_dir)
-    return owner is not None and owner.get("port") == port and _alive(int(owner["pid"]))
+    return owner is not None and owner.get("port") == port and process_alive(int(owner["pid"]))
 
 
 def adopt_orphan(host: str, port: int, data_dir: Path, project: str) -> Path:

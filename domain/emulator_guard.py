@@ -21,14 +21,14 @@ import sys
 import time
 from pathlib import Path
 
-from domain.emulator import EmulatorError, _alive, _group_alive, changed_at, export_snapshot, kill_group
+from domain.emulator import EmulatorError, _group_alive, changed_at, export_snapshot, kill_group, process_alive
 
 log = logging.getLogger("fluxori.emulator_guard")
 POLL_SECONDS = 0.5
 
 
 def _parent_gone(parent: int) -> bool:
-    return os.getppid() != parent and not _alive(parent)
+    return os.getppid() != parent and not process_alive(parent)
 
 
 def run(parent: int, pgid: int, url: str, data_dir: Path | None, project: str | None, every: float) -> None:

@@ -9,6 +9,7 @@ import builtins
 from datetime import datetime
 from typing import Any, Protocol
 
+from domain.audit import AuditAction, AuditEntry, AuditPage
 from domain.catalog import Product
 from domain.credits import Account, EntryKind, LedgerEntry, Recorder, Reservation
 from domain.inventory import StockLevel, TransferResult, Warehouse
@@ -188,3 +189,13 @@ class Purchases(Protocol):
     def claim_auto_topup(self, org_id: str, month: str, max_per_month: int, purchase: Purchase) -> Purchase | None: ...
 
     def rearm(self, org_id: str) -> None: ...
+
+
+class AuditLog(Protocol):
+    """Append-only: records are added and read, never changed or deleted (`domain.audit`)."""
+
+    def append(self, org_id: str, entry: AuditEntry) -> AuditEntry: ...
+
+    def list(
+        self, org_id: str, action: AuditAction | str | None = ..., limit: int = ..., before: str | None = ...
+    ) -> AuditPage: ...

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
+from domain.metrics import FIRESTORE_ERRORS
 from domain.transactions import TransactionRunner
 
 T = TypeVar("T")
@@ -58,10 +60,36 @@ def bound_deadlines(
     their predicate and backoff, within the budget. A call that passes its own `timeout=` keeps it.
     """
     transport = client._firestore_api._transport  # built on first access; no network until the first call
-    for wrapped in transport._wrapped_methods.values():
+    for method, wrapped in list(transport._wrapped_methods.items()):
         if getattr(wrapped, "_retry", None) is not None:
             wrapped._retry = wrapped._retry.with_timeout(retry_seconds)
         wrapped._timeout = call_seconds
+        transport._wrapped_methods[method] = _CountingErrors(wrapped)
+
+
+class _CountingErrors:
+    """An RPC that counts its outages in `fluxori_firestore_errors_total` (not the answers that are part of the
+    protocol: not found, already exists, a failed precondition, an aborted transaction). It stands where the SDK
+    keeps the RPC and passes everything else through: the SDK reads the RPC's `_retry` when it retries a query."""
+
+    def __init__(self, inner: Callable[..., object]) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        try:
+            return self._inner(*args, **kwargs)
+        except (gexc.ServiceUnavailable, gexc.RetryError):
+            FIRESTORE_ERRORS.labels(kind="unavailable").inc()
+            raise
+        except gexc.DeadlineExceeded:
+            FIRESTORE_ERRORS.labels(kind="deadline").inc()
+            raise
+        except (gexc.InternalServerError, gexc.Unknown, gexc.ResourceExhausted):
+            FIRESTORE_ERRORS.labels(kind="other").inc()
+            raise
 
 
 _WRITE_RPCS = ("commit", "batch_write", "create_document", "update_document", "delete_document")

@@ -10,6 +10,10 @@ No cloud access and no provider download:
 - billing: the billing bucket, the BigQuery dataset with its external ledger table (the columns
   assistant/billing/export.py writes) and the margin view joined on the `org_id` label of Vertex AI usage, the
   daily export job and its scheduler with their own service accounts, and the PayFast secrets of the service;
+- operations (issue 26): the Managed Service for Prometheus sidecar scraping the app's /metrics, the three SLOs
+  (goals, 28 days, filters on the metrics and labels domain/metrics.py exports), the fast and slow burn-rate
+  alerts, the dashboard's widgets, PITR next to the daily backup, the audit log's TTL, and Cloud Run's sizes
+  from the load benchmark;
 - `terraform fmt -check` is clean, `terraform validate` passes (skipped, with the reason, when the google
   provider is not available offline), and checkov (in its own virtualenv, scripts/install-checkov.sh) reports no
   failed check, every skipped check carrying its reason beside the resource;
@@ -19,6 +23,7 @@ No cloud access and no provider download:
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -123,6 +128,7 @@ EXPECTED_INDEXES: list[tuple[str, list[str], str]] = [
     ("ledger", ["kind ASC", "created_at DESC"], "domain/credits.py"),
     ("products", ["category ASC", "sku ASC"], "domain/catalog.py"),
     ("checkpoints", ["ns ASC", "checkpoint_id DESC"], "domain/checkpoints.py"),
+    ("audit", ["action ASC", "id DESC"], "domain/audit.py"),
 ]
 
 
@@ -576,19 +582,35 @@ def test_firestore_native_in_johannesburg_with_backups(tree: dict[Path, TfDir]) 
 
 
 def test_short_lived_documents_have_a_ttl_policy_on_the_field_the_code_writes(tree: dict[Path, TfDir]) -> None:
-    ttl = module(tree, "firestore").resource("google_firestore_field")
-    assert "ttl_config" in ttl and ttl["field"] == "delete_after"
-    collections = set(re.findall(r'"(\w+)"', ttl["for_each"]))
+    fs = module(tree, "firestore")
+    ttl = fs.resource("google_firestore_field")
+    assert "ttl_config" in ttl and "index_config" in ttl, "a TTL field nothing queries: no single-field indexes"
+    assert ttl["for_each"] == "${local.ttl_fields}"
+    assert ttl["collection"] == "${each.key}" and ttl["field"] == "${each.value}"
+    fields = strip_markers(fs.locals["ttl_fields"])
     from assistant.application.job_records import IngestJob
+    from domain.audit import COLLECTION as AUDIT
+    from domain.audit import AuditEntry, AuditRepository
     from domain.confirmations import Confirmation, StoredAnswer
 
-    records = {"confirmations": Confirmation, "responses": StoredAnswer, "ingest_jobs": IngestJob}
-    assert collections == set(records)
-    for collection, model in records.items():  # each collection's documents carry delete_after
-        assert model.model_fields["delete_after"].is_required(), collection
+    records: dict[str, tuple[type[BaseModel], str]] = {
+        "confirmations": (Confirmation, "delete_after"),
+        "responses": (StoredAnswer, "delete_after"),
+        "ingest_jobs": (IngestJob, "delete_after"),
+        # The audit log's retention (Settings.audit_retention_days): AuditRepository.append sets expires_at.
+        AUDIT: (AuditEntry, "expires_at"),
+    }
+    assert fields == {collection: field for collection, (_, field) in records.items()}
+    for collection, (model, field_name) in records.items():  # each collection's documents carry the field
+        assert field_name in model.model_fields, collection
+        if collection != AUDIT:
+            assert model.model_fields[field_name].is_required(), collection
     code = "".join((ROOT / f).read_text(encoding="utf-8") for f in ("domain/confirmations.py", "domain/ingest_jobs.py"))
-    for collection in collections:
+    for collection in set(fields) - {AUDIT}:
         assert f'"{collection}"' in code
+    assert '"expires_at"' in inspect.getsource(AuditRepository.append), "append sets each record's expiry"
+    app_env = strip_markers(module(tree, "stack").locals["app_env"])
+    assert app_env["FLUXORI_AUDIT_RETENTION_DAYS"] == "${var.audit_retention_days}", "the retention is a setting"
 
 
 def test_buckets_are_private_versioned_and_expire_old_data(tree: dict[Path, TfDir]) -> None:
@@ -622,6 +644,258 @@ def test_alerts_on_5xx_rate_and_p95_latency_and_a_budget(tree: dict[Path, TfDir]
     assert "request_latencies" in filters and "REDUCE_PERCENTILE_95" in filters
     budget = module(tree, "budget").resource("google_billing_budget")
     assert budget.get("threshold_rules") or budget.get("dynamic")
+
+
+# --- Operations: metrics sidecar, SLOs, burn-rate alerts, dashboard, PITR (issue 26) ------------------------
+
+GMP_SIDECAR_IMAGE = "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar"
+GMP_METRIC = re.compile(r"prometheus\.googleapis\.com/(\w+)/(counter|histogram|gauge)")
+FILTER_LABEL = re.compile(r"metric\.labels?\.(\w+)")
+SLO_KEYS = {"availability", "latency", "first_token"}
+
+
+def _metric_contract() -> dict[str, tuple[str, set[str]]]:
+    """The metrics of domain/metrics.py as Managed Service for Prometheus names them: exported name (a counter's
+    with `_total`) => (kind, label names)."""
+    from prometheus_client.metrics import MetricWrapperBase
+
+    import domain.metrics as metrics
+
+    contract: dict[str, tuple[str, set[str]]] = {}
+    for value in vars(metrics).values():
+        if isinstance(value, MetricWrapperBase):
+            kind = str(value._type)
+            name = value._name + ("_total" if kind == "counter" else "")
+            contract[name] = (kind, set(value._labelnames))
+        elif isinstance(value, metrics.OpenReservations):
+            contract["fluxori_open_reservations"] = ("gauge", set())
+    return contract
+
+
+def _unescaped(value: Any) -> str:
+    """A parsed structure as one text, HCL's escapes dropped (filters quote their values)."""
+    return json.dumps(value).replace("\\", "")
+
+
+def _with_locals(d: TfDir, value: Any) -> str:
+    """The text of an expression with the text of every local it names (transitively) appended."""
+    text, seen = _unescaped(value), set[str]()
+    while refs := set(LOCAL_REF.findall(text)) - seen:
+        for ref in sorted(refs):
+            seen.add(ref)
+            if ref in d.locals:
+                text += " " + _unescaped(d.locals[ref])
+    return text
+
+
+def _named_resources(d: TfDir, rtype: str) -> dict[str, Any]:
+    return {labels[1]: strip_markers(body) for labels, body in d.blocks("resource") if labels[0] == rtype}
+
+
+def test_metrics_sidecar_scrapes_the_app_on_8080_every_30_s(tree: dict[Path, TfDir]) -> None:
+    crs = module(tree, "cloud_run_service")
+    template = crs.resource("google_cloud_run_v2_service")["template"][0]
+    sidecars = [d["containers"] for d in template.get("dynamic", []) if "containers" in d]
+    assert len(sidecars) == 1, "the Managed Service for Prometheus sidecar is the service's second container"
+    sidecar = sidecars[0]
+    assert sidecar["for_each"] == "${var.metrics_sidecar ? [var.metrics_sidecar_image] : []}"
+    content = sidecar["content"][0]
+    assert content["image"] == "${containers.value}"
+    assert content["depends_on"] == ["${local.app_container}"], "started after the app is ready"
+    assert "ports" not in content, "only the app container takes requests"
+    assert template["containers"][0]["name"] == "${local.app_container}"
+    assert strip_markers(crs.locals["app_container"]) == "app"
+    variables = {name: strip_markers(body) for name, body in crs.variables().items()}
+    assert variables["metrics_sidecar"]["default"] is True
+    image = variables["metrics_sidecar_image"]["default"]
+    assert re.fullmatch(re.escape(GMP_SIDECAR_IMAGE) + r":\d+\.\d+\.\d+", image), f"a pinned release: {image}"
+    assert "validation" in variables["metrics_sidecar_image"]
+    # No config is mounted, so the sidecar runs its documented default RunMonitoring: port 8080, /metrics, 30 s.
+    assert strip_markers(crs.locals["metrics_scrape"]) == {"port": 8080, "path": "/metrics", "interval": "30s"}
+    assert "volumes" not in template and "volume_mounts" not in json.dumps(sidecar)
+    assert variables["port"]["default"] == 8080
+    service = crs.resource("google_cloud_run_v2_service")
+    preconditions = service["lifecycle"][0]["precondition"]
+    assert any("local.metrics_scrape.port" in p["condition"] for p in preconditions), "port pinned to 8080"
+    # The app serves /metrics to loopback callers without a key (the sidecar shares the instance's loopback).
+    from app.api.routes_metrics import router
+
+    assert "/metrics" in {route.path for route in router.routes}  # type: ignore[attr-defined]
+    # Nothing turns it off in a stage, and the service account may write metrics.
+    for stage in ENVS:
+        stack_call = strip_markers(next(body for _, body, _ in env_root(tree, stage).module_calls()))
+        assert "metrics_sidecar" not in stack_call
+    api_call, _ = _stack_call(tree, "api")
+    assert "metrics_sidecar" not in api_call
+    assert "roles/monitoring.metricWriter" in strip_markers(module(tree, "stack").locals["runtime_roles"])
+
+
+def test_slos_availability_latency_and_first_token_over_28_days(tree: dict[Path, TfDir]) -> None:
+    mon = module(tree, "monitoring")
+    service = mon.resource("google_monitoring_custom_service")
+    assert service["service_id"] == "${var.name}"
+    slos = _named_resources(mon, "google_monitoring_slo")
+    assert set(slos) == {"availability", "latency", "first_token"}
+    goals = {name: (slo["goal"], slo["rolling_period_days"]) for name, slo in slos.items()}
+    assert goals == {"availability": (0.999, 28), "latency": (0.95, 28), "first_token": (0.95, 28)}
+    for name, slo in slos.items():
+        assert slo["service"] == "${google_monitoring_custom_service.this.service_id}", name
+        assert slo["count"] == "${var.enable_slos ? 1 : 0}", name
+        text = _with_locals(mon, slo["request_based_sli"])
+        # Only this service's series, written by the sidecar.
+        assert 'resource.type = "prometheus_target"' in text and "resource.labels.namespace" in text, name
+
+    availability = slos["availability"]["request_based_sli"][0]["good_total_ratio"][0]
+    assert set(availability) == {"good_service_filter", "total_service_filter"}
+    good = _with_locals(mon, availability["good_service_filter"])
+    total = _with_locals(mon, availability["total_service_filter"])
+    for text in (good, total):
+        assert "fluxori_http_requests_total/counter" in text
+        assert 'metric.labels.route = starts_with("/v1/")' in text, "the API's routes only"
+    assert 'status_class = one_of("2xx", "3xx")' in good, "good: neither a client's nor the server's error"
+    assert 'status_class = one_of("2xx", "3xx", "5xx")' in total, "total: every /v1 request but the 4xx"
+
+    latency = slos["latency"]["request_based_sli"][0]["distribution_cut"][0]
+    text = _with_locals(mon, latency["distribution_filter"])
+    assert "fluxori_http_request_duration_seconds/histogram" in text
+    assert 'metric.labels.route = starts_with("/v1/")' in text and 'metric.labels.streaming = "false"' in text
+    assert 'NOT metric.labels.route = one_of("/v1/chat", "/v1/chat/confirm")' in text  # the chat SLO's
+    assert latency["range"][0] == {"max": "${var.latency_slo_seconds}"}
+
+    first_token = slos["first_token"]["request_based_sli"][0]["distribution_cut"][0]
+    assert "fluxori_chat_time_to_first_token_seconds/histogram" in _with_locals(mon, first_token["distribution_filter"])
+    assert first_token["range"][0] == {"max": "${var.ttft_slo_seconds}"}
+
+    # The thresholds come from the stack, where the benchmarks' figures are written (BENCHMARKS.md), and are
+    # bounds of the contract's histogram buckets (a cut between two bounds cannot be counted).
+    from domain.metrics import BUCKETS
+
+    mon_vars = {name: strip_markers(body) for name, body in mon.variables().items()}
+    stack_vars = {name: strip_markers(body) for name, body in module(tree, "stack").variables().items()}
+    for name in ("latency_slo_seconds", "ttft_slo_seconds"):
+        assert "default" not in mon_vars[name], f"{name}: one default, in modules/stack"
+        assert str(list(BUCKETS)).replace(" ", "") in _unescaped(mon_vars[name]["validation"]).replace(" ", "")
+        assert "from BENCHMARKS.md, SLO thresholds" in stack_vars[name]["description"], name
+        assert stack_vars[name]["default"] in BUCKETS, name
+    monitoring_call, _ = _stack_call(tree, "monitoring")
+    assert monitoring_call["latency_slo_seconds"] == "${var.latency_slo_seconds}"
+    assert monitoring_call["ttft_slo_seconds"] == "${var.ttft_slo_seconds}"
+    # Cloud Monitoring refuses an SLO on a metric it has not received: each stage turns them on once it has.
+    assert monitoring_call["enable_slos"] == "${var.enable_slos}"
+    for stage in ENVS:
+        root = env_root(tree, stage)
+        assert strip_markers(root.variables()["enable_slos"])["default"] is False
+        stack_call = strip_markers(next(body for _, body, _ in root.module_calls()))
+        assert stack_call["enable_slos"] == "${var.enable_slos}"
+    assert "enable_slos = true" in DEPLOY_DOC.read_text(encoding="utf-8")
+
+
+def test_slo_and_dashboard_queries_name_metrics_and_labels_of_the_contract(tree: dict[Path, TfDir]) -> None:
+    """Every metric and label the SLOs and the dashboard read is one domain/metrics.py exports, of that kind."""
+    contract = _metric_contract()
+    mon = module(tree, "monitoring")
+    for name, slo in _named_resources(mon, "google_monitoring_slo").items():
+        text = _with_locals(mon, slo["request_based_sli"])
+        metrics = set(GMP_METRIC.findall(text))
+        assert len(metrics) == 1, f"SLO {name} reads one metric: {metrics}"
+        [(metric, kind)] = list(metrics)
+        assert metric in contract and contract[metric][0] == kind, f"SLO {name}: {metric}/{kind} is not exported"
+        labels = set(FILTER_LABEL.findall(text))
+        assert labels <= contract[metric][1], f"SLO {name}: {labels - contract[metric][1]} not labels of {metric}"
+        assert "org" not in " ".join(labels), "no organisation label, ever"
+    dashboard = (MODULES / "monitoring" / "dashboard.tf").read_text(encoding="utf-8")
+    queries = [q.replace("\\", "") for q in re.findall(r'prometheusQuery\s*=\s*"((?:[^"\\]|\\.)*)"', dashboard)]
+    assert len(queries) == 4
+    for query in queries:
+        names = re.findall(r"\b(fluxori_\w+?)(_bucket)?\{", query)
+        assert len(names) == 1, query
+        metric, bucket = names[0]
+        assert metric in contract, f"{query}: {metric} is not exported"
+        kind, labels = contract[metric]
+        assert bool(bucket) == (kind == "histogram"), query
+        grouped = {g.strip() for by in re.findall(r"by \(([^)]*)\)", query) for g in by.split(",")}
+        assert grouped <= labels | ({"le"} if bucket else set()), f"{query}: groups by {grouped - labels}"
+        assert "{${local.ns}}" in query, f"{query}: this service's series only"
+    assert strip_markers(mon.locals["ns"]) == 'namespace=\\"${var.service_name}\\"'
+
+
+def test_burn_rate_alerts_fast_and_slow_on_every_slo(tree: dict[Path, TfDir]) -> None:
+    mon = module(tree, "monitoring")
+    burn_rates = strip_markers(mon.locals["burn_rates"])
+    windows = {k: (v["burn_rate"], v["long_window_s"], v["short_window_s"]) for k, v in burn_rates.items()}
+    # Google's SRE workbook, "Alerting on SLOs": 14.4x over 1 h and 5 min, 6x over 6 h and 30 min.
+    assert windows == {"fast": (14.4, 3600, 300), "slow": (6, 21600, 1800)}
+    assert "setproduct(keys(local.slos), keys(local.burn_rates))" in strip_markers(mon.locals["burn_rate_alerts"])
+    assert set(re.findall(r"(\w+) = \{name = google_monitoring_slo", _unescaped(mon.locals["slos"]))) == SLO_KEYS
+    policies = _named_resources(mon, "google_monitoring_alert_policy")
+    policy = policies["burn_rate"]
+    assert policy["for_each"] == "${local.burn_rate_alerts}"
+    assert policy["combiner"] == "AND", "the long AND the short window burn"
+    assert policy["notification_channels"] == ["${google_monitoring_notification_channel.email.id}"]
+    conditions = [d["conditions"] for d in policy["dynamic"] if "conditions" in d]
+    assert len(conditions) == 1
+    assert conditions[0]["for_each"] == {"long": "${each.value.long_window_s}", "short": "${each.value.short_window_s}"}
+    threshold = conditions[0]["content"][0]["condition_threshold"][0]
+    assert threshold["filter"].startswith('select_slo_burn_rate(\\"${local.slos[each.value.slo].name}\\"')
+    assert "${conditions.value}s" in threshold["filter"]
+    assert threshold["comparison"] == "COMPARISON_GT" and threshold["threshold_value"] == "${each.value.burn_rate}"
+    assert {"error_rate", "latency_p95"} <= set(policies), "Cloud Run's own alerts stay"
+
+
+def test_dashboard_shows_slos_budget_first_token_credits_status_and_reservations(tree: dict[Path, TfDir]) -> None:
+    mon = module(tree, "monitoring")
+    dashboard = mon.resource("google_monitoring_dashboard")
+    assert dashboard["dashboard_json"].startswith("${jsonencode(")
+    assert "concat(local.slo_tiles, local.detail_tiles)" in dashboard["dashboard_json"]
+    slo_tiles = _unescaped(mon.locals["slo_tiles"])
+    assert "for index, key in keys(local.slos)" in slo_tiles, "tiles for every SLO"
+    assert 'select_slo_compliance("${local.slos[key].name}")' in slo_tiles
+    assert 'select_slo_budget_fraction("${local.slos[key].name}")' in slo_tiles
+    charts = _unescaped(mon.locals["detail_charts"])
+    for needed in (
+        "histogram_quantile(${q}, sum by (model, le) (rate(fluxori_chat_time_to_first_token_seconds_bucket",
+        "for q in [0.5, 0.95]",
+        "sum by (model) (increase(fluxori_credits_used_total",
+        "[1h]",
+        "sum by (status_class) (rate(fluxori_http_requests_total",
+        "max(fluxori_open_reservations",
+    ):
+        assert needed in charts, f"dashboard lacks {needed}"
+
+
+def test_firestore_point_in_time_recovery_next_to_the_daily_backup(tree: dict[Path, TfDir]) -> None:
+    fs = module(tree, "firestore")
+    database = fs.resource("google_firestore_database")
+    assert database["point_in_time_recovery_enablement"] == (
+        '${var.point_in_time_recovery ? "POINT_IN_TIME_RECOVERY_ENABLED" : "POINT_IN_TIME_RECOVERY_DISABLED"}'
+    )
+    assert strip_markers(fs.variables()["point_in_time_recovery"])["default"] is True
+    call, _ = _stack_call(tree, "firestore")
+    assert call["point_in_time_recovery"] is True, "every stage keeps PITR on"
+    assert "daily_recurrence" in fs.resource("google_firestore_backup_schedule")
+    assert "point_in_time_recovery" in fs.outputs()
+
+
+def test_capacity_comes_from_the_load_benchmark(tree: dict[Path, TfDir]) -> None:
+    """Cloud Run's sizes are the measured ones (BENCHMARKS.md, load), cited where they are set, and an instance is
+    never sent more requests than the app runs chat turns at once."""
+    from app.api.config import ApiSettings
+
+    stack_vars = {name: strip_markers(body) for name, body in module(tree, "stack").variables().items()}
+    defaults = {name: stack_vars[name]["default"] for name in ("concurrency", "cpu", "min_instances", "max_instances")}
+    assert defaults == {"concurrency": 60, "cpu": "2", "min_instances": 1, "max_instances": 10}
+    for name in defaults:
+        assert "BENCHMARKS.md, load" in stack_vars[name]["description"], f"stack variable {name} cites no figure"
+    chat_bound = ApiSettings.model_fields["chat_concurrency"].default
+    assert defaults["concurrency"] < chat_bound, "Cloud Run spreads the load before the app answers 503"
+    calls = {stage: strip_markers(next(body for _, body, _ in env_root(tree, stage).module_calls())) for stage in ENVS}
+    assert "concurrency" not in calls["prod"] and "cpu" not in calls["prod"], "prod runs the measured shape"
+    assert calls["dev"]["cpu"] == "1" and calls["dev"]["concurrency"] <= defaults["concurrency"]
+    for stage in ENVS:
+        variables = {name: strip_markers(body) for name, body in env_root(tree, stage).variables().items()}
+        for name in ("min_instances", "max_instances"):
+            assert "BENCHMARKS.md, load" in variables[name]["description"], f"envs/{stage}: {name} cites no figure"
+    assert strip_markers(env_root(tree, "prod").variables()["min_instances"])["default"] >= 1
 
 
 # --- Billing: bucket, BigQuery, export job, PayFast secrets ---------------------------------------------

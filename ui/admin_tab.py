@@ -1,10 +1,10 @@
 """Admin tab: upload knowledge-base files and watch each file's progress; the indexed documents with re-index and
-delete (on a phone, a compact table of the same rows); grant AI credits. Every change waits for a second click on a
-question that says what it will do.
+delete (on a phone, a compact table of the same rows); grant AI credits; the latest entries of the audit log. Every
+change waits for a second click on a question that says what it will do.
 
-All of it goes through the application layer (`assistant.application.ingest_jobs`, `.documents`, `.credits`), the
-code the API calls: an upload here is the same background job as `POST /v1/ingest` (the process's one worker),
-whose per-file progress this tab reads back while it runs.
+All of it goes through the application layer (`assistant.application.ingest_jobs`, `.documents`, `.credits`,
+`.audit`), the code the API calls: an upload here is the same background job as `POST /v1/ingest` (the process's
+one worker), whose per-file progress this tab reads back while it runs.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ import gradio as gr
 import pandas as pd
 from gradio.events import Dependency
 
+from assistant.application import audit as app_audit
 from assistant.application import credits as app_credits
 from assistant.application import documents as app_documents
 from assistant.application import identity
 from assistant.application.policy import Capability, can
 from assistant.application.uploads import ALLOWED_SUFFIXES
+from domain.audit import AuditEntry
 from domain.credits import credits_text
 from domain.errors import ContentionError, DomainError
 from domain.ingest_jobs import JobStatus
@@ -52,6 +54,8 @@ DEFAULT_GRANT = 100
 # Gradio's virtual table measures its rows from the columns it lays out, and with columns hidden by CSS it drew
 # rows 330 px tall.
 PHONE_MAX_PX = 767
+AUDIT_COLUMNS = ["When (UTC)", "Action", "Outcome", "Role", "Key", "Target", "Request"]
+AUDIT_ROWS = 50
 CSS = f"""
 @media (max-width: {PHONE_MAX_PX}px) {{ #admin-docs {{ display: none !important; }} }}
 @media (min-width: {PHONE_MAX_PX + 1}px) {{ #admin-docs-compact {{ display: none !important; }} }}
@@ -115,6 +119,18 @@ class AdminTab:
                     self.grant_yes = gr.Button("Confirm", variant="primary", size="sm", elem_id="admin-grant-yes")
                     self.grant_no = gr.Button("Cancel", size="sm", elem_id="admin-grant-no")
             self.grant_status = gr.Markdown("", elem_id="admin-grant-status")
+        with gr.Group():
+            gr.Markdown("### Audit log\nWho did what: the latest 50 entries, newest first (`GET /v1/audit` pages on).")
+            self.audit_table = gr.Dataframe(
+                pd.DataFrame([], columns=AUDIT_COLUMNS),
+                interactive=False,
+                wrap=True,
+                max_height=420,
+                elem_id="admin-audit",
+            )
+            self.audit_refresh = gr.Button("Refresh", size="sm", elem_id="admin-audit-refresh")
+            self.audit_status = gr.Markdown("", elem_id="admin-audit-status")
+        self.audit_outputs = [self.audit_table, self.audit_status]
         # Server-side per session: the listed document ids in table order, the document a delete waits to be
         # confirmed for, and the grant waiting for its Confirm (amount, note and its one idempotency key).
         self.doc_ids = gr.State([])
@@ -171,6 +187,7 @@ class AdminTab:
         self.grant_no.click(
             self.cancel, None, [self.grant_status, self.grant_row, self.pending_grant], api_name="grant_cancel"
         )
+        self.audit_refresh.click(self.refresh_audit, [self.key_state], self.audit_outputs, api_name="audit")
 
     def after_sign_in(self, event: Dependency) -> None:
         event.then(
@@ -179,6 +196,13 @@ class AdminTab:
             self.list_outputs,
             api_visibility="private",
             **progress_on(self.docs_status),  # runs at every sign-in: not on the table (see `progress_on`)
+        )
+        event.then(
+            self.load_audit,
+            [self.key_state],
+            self.audit_outputs,
+            api_visibility="private",
+            **progress_on(self.audit_status),
         )
 
     # Upload ----------------------------------------------------------------------------------------------------
@@ -309,3 +333,37 @@ class AdminTab:
             f"Balance now {credits_text(granted.balance_mc)}."
         )
         return text, gr.Column(visible=False), None, DEFAULT_GRANT, ""  # the form starts over
+
+    # Audit log -------------------------------------------------------------------------------------------------
+    def load_audit(self, key: str | None) -> tuple[Any, ...]:
+        """After a sign-in: the latest entries for an admin; for another role nothing (and no refusal recorded)."""
+        principal = authenticate(self.services, key)
+        if principal is None or not can(principal.role, Capability.audit):
+            return pd.DataFrame([], columns=AUDIT_COLUMNS), ""
+        return self.refresh_audit(key)
+
+    def refresh_audit(self, key: str | None) -> tuple[Any, ...]:
+        try:
+            principal = require(self.services, key, Capability.audit)
+            page = app_audit.latest(self.services, principal, limit=AUDIT_ROWS)
+        except Exception as exc:
+            return gr.skip(), f"⚠ {friendly_error(exc)}"
+        count = len(page.entries)
+        status = f"The latest {count} entr{'y' if count == 1 else 'ies'}." if count else "No audit entries yet."
+        return pd.DataFrame(audit_rows(page.entries), columns=AUDIT_COLUMNS), status
+
+
+def audit_rows(entries: list[AuditEntry]) -> list[list[str]]:
+    """The table's rows: a key by the start of its id (the id is a hash, never the key), the rest as recorded."""
+    return [
+        [
+            f"{e.at:%Y-%m-%d %H:%M:%S}",
+            e.action.value,
+            e.outcome.value,
+            e.role or "—",
+            e.actor_key_id[:12] or "—",
+            e.target or "—",
+            e.request_id or "—",
+        ]
+        for e in entries
+    ]

@@ -17,11 +17,13 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from assistant.application import identity
+from assistant.application import audit, identity
 from assistant.application.policy import Capability, can, roles_for
 from assistant.application.ratelimit import TokenBucketLimiter
+from assistant.billing.ports import BillingServices
 from assistant.ports import AppServices
 from assistant.settings import Settings
+from domain.audit import AuditAction, AuditOutcome
 from domain.errors import DomainError, InsufficientCredits, InvalidInput, NotFound, QuotaExceeded
 from domain.orgs import Principal
 from ui.session_token import TokenSigner, is_token, load_secret
@@ -59,8 +61,8 @@ class Gate:
         return cls(TokenSigner(load_secret(settings.data_dir, settings.session_secret)), limiter)
 
 
-class UiServices(AppServices, Protocol):
-    """What the UI uses of the composition root: the application's services and the gate."""
+class UiServices(AppServices, BillingServices, Protocol):
+    """What the UI uses of the composition root: the application's services, billing's and the gate."""
 
     @property
     def gate(self) -> Gate: ...
@@ -80,6 +82,16 @@ def authenticate(services: UiServices, credential: str | None) -> Principal | No
 def start_session(services: UiServices, key: str) -> tuple[Principal, str] | None:
     """Sign in with an API key: its principal and a session token for it, or None for a wrong key."""
     principal = identity.principal_of_key(services, key.strip()) if key and not is_token(key) else None
+    audit.record(
+        services,
+        principal.org_id if principal else None,  # a wrong key has no organisation: its JSON line only
+        AuditAction.sign_in,
+        actor_key_id=principal.key_id if principal else "",  # never any part of a wrong key
+        role=principal.role if principal else "",
+        target="ui",
+        outcome=AuditOutcome.ok if principal else AuditOutcome.refused,
+        request_id=new_request_id(),
+    )
     return (principal, services.gate.signer.issue(principal.key_id)) if principal else None
 
 
@@ -88,14 +100,18 @@ def roles_text(capability: Capability) -> str:
     return " or ".join(role.value for role in roles_for(capability))
 
 
-def require(services: UiServices, key: str | None, capability: Capability) -> Principal:
-    """The principal of the signed-in session if its role has `capability`, else a Refusal saying why not."""
+def require(services: UiServices, key: str | None, capability: Capability, audited: bool = True) -> Principal:
+    """The principal of the signed-in session if its role has `capability`, else a Refusal saying why not (and,
+    when `audited`, a `role_refused` record: views that quietly show nothing to other roles are not refusals)."""
     if not key:
         raise Refusal(NOT_SIGNED_IN)
     principal = authenticate(services, key)
     if principal is None:
         raise Refusal("Your session has ended or your API key was revoked; sign in again.")
     if not can(principal.role, capability):
+        if audited:
+            target, needs = f"ui:{capability.value}", {"needs": capability.value}
+            audit.record_as(services, principal, AuditAction.role_refused, target, AuditOutcome.refused, needs)
         raise Refusal(f"This needs the {roles_text(capability)} role; you are signed in as {principal.role.value}.")
     wait = services.gate.limiter.acquire(principal.key_id)
     if wait > 0:
@@ -106,7 +122,7 @@ def require(services: UiServices, key: str | None, capability: Capability) -> Pr
 def signed_in(services: UiServices, key: str | None, capability: Capability) -> Principal | None:
     """`require`, or None instead of its Refusal (for views that then show nothing rather than a message)."""
     try:
-        return require(services, key, capability) if key else None
+        return require(services, key, capability, audited=False) if key else None
     except Refusal:
         return None
 

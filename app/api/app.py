@@ -19,7 +19,9 @@ Routes  (roles: m = merchant, s = support, a = admin)
   GET  /v1/documents       a       the indexed knowledge-base documents
   DELETE /v1/documents/{doc_id}        a   delete one from the index (and an upload's file)
   POST /v1/documents/{doc_id}/reindex  a   re-index one from its file
+  GET  /v1/audit           a       the audit log: who did what, when (paged, newest first)
   GET  /healthz, /readyz   -       probes
+  GET  /metrics            a       Prometheus metrics (no key needed from loopback: the scraper beside it)
 The roles come from `assistant.application.policy`, the one role matrix of the API and the UI.
 """
 
@@ -35,6 +37,7 @@ from app.api.deps import Shell
 from app.api.docs_assets import install_offline_docs
 from app.api.logging import configure_logging
 from app.api.middleware import RequestMiddleware
+from app.api.routes_audit import router as audit_router
 from app.api.routes_billing import router as billing_router
 from app.api.routes_chat import router as chat_router
 from app.api.routes_credits import router as credits_router
@@ -42,12 +45,14 @@ from app.api.routes_documents import router as documents_router
 from app.api.routes_health import router as health_router
 from app.api.routes_ingest import router as ingest_router
 from app.api.routes_kb import router as kb_router
+from app.api.routes_metrics import router as metrics_router
 from app.api.routes_payfast import router as payfast_router
 from app.api.routes_search import router as search_router
 from app.api.warmup import Warmup
 from app.demo_index import DemoIndexer
 from app.payfast_sandbox import sandbox_router
 from app.wiring import Services
+from domain.metrics import OPEN_RESERVATIONS
 from ui.app import mount_ui
 
 DESCRIPTION = """
@@ -94,10 +99,11 @@ def create_app(
         capacity=ChatCapacity(api_settings.chat_concurrency),
         demo_index=demo_index,
     )
+    OPEN_RESERVATIONS.source = services.credits.open_reservation_count  # counted when /metrics is scraped
     errors.install(app)
     install_offline_docs(app)
     routers = (chat_router, search_router, kb_router, credits_router, billing_router, payfast_router)
-    for router in (*routers, ingest_router, documents_router, health_router):
+    for router in (*routers, ingest_router, documents_router, audit_router, health_router, metrics_router):
         app.include_router(router)
     if services.billing_settings.payfast_mode == "local":  # PayFast's stand-in, offline (app.payfast_sandbox)
         app.include_router(sandbox_router(services.billing_settings))

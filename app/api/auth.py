@@ -11,9 +11,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api import context
 from app.api.errors import ApiError
+from assistant.application import audit
 from assistant.application.policy import Capability, roles_for
 from assistant.application.ratelimit import TokenBucketLimiter
 from assistant.ports import Repositories
+from domain.audit import AuditAction, AuditOutcome
 from domain.orgs import KEY_CACHE_SECONDS, Principal
 from domain.ports import ApiKeys
 
@@ -107,6 +109,10 @@ def require(capability: Capability) -> Callable[..., Principal]:
 
     def dependency(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role not in allowed:
+            target, services = f"{request.method} {request.url.path}", authenticator_of(request).services
+            audit.record_as(
+                services, principal, AuditAction.role_refused, target, AuditOutcome.refused, {"needs": capability.value}
+            )
             raise ApiError(
                 403,
                 "forbidden",

@@ -5,7 +5,8 @@
 - request body limits on `/v1` (JSON and uploads differ), answered with 413 before the app reads too much;
 - the last line of defence: an exception no handler took becomes a 500 with the standard error body, and its
   traceback goes to the log only;
-- one structured access log line per request (route, status, latency, organisation).
+- one structured access log line per request (route, status, latency, organisation), and the request's
+  metrics (`domain.metrics`: by route template, method and status class; streamed responses apart).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api import context
 from app.api.errors import error_response
 from app.api.logging import ACCESS_LOGGER
+from domain.metrics import HTTP_DURATION, HTTP_REQUESTS, status_class
 
 log = logging.getLogger(__name__)
 access = logging.getLogger(ACCESS_LOGGER)
@@ -63,13 +65,16 @@ class RequestMiddleware:
         token = context.bind(ctx)
         started = time.perf_counter()
         status = 500
-        response_started = False
+        response_started = streaming = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status, response_started
+            nonlocal status, response_started, streaming
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
+                streaming = any(
+                    k.lower() == b"content-type" and v.startswith(b"text/event-stream") for k, v in message["headers"]
+                )
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *[(k, v) for k, v in message["headers"] if k.lower() != b"x-request-id"],
@@ -108,6 +113,10 @@ class RequestMiddleware:
                 )(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"  # a template, never the raw path: bounded labels
+            seconds = time.perf_counter() - started
+            HTTP_REQUESTS.labels(route=template, method=ctx.method, status_class=status_class(status)).inc()
+            HTTP_DURATION.labels(route=template, method=ctx.method, streaming=str(streaming).lower()).observe(seconds)
             access.info(
                 "%s %s %s",
                 ctx.method,
@@ -118,7 +127,7 @@ class RequestMiddleware:
                     "method": ctx.method,
                     "path": ctx.path,
                     "status": status,
-                    "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "latency_ms": round(seconds * 1000, 1),
                     "role": ctx.role,
                 },
             )

@@ -13,8 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.application import audit
 from assistant.application.policy import Capability, check
 from assistant.ports import Repositories
+from domain.audit import AuditAction
 from domain.credits import MC_PER_CREDIT, SAST, Account, EntryKind, LedgerEntry, as_credits
 from domain.errors import InvalidInput
 from domain.orgs import Principal
@@ -178,4 +180,6 @@ def grant(
     amount_mc = grant_amount_mc(credits)
     org = principal.org_id
     entry = services.credits.grant(org, amount_mc, idempotency_key, note.strip()[:MAX_NOTE_CHARS])
+    details = {"credits": as_credits(amount_mc), "idempotency_key": idempotency_key, "note": entry.note}
+    audit.record_as(services, principal, AuditAction.credits_granted, entry.id, details=details)  # target: its entry
     return Granted(entry=entry, balance_mc=services.credits.account(org).balance_mc)

@@ -16,9 +16,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.application import audit
 from assistant.application.policy import Capability, check
 from assistant.application.uploads import hide_root, remove_stored, upload_root
 from assistant.ports import AppServices
+from domain.audit import AuditAction, AuditOutcome
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.ingest_records import IngestRecord, RecordStore
 from domain.orgs import Principal
@@ -123,6 +125,10 @@ def delete_document(services: AppServices, principal: Principal, doc_id: str) ->
         if document.source == "upload":
             remove_stored(settings, org, [record.doc_id])
         report = delete_indexed(services, org, "kb", record.doc_id)
+    outcome = AuditOutcome.failed if report.failures else AuditOutcome.ok
+    audit.record_as(
+        services, principal, AuditAction.document_deleted, record.doc_id, outcome, {"source": document.source}
+    )
     if report.failures:  # the record stays, marked unfinished: a retry (or the next run of its source) finishes it
         raise DomainError(f"{document.name} could not be deleted from the search index just now; try again")
     later = {
@@ -165,6 +171,9 @@ def reindex_document(services: AppServices, principal: Principal, doc_id: str) -
             report = ingest_kb(services, org, root, namespace=namespace, only=record.doc_id)
         # As after an upload: an uploaded file that fails for what it is leaves the uploads (other ids are ignored).
         remove_stored(settings, org, [f.path for f in report.failures if f.permanent])
+    result = AuditOutcome.ok if _failed(report) is None else AuditOutcome.failed
+    counts = {kind: getattr(report, kind) for kind in ("added", "updated", "unchanged", "deleted", "failed")}
+    audit.record_as(services, principal, AuditAction.document_reindexed, record.doc_id, result, counts)
     if (reason := _failed(report)) is not None:
         message = f"{name} could not be re-indexed: {hide_root(settings, org, reason)}"
         return Reindexed(record.doc_id, "failed", message, _current(services, org, record))

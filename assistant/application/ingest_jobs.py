@@ -20,6 +20,7 @@ from assistant.application.uploads import doc_id_of, hide_root, ingest_stored, s
 from assistant.ports import AppServices
 from domain.errors import DomainError
 from domain.ingest_jobs import JobStatus
+from domain.metrics import INGEST_DURATION, INGEST_JOBS
 from domain.orgs import Principal
 from domain.store import utcnow
 from domain.uploads import Upload
@@ -122,5 +123,7 @@ class IngestWorker:
             job.status, job.report = JobStatus.done, report
             job.progress.current = None
         job.finished_at = utcnow()
+        INGEST_JOBS.labels(outcome=job.status.value).inc()
+        INGEST_DURATION.observe((job.finished_at - job.started_at).total_seconds())
         self.jobs.save(job)
         return job

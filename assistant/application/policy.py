@@ -8,7 +8,9 @@
 | credits_view   | yes      | no              | yes   |
 | credits_grant  | no       | no              | yes   |
 | billing        | no       | no              | yes   |
+| metrics        | no       | no              | yes   |
 | ingest         | no       | no              | yes   |
+| audit          | no       | no              | yes   |
 
 Support staff work with the knowledge base only, everywhere: their chat answers from the help centre (no
 product, order or write tools) and their search is held to `kb` documents (products and orders carry customer
@@ -39,14 +41,24 @@ class Capability(StrEnum):
     credits_view = "credits_view"
     credits_grant = "credits_grant"
     billing = "billing"  # buy credit packs, invoices, statements, auto top-up
+    metrics = "metrics"  # GET /metrics from outside the instance (its own scraper reads it over loopback)
     ingest = "ingest"
+    audit = "audit"  # read the audit log (GET /v1/audit, the Admin tab's table)
 
 
 POLICY: dict[Role, frozenset[Capability]] = {
     Role.merchant: frozenset({Capability.chat, Capability.confirm, Capability.search, Capability.credits_view}),
     Role.support: frozenset({Capability.chat, Capability.search}),
     Role.admin: frozenset(
-        {Capability.search, Capability.credits_view, Capability.credits_grant, Capability.billing, Capability.ingest}
+        {
+            Capability.search,
+            Capability.credits_view,
+            Capability.credits_grant,
+            Capability.billing,
+            Capability.metrics,
+            Capability.ingest,
+            Capability.audit,
+        }
     ),
 }
 # Roles whose chat and search see the knowledge base only.

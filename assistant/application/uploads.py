@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.application import audit
 from assistant.application.policy import Capability, check
 from assistant.ports import AppServices
 from assistant.settings import Settings
+from domain.audit import AuditAction
 from domain.errors import InvalidInput
 from domain.orgs import Principal
 from domain.uploads import BucketUploads, FolderUploads, Upload, UploadStore
@@ -80,6 +82,10 @@ def store_uploads(services: AppServices, principal: Principal, uploads: Sequence
         raise InvalidInput(f"upload at most {MAX_FILES} files at a time (this upload has {len(uploads)})")
     names = [safe_name(upload.filename) for upload in uploads]
     _store(services.settings, principal.org_id, uploads, names)
+    for name in names:  # stored: what is indexed of it is in the ingestion report (and a re-index's record)
+        audit.record_as(
+            services, principal, AuditAction.document_uploaded, doc_id_of(services.settings, principal.org_id, name)
+        )
     return names
 
 

@@ -20,9 +20,12 @@ from dataclasses import dataclass
 
 import anyio
 
+from assistant.application import audit
 from assistant.billing import payfast
 from assistant.billing.gateway import GatewayError
 from assistant.billing.ports import BillingServices
+from domain.audit import AuditAction
+from domain.credits import as_credits
 from domain.purchases import Party, Purchase, PurchaseStatus
 
 log = logging.getLogger(__name__)
@@ -130,5 +133,23 @@ async def _apply(services: BillingServices, purchase: Purchase, posted: dict[str
         log.info(
             "credits bought",
             extra={"org_id": purchase.org_id, "purchase_id": purchase.id, "invoice_number": done.invoice_number},
+        )
+        details = {
+            "purchase_id": purchase.id,
+            "pack": purchase.pack_id,
+            "credits": as_credits(purchase.credits_mc),
+            "buyer_key_id": purchase.buyer_key_id,  # who started the checkout; PayFast's notification completes it
+            "pf_payment_id": pf_payment_id,
+        }
+        await anyio.to_thread.run_sync(
+            lambda: audit.record(
+                services,
+                purchase.org_id,
+                AuditAction.credits_bought,
+                actor_key_id="payfast",
+                role=audit.SYSTEM,
+                target=done.invoice_number,
+                details=details,
+            )
         )
     return ItnOutcome(200, "complete" if completed else "duplicate", "", purchase.id)

@@ -28,7 +28,7 @@ def test_the_role_matrix_of_the_readme():
     assert matrix == {
         Role.merchant: {"chat", "confirm", "search", "credits_view"},
         Role.support: {"chat", "search"},
-        Role.admin: {"search", "credits_view", "credits_grant", "ingest"},
+        Role.admin: {"search", "credits_view", "credits_grant", "billing", "metrics", "audit", "ingest"},
     }
     assert roles_for(Capability.credits_view) == (Role.merchant, Role.admin)
     with pytest.raises(Forbidden, match="needs the admin role; this key's role is merchant"):

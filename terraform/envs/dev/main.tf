@@ -14,8 +14,8 @@ module "stack" {
 
   image_tag = var.image_tag
 
-  # One vCPU (BENCHMARKS.md, "Under a real model's latency"): ~60 ms of CPU per turn, so ~10 chats/s at 70%,
-  # 20-60 turns in flight at 2-6 s of Gemini per turn: 30.
+  # One vCPU (BENCHMARKS.md, "HTTP API under load"): 34-40 ms of process CPU per turn, ~20 turns/s at 70% of the
+  # vCPU, which here also runs the uploads' indexing: 30 in flight, half the 2-vCPU figure (the stack's 60).
   min_instances = var.min_instances
   max_instances = var.max_instances
   concurrency   = 30
@@ -47,6 +47,7 @@ module "stack" {
   zar_per_usd          = var.zar_per_usd
 
   alert_email              = var.alert_email
+  enable_slos              = var.enable_slos
   latency_p95_threshold_ms = 15000
   billing_account          = var.billing_account
   budget_monthly_amount    = var.budget_monthly_amount

@@ -59,7 +59,7 @@ variable "image_tag" {
 }
 
 variable "min_instances" {
-  description = "Minimum Cloud Run instances (0 scales to zero)."
+  description = "Minimum Cloud Run instances (0 scales to zero: a first request then waits ~20 s for an instance to be ready, BENCHMARKS.md, load)."
   type        = number
   default     = 0
 
@@ -70,7 +70,7 @@ variable "min_instances" {
 }
 
 variable "max_instances" {
-  description = "Maximum Cloud Run instances."
+  description = "Maximum Cloud Run instances (BENCHMARKS.md, load: ~20 turns/s at 70% of a 1-vCPU instance, so 2 cap dev near 40 turns/s; also the cost cap)."
   type        = number
   default     = 2
 
@@ -140,6 +140,12 @@ variable "alert_email" {
     condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
     error_message = "alert_email must be an email address."
   }
+}
+
+variable "enable_slos" {
+  description = "Create the SLOs (availability, latency, time to first token) and their burn-rate alerts: set true once the deployed service has answered a chat, because Cloud Monitoring refuses an SLO on a metric it has not received yet (docs/deploy.md, step 8)."
+  type        = bool
+  default     = false
 }
 
 variable "billing_account" {

@@ -19,15 +19,11 @@ module "stack" {
 
   image_tag = var.image_tag
 
-  # From the load benchmark (BENCHMARKS.md, "Under a real model's latency"): a turn costs the server ~60 ms of
-  # CPU, nearly all Python under one GIL, so one process serves at most ~16 chats/s however many vCPUs (and never
-  # reaches Cloud Run's 60% CPU scaling target on 2 vCPU: requests in flight are what scales it). At ~70% of that
-  # (11 chats/s) and 2-6 s of Gemini per turn (two calls), 22-66 turns are in flight: 50 per instance, under the
-  # app's own bound (FLUXORI_CHAT_CONCURRENCY, 128). max_instances (10 by default) caps prod near 110 chats/s.
+  # Capacity: the stack's defaults, measured for this instance shape (modules/stack/variables.tf, BENCHMARKS.md
+  # "HTTP API under load"): 2 vCPU, 60 requests in flight per instance (~20 turns/s at 70% of the one process's
+  # vCPU, 2-6 s of Gemini per turn); min 1 (a new instance takes ~20 s to be ready) and max 10 (~200 turns/s).
   min_instances = var.min_instances
   max_instances = var.max_instances
-  concurrency   = 50
-  cpu           = "2"
   memory        = "4Gi"
 
   log_level       = "INFO"
@@ -55,6 +51,7 @@ module "stack" {
   zar_per_usd          = var.zar_per_usd
 
   alert_email              = var.alert_email
+  enable_slos              = var.enable_slos
   latency_p95_threshold_ms = 10000
   billing_account          = var.billing_account
   budget_monthly_amount    = var.budget_monthly_amount

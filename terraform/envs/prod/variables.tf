@@ -59,7 +59,7 @@ variable "image_tag" {
 }
 
 variable "min_instances" {
-  description = "Minimum Cloud Run instances (prod keeps at least one warm: no cold starts for merchants)."
+  description = "Minimum Cloud Run instances (prod keeps at least one warm: a new instance takes ~20 s to be ready, BENCHMARKS.md, load)."
   type        = number
   default     = 1
 
@@ -70,7 +70,7 @@ variable "min_instances" {
 }
 
 variable "max_instances" {
-  description = "Maximum Cloud Run instances."
+  description = "Maximum Cloud Run instances (BENCHMARKS.md, load: ~20 turns/s per 2-vCPU instance, so 10 cap prod near 200 turns/s; also the cost cap)."
   type        = number
   default     = 10
 
@@ -140,6 +140,12 @@ variable "alert_email" {
     condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
     error_message = "alert_email must be an email address."
   }
+}
+
+variable "enable_slos" {
+  description = "Create the SLOs (availability, latency, time to first token) and their burn-rate alerts: set true once the deployed service has answered a chat, because Cloud Monitoring refuses an SLO on a metric it has not received yet (docs/deploy.md, step 8)."
+  type        = bool
+  default     = false
 }
 
 variable "billing_account" {

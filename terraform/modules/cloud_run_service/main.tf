@@ -5,6 +5,11 @@
 locals {
   plain_env  = { for k, v in var.env : k => v if v != null }
   secret_env = var.secret_env
+
+  app_container     = "app"
+  metrics_container = "collector"
+  # What the sidecar's default RunMonitoring scrapes (see the sidecar below): port, path, interval.
+  metrics_scrape = { port = 8080, path = "/metrics", interval = "30s" }
 }
 
 resource "google_cloud_run_v2_service" "this" {
@@ -33,7 +38,7 @@ resource "google_cloud_run_v2_service" "this" {
     }
 
     containers {
-      name  = "app"
+      name  = local.app_container
       image = var.image
 
       ports {
@@ -94,6 +99,27 @@ resource "google_cloud_run_v2_service" "this" {
         }
       }
     }
+
+    # Managed Service for Prometheus: Google's collector as a sidecar scrapes the app's GET /metrics over the
+    # instance's shared loopback (the app serves it to loopback callers without a key) and writes the series to
+    # Cloud Monitoring as prometheus.googleapis.com/NAME/KIND, which the SLOs and the dashboard of
+    # modules/monitoring read. No config file is mounted: per Google's "Write Prometheus metrics by using the
+    # Prometheus sidecar" (https://cloud.google.com/run/docs/monitoring-managed-prometheus-sidecar) and the
+    # sidecar's own DefaultRunMonitoringConfig (github.com/GoogleCloudPlatform/run-gmp-sidecar,
+    # confgenerator/config.go), a container without /etc/rungmp/config.yaml runs the default RunMonitoring,
+    # which scrapes port 8080, path /metrics, every 30 s: exactly our endpoint (the precondition below keeps the
+    # port at 8080). It writes with the service account's roles/monitoring.metricWriter (modules/stack/iam.tf).
+    # It starts after the app (depends_on, Cloud Run's container dependencies), so its first scrape finds the
+    # app ready. Its CPU and memory are Cloud Run's defaults for a container (billed with the instance); CPU
+    # throttled between requests (cpu_idle) can make some scrapes fail, which Google's page notes.
+    dynamic "containers" {
+      for_each = var.metrics_sidecar ? [var.metrics_sidecar_image] : []
+      content {
+        name       = local.metrics_container
+        image      = containers.value
+        depends_on = [local.app_container]
+      }
+    }
   }
 
   traffic {
@@ -108,6 +134,11 @@ resource "google_cloud_run_v2_service" "this" {
     precondition {
       condition     = var.max_instances >= var.min_instances
       error_message = "max_instances must be at least min_instances."
+    }
+
+    precondition {
+      condition     = !var.metrics_sidecar || var.port == local.metrics_scrape.port
+      error_message = "The metrics sidecar's default RunMonitoring scrapes port 8080: keep port = 8080 or set metrics_sidecar = false."
     }
 
     precondition {

@@ -172,3 +172,20 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "metrics_sidecar" {
+  description = "Run Google's Managed Service for Prometheus sidecar, which sends the app's /metrics to Cloud Monitoring (the SLOs read them)."
+  type        = bool
+  default     = true
+}
+
+variable "metrics_sidecar_image" {
+  description = "Image of the Managed Service for Prometheus sidecar for Cloud Run (a pinned release, as Google's page shows)."
+  type        = string
+  default     = "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0"
+
+  validation {
+    condition     = can(regex("^us-docker\\.pkg\\.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar(:[0-9]+\\.[0-9]+\\.[0-9]+|@sha256:[0-9a-f]{64})$", var.metrics_sidecar_image))
+    error_message = "metrics_sidecar_image must be Google's cloud-run-gmp-sidecar image with a release tag (x.y.z) or a digest, never latest."
+  }
+}

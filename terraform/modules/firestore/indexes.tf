@@ -7,7 +7,8 @@
 # and need no entry: shipments `status ==` (domain/trade.py, sorted in Python), usage `day >=` (credits.daily_usage), ingest records `root ==` (domain/ingest_records.py),
 # warehouses order by `code`, checkpoints `checkpoint_id <` + order by `checkpoint_id` without a namespace,
 # products `shortfall >` (low_stock) and `category ==` without a sort (names), api_keys `org_id ==` (list),
-# stock `sku ==` without a sort (a product's available total, counted in a transaction).
+# stock `sku ==` without a sort (a product's available total, counted in a transaction), audit `id <` + order by
+# `id` without an action (domain/audit.py).
 # The knowledge-base vectors live in Vertex AI Vector Search (modules/vector_search), not in Firestore: no code
 # calls find_nearest, so there is no Firestore vector index.
 #
@@ -64,6 +65,13 @@ locals {
       collection = "checkpoints"
       fields     = ["ns ASC", "checkpoint_id DESC"]
       query      = "FirestoreSaver.list: ns == ? [checkpoint_id < ?] order by checkpoint_id desc"
+    },
+    {
+      # domain/audit.py AuditRepository.list(action=...): audit where action == A [and id < BEFORE] order by id
+      # desc (an entry's id starts with its time: newest first, the id is the next page's cursor)
+      collection = "audit"
+      fields     = ["action ASC", "id DESC"]
+      query      = "AuditRepository.list: action == ? [id < ?] order by id desc"
     },
   ]
 

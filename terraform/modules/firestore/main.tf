@@ -1,5 +1,7 @@
-# Firestore (Native mode) database, the composite indexes the app queries (indexes.tf), and a daily managed
-# backup (google_firestore_backup_schedule; restore with `gcloud firestore databases restore`, docs/deploy.md).
+# Firestore (Native mode) database, the composite indexes the app queries (indexes.tf), TTL policies, and two
+# ways back: point-in-time recovery (the last 7 days, to the minute: read, export or clone the database as of a
+# past time) next to a daily managed backup (google_firestore_backup_schedule; `gcloud firestore databases
+# restore` into a new database id, docs/deploy.md and docs/operations.md).
 
 resource "google_firestore_database" "this" {
   project     = var.project_id
@@ -36,16 +38,26 @@ resource "google_firestore_index" "composite" {
 }
 
 # Time-to-live: Firestore deletes a document of these collections (every organisation's, as collection groups)
-# some time after the timestamp in its `delete_after` field (assistant/service.py: stored answers after 7 days,
-# confirmation records after 90, ingestion jobs after 30). Nothing queries that field, so its single-field indexes
-# are off.
+# some time (typically within a day) after the timestamp in its TTL field: stored answers after 7 days,
+# confirmation records after 90, ingestion jobs after 30 (`delete_after`, assistant/service.py), and audit-log
+# records once the audit retention setting has passed (`expires_at`, written on each record). Nothing queries
+# these fields, so their single-field indexes are off.
+locals {
+  ttl_fields = {
+    responses     = "delete_after"
+    confirmations = "delete_after"
+    ingest_jobs   = "delete_after"
+    audit         = "expires_at"
+  }
+}
+
 resource "google_firestore_field" "ttl" {
-  for_each = toset(["responses", "confirmations", "ingest_jobs"])
+  for_each = local.ttl_fields
 
   project    = var.project_id
   database   = google_firestore_database.this.name
-  collection = each.value
-  field      = "delete_after"
+  collection = each.key
+  field      = each.value
 
   index_config {}
   ttl_config {}

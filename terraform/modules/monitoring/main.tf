@@ -1,5 +1,6 @@
-# An email notification channel and two alert policies on the Cloud Run service:
-# the share of 5xx responses and the 95th percentile of request latency.
+# An email notification channel and two alert policies on Cloud Run's own request metrics (they work without
+# the app's metrics): the share of 5xx responses and the 95th percentile of request latency. The SLOs on the
+# app's metrics, their burn-rate alerts and the dashboard are in slo.tf, burn_rate.tf and dashboard.tf.
 
 locals {
   service_filter = join(" AND ", [

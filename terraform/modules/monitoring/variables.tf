@@ -61,3 +61,29 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "latency_slo_seconds" {
+  description = "Latency SLO: 95% of non-streaming /v1 requests finish within this many seconds (a bucket bound of fluxori_http_request_duration_seconds)."
+  type        = number
+
+  validation {
+    condition     = contains([0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60], var.latency_slo_seconds)
+    error_message = "latency_slo_seconds must be a histogram bucket bound: 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30 or 60."
+  }
+}
+
+variable "ttft_slo_seconds" {
+  description = "Chat SLO: 95% of turns reach their first answer token within this many seconds (a bucket bound of fluxori_chat_time_to_first_token_seconds)."
+  type        = number
+
+  validation {
+    condition     = contains([0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60], var.ttft_slo_seconds)
+    error_message = "ttft_slo_seconds must be a histogram bucket bound: 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30 or 60."
+  }
+}
+
+variable "enable_slos" {
+  description = "Create the SLOs, their burn-rate alerts and the SLO tiles of the dashboard. Cloud Monitoring refuses an SLO on a metric it has not received yet: true once the service has answered a chat."
+  type        = bool
+  default     = false
+}

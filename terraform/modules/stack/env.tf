@@ -26,6 +26,9 @@ locals {
     FLUXORI_VECTOR_INDEX_ID          = module.vector_search.index_id
     FLUXORI_VECTOR_ENDPOINT_ID       = module.vector_search.index_endpoint_id
     FLUXORI_VECTOR_DEPLOYED_INDEX_ID = module.vector_search.deployed_index_id
+    # Every process that can write an audit record stamps its expiry from this; Firestore's TTL policy on
+    # `audit.expires_at` (modules/firestore) deletes it then.
+    FLUXORI_AUDIT_RETENTION_DAYS = var.audit_retention_days
   }
 
   # The API service only. The port is not set here: Cloud Run sets PORT and the image runs

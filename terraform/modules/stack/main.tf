@@ -64,11 +64,13 @@ module "project_services" {
 module "firestore" {
   source = "../firestore"
 
-  project_id            = var.project_id
-  location              = var.region
-  database_name         = var.firestore_database
-  deletion_protection   = var.deletion_protection
-  backup_retention_days = var.firestore_backup_retention_days
+  project_id          = var.project_id
+  location            = var.region
+  database_name       = var.firestore_database
+  deletion_protection = var.deletion_protection
+  # Both ways back, in every stage: PITR (7 days, to the minute) and the daily backup (docs/operations.md).
+  point_in_time_recovery = true
+  backup_retention_days  = var.firestore_backup_retention_days
 
   depends_on = [module.project_services]
 }
@@ -243,6 +245,9 @@ module "monitoring" {
   service_name             = local.name # the service's name, known before it exists
   alert_email              = var.alert_email
   latency_p95_threshold_ms = var.latency_p95_threshold_ms
+  latency_slo_seconds      = var.latency_slo_seconds
+  ttft_slo_seconds         = var.ttft_slo_seconds
+  enable_slos              = var.enable_slos
   labels                   = local.labels
 
   depends_on = [module.project_services]

@@ -108,22 +108,29 @@ variable "firestore_export_retention_days" {
 
 # --- Cloud Run service -----------------------------------------------------------------------------------
 
+# Capacity, from the load benchmark with the Gemini fake (BENCHMARKS.md, "HTTP API under load": load_chat.py
+# --model-latency 1|2, turn_cpu.py): a turn costs the server 30-32 ms of CPU alone and 34-40 ms under load, so a
+# vCPU serves at most ~28 turns/s; nearly all of it is Python under one GIL, so the one process per instance uses
+# about one vCPU whatever the size (the second of 2 runs gRPC, TLS and the threads that release the GIL). At 70%
+# of that ceiling (~20 turns/s) and 2-6 s of Gemini per turn (two calls), 40-120 turns are in flight; one process
+# held 60 in flight without an error (16.8 turns/s at 1 s per model call, on a shared 2-core machine).
+
 variable "min_instances" {
-  description = "Minimum instances of the service."
+  description = "Minimum instances of the service (BENCHMARKS.md, load: a new instance takes ~20 s to /readyz, so one stays warm where merchants wait)."
   type        = number
-  default     = 0
+  default     = 1
 }
 
 variable "max_instances" {
-  description = "Maximum instances of the service."
+  description = "Maximum instances of the service (BENCHMARKS.md, load: ~20 turns/s per instance at 70% of one vCPU, so 10 instances cap near 200 turns/s; also the cost cap)."
   type        = number
-  default     = 4
+  default     = 10
 }
 
 variable "concurrency" {
-  description = "Concurrent requests per instance (see BENCHMARKS.md, load: ~60 ms of CPU per chat turn)."
+  description = "Concurrent requests per instance (BENCHMARKS.md, load: ~28 turns/s per vCPU at 34-40 ms of server CPU per turn; 40-120 turns in flight at 70% and 2-6 s of Gemini per turn; 60 held without an error)."
   type        = number
-  default     = 40
+  default     = 60
 
   validation {
     # Below the app's own bound on chat turns in flight (FLUXORI_CHAT_CONCURRENCY, 128 by default), with a
@@ -135,9 +142,9 @@ variable "concurrency" {
 }
 
 variable "cpu" {
-  description = "vCPUs per instance."
+  description = "vCPUs per instance (BENCHMARKS.md, load: 34-40 ms of process CPU per turn, ~28 turns/s per vCPU, mostly under one GIL; the second vCPU takes gRPC, TLS and background indexing, and one busy process stays under Cloud Run's 60% CPU target, so requests in flight scale it)."
   type        = string
-  default     = "1"
+  default     = "2"
 }
 
 variable "memory" {
@@ -221,6 +228,17 @@ variable "confirmation_ttl_seconds" {
   default     = 900
 }
 
+variable "audit_retention_days" {
+  description = "FLUXORI_AUDIT_RETENTION_DAYS: days an audit record is kept before Firestore's TTL policy deletes it (null: the app's default)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.audit_retention_days == null || coalesce(var.audit_retention_days, 0) >= 1
+    error_message = "audit_retention_days must be at least 1."
+  }
+}
+
 variable "max_message_chars" {
   description = "FLUXORI_MAX_MESSAGE_CHARS."
   type        = number
@@ -300,6 +318,24 @@ variable "latency_p95_threshold_ms" {
   description = "p95 latency alert threshold in milliseconds."
   type        = number
   default     = 10000
+}
+
+variable "latency_slo_seconds" {
+  description = "Latency SLO threshold: 95% of non-chat, non-streaming /v1 requests within this many seconds (from BENCHMARKS.md, SLO thresholds: search p95 36.6 ms at 100,000 chunks; credits, billing, documents a few Firestore reads; 1 s leaves room for a cold instance)."
+  type        = number
+  default     = 1
+}
+
+variable "ttft_slo_seconds" {
+  description = "Chat SLO threshold: 95% of turns reach their first token within this many seconds (from BENCHMARKS.md, SLO thresholds: with the Gemini fake at 1 s a call (a tool turn: 1.5 s of model time to its first token) the first token came at p95 1.6-2.3 s after the model's own, 20-60 clients on a loaded 2-core machine)."
+  type        = number
+  default     = 5
+}
+
+variable "enable_slos" {
+  description = "Create the SLOs and their burn-rate alerts. Cloud Monitoring refuses an SLO on a metric it has not received: true once the deployed service has answered a chat (docs/deploy.md, step 8)."
+  type        = bool
+  default     = false
 }
 
 variable "billing_account" {

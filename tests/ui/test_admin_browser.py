@@ -99,6 +99,9 @@ def test_admin_uploads_deletes_and_grants(browser, ui_server, tmp_path, viewport
 
 # How far the page and a table's own scroller reach past their width (> 0: they scroll sideways), and the
 # heights of the rows a table draws.
+ROWS_DRAWN_JS = """([id, n]) =>
+  [...document.querySelectorAll(`#${id} .virtual-row`)].filter((row) => row.getBoundingClientRect().height > 0).length
+  >= n"""
 LAYOUT_JS = """(id) => {
   const viewport = document.querySelector(`#${id} .virtual-table-viewport`);
   const rows = [...document.querySelectorAll(`#${id} .virtual-row`)];
@@ -147,6 +150,8 @@ def test_a_phone_gets_a_compact_documents_table_and_a_laptop_the_full_one(browse
     expect(full).to_be_visible()
     expect(compact).to_be_hidden()
     expect(full).to_contain_text("Landed Cost Worked Example: 200 Tents from Ningbo")
+    # The virtual table measures its rows in the frame after it is shown: wait for them, then measure.
+    page.wait_for_function(ROWS_DRAWN_JS, arg=["admin-docs", len(articles)])
     layout = page.evaluate(LAYOUT_JS, "admin-docs")
     assert layout["page"] <= 0 and len(layout["rows"]) == len(articles) and max(layout["rows"]) < 80, layout
     expect(choice).to_have_value("Contacting Support · support/contacting-support.md (demo help centre)")

@@ -12,6 +12,7 @@ from rich.table import Table
 from app.api.logging import configure_logging
 from app.cli_backup import backup_app
 from app.cli_billing import billing_app
+from app.cli_briefing import BriefingTimer, briefing_app
 from app.cli_chat import chat_command, eval_agent_command
 from app.cli_common import KeyOption, clean_errors, console, fail, load_settings
 from app.cli_eval import eval_app
@@ -36,6 +37,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(eval_app, name="eval")
 app.add_typer(billing_app, name="billing")
 app.add_typer(backup_app, name="backup")
+app.add_typer(briefing_app, name="briefing")
 app.command("search")(search_command)
 app.command("chat")(clean_errors(chat_command))
 eval_app.command("agent")(clean_errors(eval_agent_command))
@@ -124,11 +126,16 @@ def serve_command(
         api = create_app(services, demo_index=indexer)
         # Refunds reservations and releases confirmations that a crash left open: at start, then every minute.
         recovery = Recovery(services.store, services.credits).start()
+        # Off by default (FLUXORI_BRIEFING_TIMER_MINUTES): in gcp mode Cloud Scheduler runs `fluxori briefing send`.
+        minutes = settings.briefing_timer_minutes
+        timer = BriefingTimer(services, minutes).start() if minutes else None
         try:
             # The app writes one JSON line per request itself (app.api.middleware): uvicorn's access log is off.
             uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
         finally:
             recovery.stop()
+            if timer is not None:
+                timer.stop()
             if indexer is not None:
                 indexer.stop()
     console.print("Stopped.")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from assistant.application.ingest_jobs import IngestWorker
+    from assistant.planning.service import PlanningService
     from assistant.service import ChatService
     from retrieval.embeddings import LocalEmbedder, SentenceModel
     from ui.session import Gate
@@ -151,6 +152,13 @@ class Services:
         from assistant.billing.autotopup import after_settlement
 
         after_settlement(self, org_id, balance_mc)
+
+    @cached_property
+    def planning(self) -> PlanningService:
+        """Forecasts and the reorder, rebalancing and stockout plans, kept per organisation until its data changes."""
+        from assistant.planning.service import PlanningService
+
+        return PlanningService(self)
 
     @cached_property
     def rate_limiter(self) -> TokenBucketLimiter:

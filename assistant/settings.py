@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = Field(default=None, min_length=16)
     # How long audit records are kept: Firestore's TTL policy deletes each after its `expires_at` (domain.audit).
     audit_retention_days: int = Field(default=400, ge=1)
+    # The share of lead-time demand the planning's safety stock covers (assistant.planning): 0.95 is z = 1.64.
+    service_level: float = Field(default=0.95, ge=0.5, le=0.999)
+
+    # The daily briefing's webhook delivery (`fluxori briefing send`): attempts per organisation and day, the
+    # pause after the first failed one (doubling, at most a minute) and each post's time limit.
+    webhook_attempts: int = Field(default=5, ge=1, le=10)
+    webhook_retry_seconds: float = Field(default=2.0, ge=0, le=60)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # `fluxori serve` sends the briefing every this many minutes (each organisation still gets one a day); 0: off.
+    briefing_timer_minutes: int = Field(default=0, ge=0, le=24 * 60)
 
     @model_validator(mode="after")
     def resolve_defaults(self) -> Settings:

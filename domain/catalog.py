@@ -6,13 +6,14 @@ import builtins
 import re
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import BaseModel, Field, field_validator
 
-from domain.errors import InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.resolver import Catalogue, Resolution
 from domain.store import Store, utcnow
 
@@ -66,6 +67,19 @@ def stock_totals(available: int, reorder_point: int) -> dict[str, int]:
     so that "what is running low?" is one indexed query (`shortfall > 0`) instead of a scan of all stock levels.
     """
     return {"available_total": available, "shortfall": reorder_point - available}
+
+
+class ReorderPointChange(BaseModel):
+    """One line of a batch of reorder points: the new value, and the value the proposal saw (`expected`), so a
+    change made by someone else between the proposal and its confirmation is caught instead of overwritten."""
+
+    sku: str
+    reorder_point: int
+    expected: int | None = None  # None: whatever it is now (a caller that saw no value)
+
+
+# A batch is one transaction: Firestore allows 500 writes in one, and a card listing more lines is not read anyway.
+MAX_REORDER_BATCH = 200
 
 
 class ProductRepository:
@@ -160,6 +174,57 @@ class ProductRepository:
 
         self.store.runner.run(apply, lock=[ref.path])
         return product.model_copy(update={"reorder_point": reorder_point})
+
+    def set_reorder_points(self, org_id: str, changes: Sequence[ReorderPointChange]) -> builtins.list[Product]:
+        """Set several reorder points in ONE transaction, all or nothing. Every line is checked inside it against
+        the data as it is now: the product must still exist, the value must be a whole number >= 0, and the
+        current reorder point must still be the one the proposal saw; the first line that fails raises (naming
+        it, with its number in the batch) and nothing is written."""
+        if not changes:
+            raise InvalidInput("there are no reorder points to set")
+        if len(changes) > MAX_REORDER_BATCH:
+            raise InvalidInput(f"set at most {MAX_REORDER_BATCH} reorder points at once, not {len(changes)}")
+        skus = [normalise_sku(change.sku) for change in changes]
+        seen: set[str] = set()
+        for number, (sku, change) in enumerate(zip(skus, changes, strict=True), 1):
+            if sku in seen:
+                raise InvalidInput(f"line {number} ({sku}) names a product already in the batch")
+            seen.add(sku)
+            if change.reorder_point < 0:
+                raise InvalidInput(f"line {number} ({sku}): a reorder point cannot be negative")
+        refs = [self._col(org_id).document(sku) for sku in skus]
+
+        def apply(tx: firestore.Transaction) -> builtins.list[Product]:
+            snaps = {snap.id: snap for snap in tx.get_all(refs)}  # reads first: a transaction writes after them
+            available = self._available_many(org_id, skus, tx)
+            products = []
+            for number, (sku, change) in enumerate(zip(skus, changes, strict=True), 1):
+                snap = snaps.get(sku)
+                if snap is None or not snap.exists:
+                    raise NotFound(f"line {number} ({sku}): there is no such product any more; nothing was changed")
+                product = Product(**(snap.to_dict() or {}))
+                if change.expected is not None and product.reorder_point != change.expected:
+                    raise Conflict(
+                        f"line {number} ({sku}): its reorder point was changed to {product.reorder_point} since "
+                        f"this was proposed (it was {change.expected}); nothing was changed"
+                    )
+                products.append(product.model_copy(update={"reorder_point": change.reorder_point}))
+            now = utcnow()
+            for ref, product in zip(refs, products, strict=True):
+                totals = stock_totals(available.get(product.sku, 0), product.reorder_point)
+                tx.update(ref, {"reorder_point": product.reorder_point, "updated_at": now, **totals})
+            return products
+
+        return self.store.runner.run(apply, lock=[ref.path for ref in refs])
+
+    def _available_many(self, org_id: str, skus: builtins.list[str], tx: firestore.Transaction) -> dict[str, int]:
+        """`_available` of several products, 30 SKUs per query (Firestore's limit for an `in` filter)."""
+        totals: dict[str, int] = {}
+        for start in range(0, len(skus), 30):
+            query = self.store.col(org_id, "stock").where(filter=FieldFilter("sku", "in", skus[start : start + 30]))
+            for snap in tx.get(query):
+                totals[snap.get("sku")] = totals.get(snap.get("sku"), 0) + snap.get("on_hand") - snap.get("reserved")
+        return totals
 
     def delete(self, org_id: str, sku: str) -> None:
         self._col(org_id).document(normalise_sku(sku)).delete()

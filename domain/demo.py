@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 
@@ -198,18 +198,23 @@ def build_shipments(org: DemoOrg, products: list[Product], rng: random.Random, n
             ),
             Decimal(0),
         )
+        shipment_id = f"SHP-{org.prefix}-{2601 + index}"
+        mode = "sea" if index % 4 else "air"
+        ordered_on, arrived_on = _shipment_dates(shipment_id, origin, mode, status, eta, now.date())
         shipments.append(
             Shipment(
-                id=f"SHP-{org.prefix}-{2601 + index}",
+                id=shipment_id,
                 supplier=supplier,
                 origin_country=origin,
                 origin_port=rng.choice(ports[origin]),
                 destination_port="Durban" if rng.random() < 0.8 else "Cape Town",
                 destination_warehouse="DBN" if index % 3 else "JHB",
                 incoterm=rng.choice(list(Incoterm)[:3]),
-                mode="sea" if index % 4 else "air",
+                mode=mode,
                 status=status,
                 eta=eta,
+                ordered_on=ordered_on,
+                arrived_on=arrived_on,
                 fob_value=fob.quantize(Decimal("0.01")),
                 currency=currency,
                 lines=lines,
@@ -218,6 +223,26 @@ def build_shipments(org: DemoOrg, products: list[Product], rng: random.Random, n
             )
         )
     return shipments
+
+
+# Door-to-door days from the purchase order to the warehouse, (mean, +- range) of the demo's shipments; the
+# documented defaults of assistant.planning.lead_times are the same figures.
+DEMO_LEAD_DAYS = {("CN", "sea"): (42, 7), ("EU", "sea"): (35, 5), ("CN", "air"): (7, 2), ("EU", "air"): (7, 2)}
+ARRIVED = frozenset({ShipmentStatus.cleared, ShipmentStatus.delivered})
+
+
+def _shipment_dates(
+    shipment_id: str, origin: str, mode: str, status: ShipmentStatus, eta: date, today: date
+) -> tuple[date, date | None]:
+    """(ordered_on, arrived_on) of a demo shipment. A random generator of its own (seeded by the shipment id), so
+    that the orders, stock and shipments drawn from the organisation's generator stay number for number the same."""
+    rng = random.Random(f"fluxori-demo-lead-{shipment_id}")
+    mean, spread = DEMO_LEAD_DAYS[("CN" if origin == "CN" else "EU", mode)]
+    lead = timedelta(days=mean + rng.randint(-spread, spread))
+    if status in ARRIVED:
+        arrived = min(eta, today)  # cleared or delivered: it is here, at the latest today
+        return arrived - lead, arrived
+    return min(eta - lead, today), None  # on its way: ordered a lead time before it is due, never in the future
 
 
 def seed_org(store: Store, org: DemoOrg, now: datetime | None = None) -> bool:

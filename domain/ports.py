@@ -6,11 +6,12 @@ where `app.wiring.Services` is passed down); a caller typed against them never d
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from domain.audit import AuditAction, AuditEntry, AuditPage
-from domain.catalog import Product
+from domain.catalog import Product, ReorderPointChange
 from domain.credits import Account, EntryKind, LedgerEntry, Recorder, Reservation
 from domain.inventory import StockLevel, TransferResult, Warehouse
 from domain.orders import Channel, ChannelSales, Order, OrderStatus
@@ -48,6 +49,8 @@ class Products(Protocol):
     def resolve(self, org_id: str, text: str) -> Resolution: ...
 
     def set_reorder_point(self, org_id: str, sku: str, reorder_point: int) -> Product: ...
+
+    def set_reorder_points(self, org_id: str, changes: Sequence[ReorderPointChange]) -> builtins.list[Product]: ...
 
 
 class Stock(Protocol):

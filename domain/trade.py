@@ -380,6 +380,10 @@ class Shipment(BaseModel):
     mode: str = "sea"
     status: ShipmentStatus = ShipmentStatus.booked
     eta: date
+    # When the purchase order went to the supplier, and when the goods reached the destination warehouse (only
+    # once cleared or delivered): the measured lead time of assistant.planning is the days between the two.
+    ordered_on: date | None = None
+    arrived_on: date | None = None
     fob_value: Decimal
     currency: str
     lines: list[ShipmentLine]

@@ -10,6 +10,8 @@ No cloud access and no provider download:
 - billing: the billing bucket, the BigQuery dataset with its external ledger table (the columns
   assistant/billing/export.py writes) and the margin view joined on the `org_id` label of Vertex AI usage, the
   daily export job and its scheduler with their own service accounts, and the PayFast secrets of the service;
+- the daily briefing (issue 24): its Cloud Run job (`fluxori briefing send`) and Cloud Scheduler trigger, with
+  their own service accounts, Firestore only;
 - operations (issue 26): the Managed Service for Prometheus sidecar scraping the app's /metrics, the three SLOs
   (goals, 28 days, filters on the metrics and labels domain/metrics.py exports), the fast and slow burn-rate
   alerts, the dashboard's widgets, PITR next to the daily backup, the audit log's TTL, and Cloud Run's sizes
@@ -529,8 +531,9 @@ def test_workloads_get_least_privilege_roles(tree: dict[Path, TfDir]) -> None:
         "roles/monitoring.metricWriter",
     }
     project_roles = strip_markers(stack.locals["project_roles"])
-    assert set(project_roles) == {"api", "ingest", "billing"}, "the scheduler accounts get no project role"
+    assert set(project_roles) == {"api", "ingest", "billing", "brief"}, "the scheduler accounts get no project role"
     assert project_roles["billing"] == ["roles/datastore.viewer"], "the billing export only reads the ledger"
+    assert project_roles["brief"] == ["roles/datastore.user"], "the briefing job reads the data, claims deliveries"
     text = "\n".join(p.read_text(encoding="utf-8") for p in (MODULES / "stack").glob("*.tf"))
     assert "roles/owner" not in text and "roles/editor" not in text
     bindings = [strip_markers(b) for b in stack.resources("google_storage_bucket_iam_member")]
@@ -1044,6 +1047,30 @@ def test_daily_billing_export_job_and_its_scheduler(tree: dict[Path, TfDir]) -> 
     target_ = scheduler["http_target"][0]
     assert target_["uri"].endswith(":run") and "run.googleapis.com/v2/" in target_["uri"]
     assert target_["oauth_token"][0]["service_account_email"] == "${var.scheduler_service_account_email}"
+
+
+def test_daily_briefing_job_and_its_scheduler(tree: dict[Path, TfDir]) -> None:
+    call, target = _stack_call(tree, "briefing")
+    assert target == (MODULES / "scheduled_job").resolve(), "the same job + trigger module as the billing export"
+    assert call["args"] == ["briefing", "send"], "every organisation with a webhook, once a day"
+    assert call["count"] == "${local.deploy_app ? 1 : 0}", "deployed with the first image, like the service"
+    assert call["time_zone"] == "Africa/Johannesburg"
+    assert call["schedule"] == "${var.briefing_schedule}"
+    assert call["schedule_paused"] == "${var.briefing_schedule_paused}"
+    variables = module(tree, "stack").variables()
+    assert strip_markers(variables["briefing_schedule"])["default"] == "0 7 * * *", "before the working day"
+    assert strip_markers(variables["briefing_schedule_paused"])["default"] is False
+    assert call["service_account_email"] == '${google_service_account.this["brief"].email}'
+    assert call["scheduler_service_account_email"] == '${google_service_account.this["brief-sched"].email}'
+    assert call["env"] == "${local.app_env}", "the gcp settings; no billing bucket, no PayFast"
+    assert "secret_env" not in call, "the briefing job reads no secret (the signing secrets are the orgs' data)"
+    assert int(call["max_retries"]) <= 1, "a claimed day is never posted twice: a retry only helps a run that died"
+    accounts = strip_markers(module(tree, "stack").locals["service_accounts"])
+    assert {"brief", "brief-sched"} <= set(accounts)
+    jobs = [w for w in workloads(tree) if "module.briefing" in w.where]
+    assert len(jobs) == 1 and jobs[0].env >= GCP_REQUIRED and not jobs[0].secret_env
+    for stage in ENVS:
+        assert "briefing_job" in env_root(tree, stage).outputs(), f"envs/{stage}: no output briefing_job"
 
 
 def test_service_gets_billing_settings_and_the_payfast_secrets(tree: dict[Path, TfDir]) -> None:

@@ -9,6 +9,7 @@ from ui.chat_render import REF_PREFIX
 from ui.chat_view import ChatState
 from ui.page_scripts import CHAT_CSS, PANEL_JS, bridge_js
 from ui.progress import progress_on
+from ui.today_card import component as today_component
 
 PLACEHOLDER = (
     "**Ask about stock, orders, imports and the help centre.**\n\n"
@@ -34,6 +35,8 @@ class ChatLayout:
         with gr.Sidebar(position="right", open=False, width=400, elem_id="ref-panel", label="Source") as self.ref_panel:
             self.ref_close = gr.Button("Close", size="sm", elem_id="ref-close")
             self.ref_body = gr.HTML("", elem_id="ref-body", js_on_load=PANEL_JS, head=CHAT_CSS)
+        # The "Today" card above an empty conversation (`ui.today_card`): filled at sign-in and for a new chat.
+        self.today = today_component()
         self.chatbot = gr.Chatbot(
             label="Fluxori Assistant",
             elem_id="chat-history",

@@ -9,7 +9,8 @@ on while an answer streams; pressing Enter then says "wait" and keeps the text. 
 the question only: the conversation and the pending change live in one `gr.State` (`ChatState`) on the server,
 per browser session.
 
-Handlers build `ChatView`s (`ui.chat_view`); `render` alone turns one into Gradio updates.
+Handlers build `ChatView`s (`ui.chat_view`); `render` alone turns one into Gradio updates. The Today card above
+an empty conversation (`ui.today_card`) is loaded after a sign-in and after every event that empties the chat.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ui.chat_view import CHAT_CAPABILITY, ChatState, ChatView, empty, stopped
 from ui.page_scripts import BEGIN_JS, END_JS, PHONE_CLOSE_JS, STOP_JS
 from ui.references import render_reference
 from ui.session import UiServices, friendly_error, require
+from ui.today_card import load as load_today_card
 
 BUSY = "An answer is still coming: your message is kept. Press Send when it is done, or Stop."
 
@@ -129,7 +131,7 @@ class ChatTab(ChatLayout):
         )
         self.reject.click(self.decline, decision, self.outputs, api_name="reject", concurrency_limit=None, **self.quiet)
         opened = [*self.outputs, *self.listing]
-        self.new.click(
+        new = self.new.click(
             self.new_chat,
             [self.state],
             opened,
@@ -139,7 +141,9 @@ class ChatTab(ChatLayout):
             **self.quiet,
         )
         # The chatbot's own trash icon starts a new chat too (rather than hiding messages that would come back).
-        self.chatbot.clear(self.new_chat, [self.state], opened, api_visibility="private", queue=False, **self.quiet)
+        cleared = self.chatbot.clear(
+            self.new_chat, [self.state], opened, api_visibility="private", queue=False, **self.quiet
+        )
         self.conversation_list.input(
             self.open_conversation,
             [self.conversation_list, self.key_state, self.state],
@@ -154,9 +158,11 @@ class ChatTab(ChatLayout):
             api_name="rename",
             **self.quiet,
         )
-        self.delete.click(
+        deleted = self.delete.click(
             self.delete_conversation, [self.key_state, self.state], opened, api_name="delete", **self.quiet
         )
+        for emptied in (new, cleared, deleted):  # an empty chat shows the Today card, with fresh figures
+            self.refresh_today(emptied)
         self.ref_close.click(
             lambda: gr.Sidebar(open=False), None, self.ref_panel, queue=False, api_visibility="private", **self.quiet
         )
@@ -178,6 +184,14 @@ class ChatTab(ChatLayout):
             **self.quiet,
         )
         resumed.then(None, None, None, js=PHONE_CLOSE_JS)
+        # The card is emptied in the page first: the previous user's never shows while this one's loads.
+        self.refresh_today(event.then(None, None, [self.today], js="() => ['']"))
+
+    def refresh_today(self, event: Dependency) -> None:
+        event.then(self.load_today, [self.key_state], [self.today], api_visibility="private", **self.quiet)
+
+    def load_today(self, key: str | None) -> str:
+        return load_today_card(self.services, key)
 
     # One question -------------------------------------------------------------------------------------------
     def ask_page(self, message: str, key: str | None, state: ChatState) -> Iterator[Updates]:

@@ -20,6 +20,8 @@ Routes  (roles: m = merchant, s = support, a = admin)
   DELETE /v1/documents/{doc_id}        a   delete one from the index (and an upload's file)
   POST /v1/documents/{doc_id}/reindex  a   re-index one from its file
   GET  /v1/audit           a       the audit log: who did what, when (paged, newest first)
+  GET  /v1/briefing        m a     today's briefing: stockouts, rebalancing, late orders, shipments, credits
+  PUT|GET|DELETE /v1/briefing/webhook  a   where the daily briefing is posted (signed; the secret shown once)
   GET  /healthz, /readyz   -       probes
   GET  /metrics            a       Prometheus metrics (no key needed from loopback: the scraper beside it)
 The roles come from `assistant.application.policy`, the one role matrix of the API and the UI.
@@ -39,6 +41,7 @@ from app.api.logging import configure_logging
 from app.api.middleware import RequestMiddleware
 from app.api.routes_audit import router as audit_router
 from app.api.routes_billing import router as billing_router
+from app.api.routes_briefing import router as briefing_router
 from app.api.routes_chat import router as chat_router
 from app.api.routes_credits import router as credits_router
 from app.api.routes_documents import router as documents_router
@@ -85,6 +88,7 @@ def create_app(
             {"name": "search", "description": "Hybrid search of the organisation's documents"},
             {"name": "credits", "description": "AI credits: balance, quota, ledger"},
             {"name": "billing", "description": "Buying credits (PayFast), tax invoices, statements, auto top-up"},
+            {"name": "briefing", "description": "The daily briefing and its webhook"},
             {"name": "admin", "description": "Admin-only: top-ups, knowledge-base ingestion and documents"},
             {"name": "health", "description": "Probes"},
         ],
@@ -102,7 +106,7 @@ def create_app(
     OPEN_RESERVATIONS.source = services.credits.open_reservation_count  # counted when /metrics is scraped
     errors.install(app)
     install_offline_docs(app)
-    routers = (chat_router, search_router, kb_router, credits_router, billing_router, payfast_router)
+    routers = (chat_router, search_router, kb_router, credits_router, billing_router, payfast_router, briefing_router)
     for router in (*routers, ingest_router, documents_router, audit_router, health_router, metrics_router):
         app.include_router(router)
     if services.billing_settings.payfast_mode == "local":  # PayFast's stand-in, offline (app.payfast_sandbox)

@@ -66,3 +66,5 @@ CreditsGranter = Annotated[Principal, Depends(require(Capability.credits_grant))
 Ingester = Annotated[Principal, Depends(require(Capability.ingest))]
 Biller = Annotated[Principal, Depends(require(Capability.billing))]
 AuditReader = Annotated[Principal, Depends(require(Capability.audit))]
+BriefingReader = Annotated[Principal, Depends(require(Capability.briefing))]
+WebhookAdmin = Annotated[Principal, Depends(require(Capability.briefing_webhook))]

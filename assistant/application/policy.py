@@ -1,16 +1,18 @@
 """The role policy: which role may do what, in one table that the API, the UI and the services all read.
 
-| capability     | merchant | support         | admin |
-|----------------|----------|-----------------|-------|
-| chat           | yes      | read-only (KB)  | no    |
-| confirm        | yes      | no              | no    |
-| search         | yes      | knowledge base  | yes   |
-| credits_view   | yes      | no              | yes   |
-| credits_grant  | no       | no              | yes   |
-| billing        | no       | no              | yes   |
-| metrics        | no       | no              | yes   |
-| ingest         | no       | no              | yes   |
-| audit          | no       | no              | yes   |
+| capability       | merchant | support         | admin |
+|------------------|----------|-----------------|-------|
+| chat             | yes      | read-only (KB)  | no    |
+| confirm          | yes      | no              | no    |
+| search           | yes      | knowledge base  | yes   |
+| credits_view     | yes      | no              | yes   |
+| credits_grant    | no       | no              | yes   |
+| billing          | no       | no              | yes   |
+| metrics          | no       | no              | yes   |
+| ingest           | no       | no              | yes   |
+| audit            | no       | no              | yes   |
+| briefing         | yes      | no              | yes   |
+| briefing_webhook | no       | no              | yes   |
 
 Support staff work with the knowledge base only, everywhere: their chat answers from the help centre (no
 product, order or write tools) and their search is held to `kb` documents (products and orders carry customer
@@ -44,10 +46,14 @@ class Capability(StrEnum):
     metrics = "metrics"  # GET /metrics from outside the instance (its own scraper reads it over loopback)
     ingest = "ingest"
     audit = "audit"  # read the audit log (GET /v1/audit, the Admin tab's table)
+    briefing = "briefing"  # the daily briefing (GET /v1/briefing, the chat's Today card)
+    briefing_webhook = "briefing_webhook"  # register, show or remove where the daily briefing is posted
 
 
 POLICY: dict[Role, frozenset[Capability]] = {
-    Role.merchant: frozenset({Capability.chat, Capability.confirm, Capability.search, Capability.credits_view}),
+    Role.merchant: frozenset(
+        {Capability.chat, Capability.confirm, Capability.search, Capability.credits_view, Capability.briefing}
+    ),
     Role.support: frozenset({Capability.chat, Capability.search}),
     Role.admin: frozenset(
         {
@@ -58,6 +64,8 @@ POLICY: dict[Role, frozenset[Capability]] = {
             Capability.metrics,
             Capability.ingest,
             Capability.audit,
+            Capability.briefing,
+            Capability.briefing_webhook,
         }
     ),
 }

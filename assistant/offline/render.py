@@ -217,3 +217,115 @@ def order_changed(data: dict[str, Any]) -> str:
 
 def reorder_point_set(data: dict[str, Any]) -> str:
     return f"Done: the reorder point of {data['sku']} is now {data['reorder_point']}."
+
+
+# Plans (issue 24) ----------------------------------------------------------------------------------------------
+def _rate(per_day: float) -> str:
+    """Units a day as a merchant reads them: slow sellers keep two significant digits (0.011, not 0.0)."""
+    return f"{per_day:.2g}" if 0 < per_day < 0.1 else f"{per_day:.1f}".removesuffix(".0")
+
+
+def _days(days: Any) -> str:
+    return "-" if days is None else str(days)
+
+
+def _plan_cells(row: dict[str, Any]) -> list[Any]:
+    """Per day, days of cover and stockout date; a SKU without sales says so instead of a rate."""
+    if row.get("days_of_cover") is None:
+        return [row.get("note") or "no sales in 90 days", "-", "-"]
+    return [_rate(row["per_day"]), row["days_of_cover"], row["stockout_date"] or "-"]
+
+
+def reorder_plan(data: dict[str, Any]) -> str:
+    where = f" in {data['warehouse']}" if data.get("warehouse") else ""
+    horizon = f"the lead time plus {data['weeks']} weeks"
+    if not data["products"]:
+        return f"Nothing{where} needs ordering to cover {horizon}, and nothing runs out within its lead time."
+    rows = [
+        [
+            p["sku"],
+            p["warehouse"],
+            p["available"],
+            *_plan_cells(p),
+            p["suggested_quantity"],
+            p["suggested_reorder_point"],
+        ]
+        for p in data["products"]
+    ]
+    headers = [
+        "SKU",
+        "Warehouse",
+        "Available",
+        "Per day",
+        "Days of cover",
+        "Stockout date",
+        "Suggested qty",
+        "Suggested reorder point",
+    ]
+    level = round(float(data["service_level"]) * 100)
+    notes = [f"{p['sku']} {p['warehouse']}: {p['note']}" for p in data["products"] if p.get("note")]
+    text = (
+        f"To cover {horizon}{where} ({level}% service level), {data['count']} lines need attention, soonest "
+        f"stockout first:\n\n{table(headers, rows)}"
+    )
+    if notes:
+        text += "\n\n" + "\n".join(f"- {note}" for note in notes[:8])
+    text += (
+        '\n\nSay "set these reorder points to the suggested values" to update them in one change (you confirm '
+        "it first)."
+    )
+    return text + _notes(data)
+
+
+def rebalance_plan(data: dict[str, Any]) -> str:
+    subject = f" of {data['sku']} ({data['title']})" if data.get("sku") else ""
+    if not data["moves"]:
+        return (
+            f"No transfers needed{subject}: moving stock would not even out days of cover without leaving a "
+            "warehouse short."
+        )
+    rows = [
+        [
+            m["sku"],
+            m["from"],
+            m["to"],
+            m["quantity"],
+            f"{_days(m['destination_cover_days_before'])} -> {_days(m['destination_cover_days_after'])}",
+            "no sales there" if m["source_cover_days_after"] is None else m["source_cover_days_after"],
+        ]
+        for m in data["moves"]
+    ]
+    headers = ["SKU", "From", "To", "Qty", "Days of cover at destination", "Days of cover left at source"]
+    first = data["moves"][0]
+    return (
+        f"{data['count']} transfers{subject} even out days of cover between the warehouses, the most urgent "
+        f'first:\n\n{table(headers, rows)}\n\nEach one can be made as a stock transfer, e.g. "move '
+        f'{first["quantity"]} {first["sku"]} from {first["from"]} to {first["to"]}".' + _notes(data)
+    )
+
+
+def stockout_forecast(data: dict[str, Any]) -> str:
+    head = f"**{data['title']}** ({data['sku']})"
+    rows = data["forecast"]
+    if len(rows) == 1 and rows[0].get("days_of_cover") is None:
+        row = rows[0]
+        return (
+            f"{head} in {row['warehouse']}: {row['available']} available, {row.get('note') or 'no sales in 90 days'}"
+            f", so there is no stockout date (days of cover: none forecast). [product:{data['sku']}]"
+        )
+    body = table(
+        ["Warehouse", "Available", "Per day", "Days of cover", "Stockout date"],
+        [[r["warehouse"], r["available"], *_plan_cells(r)] for r in rows],
+    )
+    dated = [r for r in rows if r.get("stockout_date")]
+    summary = (
+        f" runs out first in {dated[0]['warehouse']}, around {dated[0]['stockout_date']}"
+        if dated
+        else " has no sales in 90 days in these warehouses"
+    )
+    return f"{head}{summary} (forecast from the last 90 days of orders):\n\n{body}\n\n[product:{data['sku']}]"
+
+
+def reorder_points_set(data: dict[str, Any]) -> str:
+    lines = ", ".join(f"{p['sku']} {p['reorder_point']}" for p in data["products"])
+    return f"Done: {data['count']} reorder points set ({lines})."

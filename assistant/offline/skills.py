@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant import tools
@@ -15,6 +15,7 @@ from assistant.offline.examples import EXAMPLES
 from assistant.offline.slots import COUNTRIES, ONE_OF_THEM, Slots
 from assistant.offline.state import DialogueState
 from assistant.tools import ToolSpec
+from assistant.tools.planning import REBALANCE_PLAN, REORDER_PLAN, SET_REORDER_POINTS, STOCKOUT_FORECAST
 from domain.catalog import OUR_SKU
 from domain.resolver import tokens
 
@@ -299,6 +300,88 @@ def cancel_args(request: Request) -> Args:
     return {"order_number": number} if number else "Which order should I cancel? Give me its number."
 
 
+# Words of a planning request, never of a product name ("when will the tan boots run out", "rebalance the
+# headlamps between warehouses"): dropped before the rest of the request is read as a product.
+PLAN_WORDS = re.compile(
+    r"\b(?:re-?balanc\w*|balanc\w*|even(?:ing)? out|redistribut\w*|spread|between|transfers?|moves?|shift|"
+    r"another|other|elsewhere|overstock\w*|too much|spare|excess|plans?|planning|suggest\w*|recommend\w*|"
+    r"run(?:s|ning)? (?:out|dry|short)|ran out|sell(?:s|ing)? out|sold out|stock-?outs?|out of stock|be out|"
+    r"days? of cover|cover|forecast\w*|how long|until|till|last|when|will|going|expected|date|by what|rate|"
+    r"per day|a day|daily|demand|wanneer|raak|we're|we'll|it'll)\b",
+    re.IGNORECASE,
+)
+# "set these to the suggested values": the plan's values, whatever number the request also names ("these 12")
+SUGGESTED = re.compile(r"\b(?:suggest\w*|recommend\w*|propos\w*|plan'?s?|voorgestel\w*)\b", re.IGNORECASE)
+
+
+def _plan_slots(slots: Slots) -> Slots:
+    return replace(slots, rest=PLAN_WORDS.sub(" ", slots.rest))
+
+
+def _weeks(days: int | None) -> int | None:
+    """A period of a week or more as whole weeks ("the next 6 weeks", "a month": 4); a day or two is no horizon."""
+    return None if days is None or days < 7 else min(26, max(1, round(days / 7)))
+
+
+def reorder_plan_args(request: Request) -> Args:
+    args: dict[str, Any] = {}
+    if request.follow_up:
+        args = dict(request.state.args_by_tool.get(REORDER_PLAN.name, {}))  # "and for 8 weeks?"
+    weeks = _weeks(request.slots.days)
+    if weeks is None and request.follow_up and request.slots.quantities:
+        weeks = _weeks(request.slots.quantities[0] * 7)  # "make it 6": the one number of a horizon is weeks
+    if weeks:
+        args["weeks"] = weeks
+    if warehouse := _one_warehouse(request):
+        args["warehouse"] = warehouse
+    return args
+
+
+def stockout_args(request: Request) -> Args:
+    slots, state = _plan_slots(request.slots), request.state
+    warehouse = _one_warehouse(request)
+    extra = {"warehouse": warehouse} if warehouse else {}
+    if slots.skus:
+        return {"product": slots.skus[0], **extra}
+    if phrase := product_phrase(slots):
+        return {"product": _among_shown(request, phrase), **extra}
+    if state.products and (slots.refers_back or request.follow_up):
+        return {"product": state.products[0], **extra}
+    previous = state.args_by_tool.get(STOCKOUT_FORECAST.name)
+    if previous and request.follow_up:
+        return {**previous, **extra}
+    return "Which product? Give me the SKU (for example BV-TENT-0001) or its name with the size or colour."
+
+
+def rebalance_args(request: Request) -> Args:
+    slots, state = _plan_slots(request.slots), request.state
+    if slots.skus:
+        return {"product": slots.skus[0]}
+    if phrase := product_phrase(slots):
+        return {"product": phrase}
+    if slots.refers_back and len(state.products) == 1:
+        return {"product": state.products[0]}  # "rebalance it"
+    return {}
+
+
+def reorder_points_args(request: Request) -> Args:
+    """The products of the plan (or list) just shown, to their suggested values; or SKUs named with a value each."""
+    slots, state = request.slots, request.state
+    suggested = bool(SUGGESTED.search(request.text))
+    if len(slots.skus) > 1 and len(slots.quantities) == len(slots.skus) and not suggested:
+        pairs = zip(slots.skus, slots.quantities, strict=True)
+        return {"changes": [{"product": sku, "reorder_point": value} for sku, value in pairs]}
+    products = list(dict.fromkeys(slots.skus or state.products))  # a plan has a row per warehouse
+    if not products:
+        return (
+            'Which reorder points? Ask me for a reorder plan first ("what should I reorder?"), then say "set '
+            'these reorder points to the suggested values".'
+        )
+    value = slots.quantities[0] if len(slots.quantities) == 1 and not suggested else None
+    changes = [{"product": sku, **({"reorder_point": value} if value is not None else {})} for sku in products]
+    return {"changes": changes}
+
+
 def _result(write: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any], dict[str, Any]], str]:
     return lambda data, args: write(data)
 
@@ -324,10 +407,14 @@ SKILLS: dict[str, Skill] = {
         Skill(tools.HS_DUTY_LOOKUP, duty_args, _result(render.duty)),
         Skill(tools.LANDED_COST, landed_args, _result(render.landed_cost)),
         Skill(tools.CREDITS_BALANCE, lambda request: {}, _result(render.credits)),
+        Skill(REORDER_PLAN, reorder_plan_args, _result(render.reorder_plan)),
+        Skill(REBALANCE_PLAN, rebalance_args, _result(render.rebalance_plan)),
+        Skill(STOCKOUT_FORECAST, stockout_args, _result(render.stockout_forecast)),
         Skill(tools.SEARCH_KNOWLEDGE_BASE, kb_args, _knowledge),
         Skill(tools.TRANSFER_STOCK, transfer_args, _result(render.transferred)),
         Skill(tools.ADJUST_STOCK, adjust_args, _result(render.adjusted)),
         Skill(tools.SET_REORDER_POINT, reorder_args, _result(render.reorder_point_set)),
+        Skill(SET_REORDER_POINTS, reorder_points_args, _result(render.reorder_points_set)),
         Skill(tools.UPDATE_ORDER_STATUS, status_args, _result(render.order_changed)),
         Skill(tools.CANCEL_ORDER, cancel_args, _result(render.order_changed)),
     ]

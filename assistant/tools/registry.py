@@ -11,6 +11,7 @@ from assistant.tools.credits import CREDITS_BALANCE
 from assistant.tools.knowledge import SEARCH_KNOWLEDGE_BASE
 from assistant.tools.order_writes import CANCEL_ORDER, UPDATE_ORDER_STATUS
 from assistant.tools.orders import GET_ORDER, LIST_ORDERS, SALES_SUMMARY
+from assistant.tools.planning import REBALANCE_PLAN, REORDER_PLAN, SET_REORDER_POINTS, STOCKOUT_FORECAST
 from assistant.tools.spec import ToolSpec
 from assistant.tools.stock_writes import ADJUST_STOCK, SET_REORDER_POINT, TRANSFER_STOCK
 from assistant.tools.trade import HS_DUTY_LOOKUP, LANDED_COST, LIST_SHIPMENTS
@@ -27,11 +28,15 @@ TOOLS: tuple[ToolSpec, ...] = (
     HS_DUTY_LOOKUP,
     LANDED_COST,
     CREDITS_BALANCE,
+    REORDER_PLAN,
+    REBALANCE_PLAN,
+    STOCKOUT_FORECAST,
     ADJUST_STOCK,
     TRANSFER_STOCK,
     UPDATE_ORDER_STATUS,
     CANCEL_ORDER,
     SET_REORDER_POINT,
+    SET_REORDER_POINTS,
 )
 BY_NAME: dict[str, ToolSpec] = {spec.name: spec for spec in TOOLS}
 ALL_TOOLS: list[BaseTool] = [spec.tool for spec in TOOLS]

@@ -26,9 +26,19 @@ def caller(role: Role, org: str = "bergveld") -> Principal:
 def test_the_role_matrix_of_the_readme():
     matrix = {role: {c.value for c in Capability if can(role, c)} for role in Role}
     assert matrix == {
-        Role.merchant: {"chat", "confirm", "search", "credits_view"},
+        Role.merchant: {"chat", "confirm", "search", "credits_view", "briefing"},
         Role.support: {"chat", "search"},
-        Role.admin: {"search", "credits_view", "credits_grant", "billing", "metrics", "audit", "ingest"},
+        Role.admin: {
+            "search",
+            "credits_view",
+            "credits_grant",
+            "billing",
+            "metrics",
+            "audit",
+            "ingest",
+            "briefing",
+            "briefing_webhook",
+        },
     }
     assert roles_for(Capability.credits_view) == (Role.merchant, Role.admin)
     with pytest.raises(Forbidden, match="needs the admin role; this key's role is merchant"):

@@ -14,7 +14,7 @@ from typing import Any
 
 from domain import demo
 
-DIGEST_OF_THE_CODE_VERSION = "c0fe9c86b5017a94d9d8cb6652088704059cc4d494e919069bbadd1345b5e2cd"
+DIGEST_OF_THE_CODE_VERSION = "f2204e219f834bad06e3396eebf801ebc1d053285d69aabe319580784621d02b"
 NOW = datetime(2026, 1, 15, 8, 30, tzinfo=UTC)
 
 

@@ -103,6 +103,11 @@ output "billing_export_job" {
   value       = module.stack.billing_export_job
 }
 
+output "briefing_job" {
+  description = "Cloud Run job of the daily briefing to the webhooks."
+  value       = module.stack.briefing_job
+}
+
 output "public_url" {
   description = "FLUXORI_PUBLIC_URL: where PayFast and buyers reach the service."
   value       = module.stack.public_url

@@ -8,6 +8,9 @@
 #   billing   - the daily billing export job: read Firestore (the credit ledger), create objects in the billing
 #               bucket. Nothing else: no Vertex AI, no secrets, no other bucket.
 #   billing-sched - Cloud Scheduler: may only run the billing export job (granted in module.billing_export).
+#   brief     - the daily briefing job: read the plans' data and write the day's delivery records in Firestore,
+#               post to the organisations' webhooks. No Vertex AI, no secrets, no bucket.
+#   brief-sched - Cloud Scheduler: may only run the briefing job (granted in module.briefing).
 # No workload gets a project-wide Storage, Secret Manager, Run or IAM role.
 
 locals {
@@ -18,6 +21,8 @@ locals {
     # account_id is fluxori-STAGE-KEY, at most 30 characters: keys stay within 13 for 8-character stages.
     billing         = "Fluxori daily billing export (Cloud Run job)"
     "billing-sched" = "Cloud Scheduler trigger of the billing export"
+    brief           = "Fluxori daily briefing to the webhooks (Cloud Run job)"
+    "brief-sched"   = "Cloud Scheduler trigger of the daily briefing"
   }
 
   # datastore.user: read/write Firestore documents (no index or database admin).
@@ -36,6 +41,8 @@ locals {
     ingest = local.runtime_roles
     # datastore.viewer: read the ledger (no writes). The job's stdout goes to Cloud Logging without a role.
     billing = ["roles/datastore.viewer"]
+    # datastore.user: the briefing reads stock, orders, shipments and credits, and claims the day's delivery.
+    brief = ["roles/datastore.user"]
   }
 }
 

@@ -237,6 +237,34 @@ module "billing_export" {
   depends_on = [google_project_iam_member.runtime, google_storage_bucket_iam_member.billing_writer]
 }
 
+# `fluxori briefing send` posts each organisation's briefing of the day to its webhook, once a day per
+# organisation (a per-day delivery record claimed in a transaction: a retried or repeated run posts nothing twice).
+module "briefing" {
+  source = "../scheduled_job"
+  count  = local.deploy_app ? 1 : 0
+
+  project_id                      = var.project_id
+  region                          = var.region
+  scheduler_region                = coalesce(var.scheduler_region, var.region)
+  name                            = "${local.name}-briefing"
+  description                     = "Runs ${local.name}-briefing (the daily briefing to each organisation's webhook)"
+  image                           = local.image
+  args                            = ["briefing", "send"]
+  service_account_email           = google_service_account.this["brief"].email
+  scheduler_service_account_email = google_service_account.this["brief-sched"].email
+  env                             = local.app_env
+  # A run that died before claiming a day is worth one more; a claimed day is never posted twice.
+  max_retries          = 1
+  task_timeout_seconds = 900
+  schedule             = var.briefing_schedule
+  time_zone            = "Africa/Johannesburg"
+  schedule_paused      = var.briefing_schedule_paused
+  deletion_protection  = var.deletion_protection
+  labels               = local.labels
+
+  depends_on = [google_project_iam_member.runtime]
+}
+
 module "monitoring" {
   source = "../monitoring"
 

@@ -103,6 +103,11 @@ output "billing_export_job" {
   value       = one(module.billing_export[*].job_name)
 }
 
+output "briefing_job" {
+  description = "Cloud Run job of the daily briefing to the webhooks (null before the first image_tag is set)."
+  value       = one(module.briefing[*].job_name)
+}
+
 output "public_url" {
   description = "FLUXORI_PUBLIC_URL: where PayFast and buyers reach the service."
   value       = local.public_url

@@ -424,3 +424,15 @@ variable "billing_export_schedule_paused" {
   type        = bool
   default     = false
 }
+
+variable "briefing_schedule" {
+  description = "Cron schedule of the daily briefing to the organisations' webhooks (Africa/Johannesburg time)."
+  type        = string
+  default     = "0 7 * * *"
+}
+
+variable "briefing_schedule_paused" {
+  description = "Create the daily briefing trigger paused."
+  type        = bool
+  default     = false
+}

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from assistant.application.job_records import IngestJob
 from assistant.contracts import AssistantService
+from assistant.planning.ports import Planner
 from assistant.settings import Settings
 from domain.orgs import Principal
 from domain.ports import ApiKeys, AuditLog, Credits, Orders, OrgDirectory, Products, Shipments, Stock
@@ -50,6 +51,9 @@ class Repositories(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def planning(self) -> Planner: ...
 
     def request_id(self) -> str:
         """The id of the API request being served in this thread, '' outside one (what audit records cite)."""

@@ -11,7 +11,6 @@ Only the Chat tab shows it, so support staff and admins never do; `load` checks 
 from __future__ import annotations
 
 import html
-from typing import cast
 
 import gradio as gr
 
@@ -115,11 +114,7 @@ def load(services: UiServices, key: str | None) -> str:
         return ""
     request_id = new_request_id()
     try:
-        # The composition root (app.wiring.Services) has the planning service the briefing needs; the UI's own
-        # Protocol does not name it, so a root without it lands in the one line below like any other failure.
-        if not hasattr(services, "planning"):
-            raise RuntimeError("no planning service")
-        found = app_briefing.build(cast(app_briefing.BriefingServices, services), principal)
+        found = app_briefing.build(services, principal)
     except Exception as exc:  # never a traceback, never in the way of the chat
         reason = friendly_error(exc, request_id)  # logs what is ours, with the reference
         # One short line: a domain error says why; for anything else the reference is on hover.

@@ -31,7 +31,7 @@ from domain.store import utcnow
 from domain.trade import Shipment, ShipmentStatus
 
 if TYPE_CHECKING:  # the plans' rows are only read here (the planning service builds them)
-    from assistant.planning.plans import RebalancePlan, ReorderPlan, ReorderRow, TransferSuggestion
+    from assistant.planning.plans import ReorderRow, TransferSuggestion
 
 # The dispatch promise: a paid order leaves the warehouse within two days of payment (docs/demo-facts.md).
 DISPATCH_PROMISE = dt.timedelta(hours=48)
@@ -42,20 +42,7 @@ MAX_ITEMS = 50
 MAX_OPEN_ORDERS = 1000  # per status read for late orders: far beyond a day's open orders
 
 
-class Planner(Protocol):
-    """What the briefing uses of the planning service (`assistant.planning.service.PlanningService`)."""
-
-    def reorder_plan(
-        self, org_id: str, weeks: int = ..., warehouse: str | None = ..., skus: list[str] | None = ...
-    ) -> ReorderPlan: ...
-
-    def rebalance_plan(self, org_id: str, sku: str | None = ...) -> RebalancePlan: ...
-
-
 class BriefingServices(Repositories, Protocol):
-    @property
-    def planning(self) -> Planner: ...
-
     @property
     def settings(self) -> Settings: ...
 

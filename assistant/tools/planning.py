@@ -10,14 +10,15 @@ so ("no sales in 90 days"): it never gets a made-up rate, nor a suggested reorde
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, NamedTuple
 
 from langchain.tools import tool
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.contracts import Citation
 from assistant.planning.forecast import NO_SALES
-from assistant.planning.plans import RebalancePlan, ReorderPlan, ReorderRow, StockoutRow, TransferSuggestion
+from assistant.planning.plans import ReorderRow, TransferSuggestion
+from assistant.planning.ports import Planner
 from assistant.tools.context import (
     AgentContext,
     ProductNotResolved,
@@ -37,25 +38,8 @@ from domain.errors import DomainError
 SHOWN = 15  # rows of a plan in one answer: a table a merchant still scans; the rest is counted
 
 
-class Planner(Protocol):
-    """The planning service as these tools call it (`app.wiring.Services.planning`)."""
-
-    def reorder_plan(
-        self, org_id: str, weeks: int = ..., warehouse: str | None = ..., skus: list[str] | None = ...
-    ) -> ReorderPlan: ...
-
-    def rebalance_plan(self, org_id: str, sku: str | None = ...) -> RebalancePlan: ...
-
-    def stockout_forecast(self, org_id: str, sku: str, warehouse: str | None = ...) -> list[StockoutRow]: ...
-
-
 def planner(ctx: AgentContext) -> Planner:
-    # The run context is typed against the repositories' Protocol, which predates the planning service; the
-    # composition root gives every context the same `Services`, which carries it.
-    found = getattr(ctx.services, "planning", None)
-    if found is None:
-        raise DomainError("planning is not available here")
-    return cast(Planner, found)
+    return ctx.services.planning
 
 
 def _cover(days: float | None) -> int | None:

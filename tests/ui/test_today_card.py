@@ -219,8 +219,8 @@ def test_a_failing_briefing_is_one_line_and_never_a_traceback(monkeypatch, caplo
     # A domain error says why, in the same one line.
     monkeypatch.setattr(app_briefing, "build", lambda services, principal: (_ for _ in ()).throw(Forbidden("no")))
     assert f"{UNAVAILABLE}: no" in load(FakeServices(), "token")
-    # A root without the planning service lands in the same one line.
-    monkeypatch.setattr(app_briefing, "build", lambda services, principal: briefing())
+    # A root without the planning service lands in the same one line (the briefing reads it, as the real one does).
+    monkeypatch.setattr(app_briefing, "build", lambda services, principal: (services.planning, briefing())[1])
     assert UNAVAILABLE in load(FakeServices(planning=False), "token")
 
 

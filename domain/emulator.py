@@ -37,8 +37,15 @@ OWNER_FILE = "owner.json"  # who runs the emulator on this data directory: {pid,
 EXPORT_EVERY_SECONDS = 5.0  # the guard's period: kill -9 of the emulator loses at most this plus one export
 
 
+START_ATTEMPTS = 3  # an emulator on a port we picked ourselves is retried on a new one when it dies at start
+
+
 class EmulatorError(RuntimeError):
     """A one-line reason the emulator cannot run, with what to do about it."""
+
+
+class EmulatorExitedAtStart(EmulatorError):
+    """The emulator's process ended before it answered (a port taken in between, a JVM that could not start)."""
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -84,6 +91,7 @@ class FirestoreEmulator:
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
+        self._port_chosen = port is None  # ours to replace when the emulator dies at start
         self.data_dir = data_dir
         self.project = project
         self.export_every = export_every
@@ -120,7 +128,21 @@ class FirestoreEmulator:
             return False
 
     def start(self, timeout: float = 60.0) -> FirestoreEmulator:
+        """Start and wait until it answers. The emulator binds several ports of its own choosing besides ours, so
+        one that dies at start on a port we picked is started again on a fresh one (a port asked for is not)."""
         check_prerequisites()
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                self._start_once(timeout)
+                break
+            except EmulatorExitedAtStart:
+                if not self._port_chosen or attempt == START_ATTEMPTS:
+                    raise
+                self.port = free_port(self.host)
+        self._start_guard()
+        return self
+
+    def _start_once(self, timeout: float) -> None:
         if not port_is_free(self.host, self.port):
             raise EmulatorError(
                 f"port {self.port} is already in use; stop what runs there or set FLUXORI_EMULATOR_PORT to a free port"
@@ -141,8 +163,6 @@ class FirestoreEmulator:
                 start_new_session=True,
             )
         self._wait_until_ready(timeout)
-        self._start_guard()
-        return self
 
     def _start_guard(self) -> None:
         """The guard: a process of its own (a kill -9 of this one does not reach it) that exports and stops the
@@ -163,7 +183,10 @@ class FirestoreEmulator:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
-                raise EmulatorError(f"the Firestore emulator exited at start; its log: {self._log_path}")
+                self._process = None
+                raise EmulatorExitedAtStart(
+                    f"the Firestore emulator exited at start ({log_cause(self._log_path)}); its log: {self._log_path}"
+                )
             try:
                 if httpx.get(self.url, timeout=1.0).status_code == 200:
                     return
@@ -208,6 +231,17 @@ class FirestoreEmulator:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def log_cause(path: Path | None) -> str:
+    """The line of an emulator's log that says why it stopped: the last exception or error line, else the last line
+    (CI keeps only what the tests print, not the log file)."""
+    if path is None or not path.is_file():
+        return "no log"
+    lines = [line.removeprefix("[firestore]").strip() for line in path.read_text(errors="replace").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("at ")]
+    causes = [line for line in lines if "Exception" in line or "Error" in line or "error:" in line.lower()]
+    return (causes or lines or ["empty log"])[-1][:300]
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from app.cli_common import clean_errors, console, fail, load_settings
 from app.local_firestore import local_firestore
 from app.wiring import Services
 from assistant.application.briefing import briefing_for
-from assistant.application.webhooks import Outcome, Sender, SendResult, summary_text
+from assistant.application.webhook_delivery import Outcome, Sender, SendResult, summary_text
 
 log = logging.getLogger(__name__)
 briefing_app = typer.Typer(help="The daily briefing and its webhook delivery.", no_args_is_help=True)

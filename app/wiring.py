@@ -15,9 +15,11 @@ from assistant.billing.gateway import PayFastGateway, PaymentGateway
 from assistant.billing.settings import BillingSettings
 from assistant.pricing import PriceList, load_prices
 from assistant.settings import Settings
+from domain.answer_log import AnswerLogRepository
 from domain.audit import AuditRepository
 from domain.catalog import ProductRepository
 from domain.credits import CreditsRepository
+from domain.feedback import FeedbackRepository
 from domain.inventory import InventoryRepository
 from domain.locks import KeyedLocks
 from domain.orders import OrderRepository
@@ -122,6 +124,16 @@ class Services:
     def audit(self) -> AuditRepository:
         """The append-only audit log; records expire after `audit_retention_days` (Firestore TTL)."""
         return AuditRepository(self.store, self.settings.audit_retention_days)
+
+    @cached_property
+    def answer_log(self) -> AnswerLogRepository:
+        """The record of every answer; records expire after `answer_retention_days` (Firestore TTL)."""
+        return AnswerLogRepository(self.store, self.settings.answer_retention_days)
+
+    @cached_property
+    def feedback(self) -> FeedbackRepository:
+        """Ratings of answers, one per answer and key; they expire after `feedback_retention_days` (Firestore TTL)."""
+        return FeedbackRepository(self.store, self.settings.feedback_retention_days)
 
     def request_id(self) -> str:
         """The id of the `/v1` request being served ('' outside one). Read from the request's context, which

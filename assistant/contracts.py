@@ -60,6 +60,11 @@ class Usage(BaseModel):
 
 class ChatResponse(BaseModel):
     conversation_id: str
+    message_id: str = Field(
+        default="",  # only in a response stored before answers had ids (a retry within their 7 days)
+        description="This answer's id, made once per turn (a retried request gets the same one): rate the answer "
+        "with it at POST /v1/feedback",
+    )
     answer: str
     citations: list[Citation] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)

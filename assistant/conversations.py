@@ -9,9 +9,9 @@ another's conversations. The documents are `domain.conversations`.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.messages import BaseMessage, HumanMessage
 from pydantic import BaseModel
@@ -39,8 +39,17 @@ def _title_from(text: str) -> str:
     return text[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"  # never cut a word in half
 
 
+class ConversationData(Protocol):
+    """Records kept per conversation elsewhere (the answer log, feedback) that go when the conversation goes."""
+
+    def delete_conversation(self, org_id: str, conversation_id: str) -> int: ...
+
+
 class Conversations:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, followers: Sequence[ConversationData] = ()) -> None:
+        """`followers`: what else to delete with a conversation (the application layer passes the answer log and
+        the feedback, `assistant.application.conversations_view`)."""
+        self.followers = tuple(followers)
         self.records = ConversationRepository(store)
         self.confirmations = ConfirmationRepository(store, ttl_seconds=0)  # read and lapsed here, never proposed
         self.saver = FirestoreSaver(CheckpointRepository(store))
@@ -88,9 +97,12 @@ class Conversations:
         return ConversationInfo(id=conversation_id, title=title, updated_at=record.updated_at)
 
     def delete(self, org_id: str, conversation_id: str) -> None:
-        """Forget the conversation and its checkpoints; a change it was waiting for lapses (nothing runs)."""
+        """Forget the conversation, its checkpoints and its followers' records (answer log, feedback); a change it
+        was waiting for lapses (nothing runs)."""
         if pending_id := self._existing(org_id, conversation_id).pending_confirmation:
             self.confirmations.lapse(org_id, pending_id)
+        for follower in self.followers:  # first: a delete that fails half-way can be repeated while the thread is there
+            follower.delete_conversation(org_id, conversation_id)
         self.saver.delete_thread(thread_id_for(org_id, conversation_id))
 
     def _questions(self, org_id: str, conversation_id: str) -> Iterator[str]:

@@ -10,6 +10,8 @@
    its best passage with the passages before and after it.
 3. Numbers: passage `number` n is `citations[n-1]`, and the citations are exactly the quoted passages; other
    documents found are listed under "see also" without a number.
+4. The judge: found or not, `judge` holds the decision's score and features (`judge()`), which the answer log
+   keeps so that "not found" can be reviewed.
 
 `render_answer` writes the answer the offline model gives (other models get the same numbered passages).
 """
@@ -116,6 +118,15 @@ def answer_score(question: str, hits: Sequence[SearchHit], calibration: Calibrat
     return calibration.bias + sum(w * x for w, x in zip(calibration.weights, features, strict=True))
 
 
+def judge(question: str, hits: Sequence[SearchHit], calibration: Calibration = CALIBRATION) -> dict[str, Any]:
+    """The "not found" decision's evidence, as the answer log keeps it: `{"score": answer_score, "features":
+    {FEATURES name: value}}`; with nothing found there is nothing to score (`score` None, no features)."""
+    if not hits:
+        return {"score": None, "features": {}}
+    features = answer_features(question, hits)
+    return {"score": answer_score(question, hits, calibration), "features": dict(zip(FEATURES, features, strict=True))}
+
+
 def answerable(question: str, hits: Sequence[SearchHit], calibration: Calibration = CALIBRATION) -> bool:
     return answer_score(question, hits, calibration) >= 0
 
@@ -168,9 +179,10 @@ def knowledge_result(
 ) -> tuple[dict[str, Any], list[Citation]]:
     """What the knowledge-base tool returns for a how-to question: data for the model and the citations."""
     found, hits = judged_search(searcher, org_id, question, audiences, k)
+    scores = judge(question, hits, calibration)
     if not answerable(question, hits, calibration):
         nearest = [{"title": h.title, "doc_id": h.doc_id} for h in hits[:SEE_ALSO]]
-        return {"query": question, "found": False, "passages": [], "nearest": nearest}, []
+        return {"query": question, "found": False, "passages": [], "nearest": nearest, "judge": scores}, []
     quoted = [hits[0]]
     second = hits[1:]  # quoted too when it scores close to the first and would be an answer on its own
     if (
@@ -200,7 +212,7 @@ def knowledge_result(
         )
         citations.append(citation)
     see_also = [{"title": h.title, "doc_id": h.doc_id} for h in hits[len(quoted) :][:SEE_ALSO]]
-    return {"query": question, "found": True, "passages": passages, "see_also": see_also}, citations
+    return {"query": question, "found": True, "passages": passages, "see_also": see_also, "judge": scores}, citations
 
 
 def render_answer(data: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ use (`domain.ports`, which the Firestore classes of `domain` satisfy), so someth
 
 from __future__ import annotations
 
+from datetime import datetime
 from threading import Lock
 from typing import Protocol, runtime_checkable
 
@@ -14,11 +15,45 @@ from assistant.application.job_records import IngestJob
 from assistant.contracts import AssistantService
 from assistant.planning.ports import Planner
 from assistant.settings import Settings
+from domain.answer_log import AnswerRecord
+from domain.feedback import Feedback, Rating, Reason
 from domain.orgs import Principal
 from domain.ports import ApiKeys, AuditLog, Credits, Orders, OrgDirectory, Products, Shipments, Stock
 from domain.store import Store
 from domain.uploads import Upload
 from retrieval.types import SearchService
+
+
+class AnswerLog(Protocol):
+    """The record of every answer (`domain.answer_log`)."""
+
+    def record(self, org_id: str, record: AnswerRecord) -> AnswerRecord: ...
+
+    def get(self, org_id: str, message_id: str) -> AnswerRecord: ...
+
+    def since(self, org_id: str, start: datetime, limit: int = ...) -> list[AnswerRecord]: ...
+
+    def delete_conversation(self, org_id: str, conversation_id: str) -> int: ...
+
+
+class FeedbackLog(Protocol):
+    """One rating per answer and key (`domain.feedback`)."""
+
+    def rate(
+        self,
+        org_id: str,
+        answer: AnswerRecord,
+        *,
+        key_id: str,
+        role: str,
+        rating: Rating | str,
+        reasons: list[Reason] | list[str] | None = ...,
+        comment: str = ...,
+    ) -> Feedback: ...
+
+    def get(self, org_id: str, message_id: str, key_id: str) -> Feedback | None: ...
+
+    def delete_conversation(self, org_id: str, conversation_id: str) -> int: ...
 
 
 @runtime_checkable  # the tools' run context carries it, and LangChain builds a pydantic schema of that context
@@ -54,6 +89,12 @@ class Repositories(Protocol):
 
     @property
     def planning(self) -> Planner: ...
+
+    @property
+    def answer_log(self) -> AnswerLog: ...
+
+    @property
+    def feedback(self) -> FeedbackLog: ...
 
     def request_id(self) -> str:
         """The id of the API request being served in this thread, '' outside one (what audit records cite)."""

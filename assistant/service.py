@@ -28,8 +28,9 @@ from assistant.ports import ChatServices
 from assistant.pricing import load_prices
 from assistant.settings import Settings
 from assistant.tools import ALL_TOOLS, SEARCH_KNOWLEDGE_BASE, AgentContext
-from assistant.turn import Turn, final_response, pending_of, reindexed, response_of, run_agent
+from assistant.turn import Turn, answer_record, final_response, pending_of, reindexed, response_of, run_agent
 from assistant.turn_metrics import observe_turn
+from domain.answer_log import Surface
 from domain.checkpoints import CheckpointRepository
 from domain.credits import Reservation, as_credits
 from domain.errors import Conflict, InvalidInput
@@ -153,7 +154,7 @@ class ChatService:
 
     def _run(self, turn: Turn) -> Iterator[StreamEvent]:
         org, started, first_token = turn.org, time.perf_counter(), None
-        surface = "kb" if kb_only(turn.principal.role) else "chat"
+        surface: Surface = "kb" if kb_only(turn.principal.role) else "chat"
         agent = self._agents["support" if surface == "kb" else "operator"]
         try:
             if isinstance(turn.payload, HumanMessage) and not turn.new_conversation:
@@ -177,6 +178,7 @@ class ChatService:
             self._abandon(turn, "the assistant call failed")  # the change can then be approved or rejected again
             log.exception("assistant turn failed", extra={"request_id": turn.request_id, "org_id": org})
             raise
+        self._log_answer(turn, response, surface)  # before the final event: its message id can be rated at once
         self._reindex(org, reindexed(response.actions))
         if turn.confirmation:
             self.confirmations.close(org, turn.confirmation)
@@ -189,6 +191,17 @@ class ChatService:
         self.services.credits.refund(turn.org, turn.request_id, why)
         if turn.confirmation:
             self.confirmations.release(turn.org, turn.confirmation.id)
+
+    def _log_answer(self, turn: Turn, response: ChatResponse, surface: Surface) -> None:
+        """Record the answer for feedback and the questions report. Not part of the charge's transaction: the
+        answer was given and paid for, so a record that cannot be written is logged, never the user's failure."""
+        try:
+            self.services.answer_log.record(turn.org, answer_record(turn, response, self.settings.llm_model, surface))
+        except Exception:
+            log.exception(
+                "recording the answer failed",
+                extra={"request_id": turn.request_id, "org_id": turn.org, "message_id": response.message_id},
+            )
 
     def _reindex(self, org: str, doc_ids: list[str]) -> None:
         """Keep the product and order documents in the search index in step with a write that just ran."""

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = Field(default=None, min_length=16)
     # How long audit records are kept: Firestore's TTL policy deletes each after its `expires_at` (domain.audit).
     audit_retention_days: int = Field(default=400, ge=1)
+    # How long the record of each answer (domain.answer_log) and each rating of one (domain.feedback) are kept:
+    # Firestore's TTL policy deletes each after its `expires_at`.
+    answer_retention_days: int = Field(default=180, ge=1)
+    feedback_retention_days: int = Field(default=365, ge=1)
     # The share of lead-time demand the planning's safety stock covers (assistant.planning): 0.95 is z = 1.64.
     service_level: float = Field(default=0.95, ge=0.5, le=0.999)
 

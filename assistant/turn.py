@@ -16,7 +16,8 @@ from langgraph.types import Command
 from assistant.checkpointer import NEW_THREAD, thread_id_for
 from assistant.confirmations import Confirmation, ProposedAction
 from assistant.contracts import ORG_LABEL, Action, ChatResponse, Citation, PendingConfirmation, StreamEvent, Usage
-from assistant.tools import AgentContext, spec_of
+from assistant.tools import SEARCH_KNOWLEDGE_BASE, AgentContext, spec_of
+from domain.answer_log import AnswerRecord, CitedSource, Surface
 from domain.orgs import Principal
 
 
@@ -34,6 +35,8 @@ class Turn:
     confirmation: Confirmation | None = None  # the decided proposal this turn resumes
     new_conversation: bool = False
     tokens: bool = True  # stream the answer's tokens
+    # The answer's id, made once here: the response, its stored copy (a retry) and the answer log all carry it.
+    message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     usage: UsageMetadataCallbackHandler = field(default_factory=UsageMetadataCallbackHandler)
     # What the run produced: the messages by id, in their last form (the review step may rewrite one), and the
     # interrupts (a write that waits for the user's decision).
@@ -143,12 +146,52 @@ def response_of(turn: Turn, pending: PendingConfirmation | None, proposed: list[
     tool_calls = sum(1 for a in actions if a.status in ("executed", "refused"))
     return ChatResponse(
         conversation_id=turn.conversation_id,
+        message_id=turn.message_id,
         answer=answer,
         citations=list(citations.values()),
         actions=actions,
         pending_confirmation=pending,
         usage=Usage(input_tokens=input_tokens, output_tokens=output_tokens, tool_calls=tool_calls),
         credits_balance=0.0,
+    )
+
+
+def question_of(turn: Turn) -> str:
+    """What the answer answers: the user's message, or for a decision on a proposal, the proposal's summary."""
+    if isinstance(turn.payload, HumanMessage):
+        return str(turn.payload.content)
+    return turn.confirmation.summary if turn.confirmation is not None else ""
+
+
+def _help_centre_results(actions: list[Action]) -> list[dict[str, Any]]:
+    """The data of each help-centre search that ran (a search of product or order documents is not one)."""
+    return [
+        action.result
+        for action in actions
+        if action.tool == SEARCH_KNOWLEDGE_BASE.name
+        and action.status == "executed"
+        and action.args.get("doc_type", "kb") == "kb"
+        and isinstance(action.result, dict)
+    ]
+
+
+def answer_record(turn: Turn, response: ChatResponse, model: str, surface: Surface) -> AnswerRecord:
+    """The answer log's record of the turn's answer. "Not found": the help centre was searched and no search
+    found an answer; the judge is the last search's."""
+    searches = _help_centre_results(response.actions)
+    return AnswerRecord(
+        message_id=response.message_id,
+        conversation_id=response.conversation_id,
+        question=question_of(turn),
+        answer=response.answer,
+        citations=[CitedSource(source=c.source, title=c.title, doc_id=c.doc_id) for c in response.citations],
+        tools=[a.tool for a in response.actions if a.status in ("executed", "refused")],
+        model=model,
+        surface=surface,
+        role=turn.principal.role.value,
+        key_id=turn.principal.key_id,
+        not_found=bool(searches) and not any(s.get("found") for s in searches),
+        judge=searches[-1].get("judge") if searches else None,
     )
 
 

@@ -20,7 +20,9 @@ Scored against two baselines:
 - today's reorder-point rule, for the plan: a product under its hand-typed reorder point is topped up to it
   (a third of it per warehouse). The plan tops a warehouse up to its forecast demand for the 28 days plus the
   safety stock at 95% (z * sigma_d * sqrt(28)). Both act at the cut, as if the goods arrived at once, so both
-  are judged on how much stock they hold, not on a lead time longer than the window; the stock at the cut is
+  are judged on how much stock they hold, not on a lead time longer than the window. A SKU that sold nowhere in
+  the training days is topped up to its share of the hand-typed reorder point, as the plan does
+  (`assistant.planning.plans.unsold_target`), whichever forecaster is scored. The stock at the cut is
   the demo's current available stock (generated independently of its orders; synthetic: 0-60 days of the base
   rate). Units short (held-out demand above the stock) and in excess (stock left at the end), summed.
 - stockouts predicted (forecast cover of the stock at the cut < 28 days) against those that happened (held-out
@@ -65,7 +67,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.planning.forecast import METHODS, forecast_series  # noqa: E402
 from assistant.planning.history import daily_units, sast_day  # noqa: E402
 from assistant.planning.inputs import build_inputs  # noqa: E402
-from assistant.planning.plans import rebalance_plan, reorder_plan, z_value  # noqa: E402
+from assistant.planning.plans import rebalance_plan, reorder_plan, unsold_target, z_value  # noqa: E402
 from assistant.planning.service import PlanningService  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from domain import demo  # noqa: E402
@@ -77,6 +79,7 @@ from domain.trade import Incoterm, Shipment, ShipmentLine, ShipmentStatus  # noq
 NOW = datetime(2026, 1, 15, 8, 30, tzinfo=UTC)  # the demo data's fixed clock (as tests/domain/test_demo_catalogue)
 HOLDOUT = 28
 SERVICE_LEVEL = 0.95
+LEVELS = (0.99, 0.999)  # the plan with more safety stock: units short against units ordered, beside the rule
 SYNTHETIC_SEEDS = (1, 2, 3, 4, 5)
 Key = tuple[str, str]
 
@@ -197,8 +200,8 @@ def naive_forecaster(train: Sequence[int]) -> tuple[float, float] | None:
     return (statistics.fmean(window), statistics.stdev(window)) if sum(train) else None
 
 
-def score(history: History, forecaster: Forecaster) -> dict[str, Any]:
-    z = z_value(SERVICE_LEVEL)
+def score(history: History, forecaster: Forecaster, service_level: float = SERVICE_LEVEL) -> dict[str, Any]:
+    z = z_value(service_level)
     mases: list[float] = []
     rmsses: list[float] = []
     forecast_units = actual_units = 0.0
@@ -207,12 +210,13 @@ def score(history: History, forecaster: Forecaster) -> dict[str, Any]:
     predicted: set[Key] = set()
     happened: set[Key] = set()
     short = excess = ordered = 0
+    fcs = {key: forecaster(units[:-HOLDOUT]) for key, units in history.series.items()}
     for key, units in history.series.items():
         train, actual = units[:-HOLDOUT], units[-HOLDOUT:]
         demand, on_hand = sum(actual), history.stock[key]
         if demand > on_hand:
             happened.add(key)
-        fc = forecaster(train)
+        fc = fcs[key]
         rate, spread = fc if fc else (0.0, 0.0)
         if fc is not None and (m := mase(actual, rate, train)) is not None:
             mases.append(m)
@@ -223,6 +227,9 @@ def score(history: History, forecaster: Forecaster) -> dict[str, Any]:
         if rate * HOLDOUT > on_hand:
             predicted.add(key)
         target = math.ceil(rate * HOLDOUT + z * spread * math.sqrt(HOLDOUT) - 1e-9) if fc else 0
+        if not any(fcs[(key[0], code)] for code in history.warehouses):  # sold nowhere: the merchant's point
+            position = sum(history.stock[(key[0], code)] for code in history.warehouses)
+            target = unsold_target(history.reorder_point[key[0]], position, len(history.warehouses))
         held = max(on_hand, target)
         ordered += held - on_hand
         short += max(0, demand - held)
@@ -273,6 +280,7 @@ def report(history: History, methods: bool) -> dict[str, Any]:
         ("naive 28-day mean", naive),
         ("zero (reference)", score(history, zero_forecaster)),
     ]
+    rows += [(f"forecast at {level:.1%} service", score(history, plan_forecaster(), level)) for level in LEVELS]
     if methods:
         rows += [(f"method {m} alone", score(history, plan_forecaster(m))) for m in METHODS]
     for name, s in rows:

@@ -46,6 +46,8 @@ class AuditAction(StrEnum):
     document_reindexed = "document_reindexed"
     sign_in = "sign_in"
     role_refused = "role_refused"
+    webhook_registered = "webhook_registered"
+    webhook_removed = "webhook_removed"
 
 
 class AuditOutcome(StrEnum):

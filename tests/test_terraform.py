@@ -592,9 +592,13 @@ def test_short_lived_documents_have_a_ttl_policy_on_the_field_the_code_writes(tr
     assert ttl["collection"] == "${each.key}" and ttl["field"] == "${each.value}"
     fields = strip_markers(fs.locals["ttl_fields"])
     from assistant.application.job_records import IngestJob
+    from domain.answer_log import COLLECTION as ANSWERS
+    from domain.answer_log import AnswerLogRepository, AnswerRecord
     from domain.audit import COLLECTION as AUDIT
     from domain.audit import AuditEntry, AuditRepository
     from domain.confirmations import Confirmation, StoredAnswer
+    from domain.feedback import COLLECTION as FEEDBACK
+    from domain.feedback import Feedback
 
     records: dict[str, tuple[type[BaseModel], str]] = {
         "confirmations": (Confirmation, "delete_after"),
@@ -602,18 +606,23 @@ def test_short_lived_documents_have_a_ttl_policy_on_the_field_the_code_writes(tr
         "ingest_jobs": (IngestJob, "delete_after"),
         # The audit log's retention (Settings.audit_retention_days): AuditRepository.append sets expires_at.
         AUDIT: (AuditEntry, "expires_at"),
+        # The answer log's and the ratings' (answer_retention_days, feedback_retention_days), set the same way.
+        ANSWERS: (AnswerRecord, "expires_at"),
+        FEEDBACK: (Feedback, "expires_at"),
     }
     assert fields == {collection: field for collection, (_, field) in records.items()}
     for collection, (model, field_name) in records.items():  # each collection's documents carry the field
         assert field_name in model.model_fields, collection
-        if collection != AUDIT:
+        if collection not in (AUDIT, ANSWERS, FEEDBACK):
             assert model.model_fields[field_name].is_required(), collection
     code = "".join((ROOT / f).read_text(encoding="utf-8") for f in ("domain/confirmations.py", "domain/ingest_jobs.py"))
-    for collection in set(fields) - {AUDIT}:
+    for collection in set(fields) - {AUDIT, ANSWERS, FEEDBACK}:
         assert f'"{collection}"' in code
     assert '"expires_at"' in inspect.getsource(AuditRepository.append), "append sets each record's expiry"
+    assert '"expires_at"' in inspect.getsource(AnswerLogRepository.record), "record sets each answer's expiry"
     app_env = strip_markers(module(tree, "stack").locals["app_env"])
-    assert app_env["FLUXORI_AUDIT_RETENTION_DAYS"] == "${var.audit_retention_days}", "the retention is a setting"
+    for setting in ("audit", "answer", "feedback"):  # each retention is a setting
+        assert app_env[f"FLUXORI_{setting.upper()}_RETENTION_DAYS"] == f"${{var.{setting}_retention_days}}"
 
 
 def test_buckets_are_private_versioned_and_expire_old_data(tree: dict[Path, TfDir]) -> None:

@@ -4,6 +4,7 @@ Gradio UI at /ui. `create_app(services)` is used by `fluxori serve` and tests.
 Routes  (roles: m = merchant, s = support, a = admin)
   POST /v1/chat            m s     ask; JSON or server-sent events (support: knowledge-base answers)
   POST /v1/chat/confirm    m       approve or reject a proposed change
+  POST /v1/feedback        m s     rate an answer (up/down, reasons, comment); one rating per answer and key
   GET  /v1/search          m s a   search the knowledge base, products, orders (support: knowledge base)
   GET  /v1/credits         m a     balance, quota, usage, ledger
   POST /v1/admin/credits   a       top up credits
@@ -45,6 +46,7 @@ from app.api.routes_briefing import router as briefing_router
 from app.api.routes_chat import router as chat_router
 from app.api.routes_credits import router as credits_router
 from app.api.routes_documents import router as documents_router
+from app.api.routes_feedback import router as feedback_router
 from app.api.routes_health import router as health_router
 from app.api.routes_ingest import router as ingest_router
 from app.api.routes_kb import router as kb_router
@@ -62,8 +64,9 @@ DESCRIPTION = """
 Chat with the Fluxori assistant, search the knowledge base and manage AI credits.
 
 **Auth**: every `/v1` route needs `Authorization: Bearer <API key>`. The key decides the organisation and the
-role (merchant: chat, confirm, search, credits; support: knowledge-base answers and knowledge-base search only;
-admin: credit top-ups, ingestion, search, credits). Organisation ids never come from a request.
+role (merchant: chat, confirm, feedback, search, credits; support: knowledge-base answers, feedback and
+knowledge-base search only; admin: credit top-ups, ingestion, search, credits). Organisation ids never come from a
+request.
 
 **Errors** share one body: `{"error": {"code", "message", "request_id"}}` (422 adds `details`). 401 missing or
 unknown key, 402 out of credits, 403 wrong role, 404 not in your organisation, 409 conflict, 413 body too large,
@@ -106,7 +109,16 @@ def create_app(
     OPEN_RESERVATIONS.source = services.credits.open_reservation_count  # counted when /metrics is scraped
     errors.install(app)
     install_offline_docs(app)
-    routers = (chat_router, search_router, kb_router, credits_router, billing_router, payfast_router, briefing_router)
+    routers = (
+        chat_router,
+        feedback_router,
+        search_router,
+        kb_router,
+        credits_router,
+        billing_router,
+        payfast_router,
+        briefing_router,
+    )
     for router in (*routers, ingest_router, documents_router, audit_router, health_router, metrics_router):
         app.include_router(router)
     if services.billing_settings.payfast_mode == "local":  # PayFast's stand-in, offline (app.payfast_sandbox)

@@ -16,7 +16,8 @@ from app.api.errors import doc
 from assistant.application import briefing as app_briefing
 from assistant.application import webhooks as app_webhooks
 from assistant.application.briefing import DEFAULT_ITEMS, MAX_ITEMS, Briefing
-from assistant.application.webhooks import MAX_URL_CHARS, Registered, WebhookView
+from assistant.application.webhook_urls import MAX_URL_CHARS
+from assistant.application.webhooks import Registered, WebhookView
 from domain.errors import NotFound
 
 router = APIRouter(prefix="/v1", tags=["briefing"])

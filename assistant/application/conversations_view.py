@@ -1,5 +1,6 @@
 """The caller's conversations as the chat tab lists, opens, renames and deletes them: always the caller's own
-organisation, and only for roles that chat."""
+organisation, and only for roles that chat. Deleting one also deletes its answers' records and their feedback
+(feedback follows the conversation)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ class OpenedConversation:
 
 def _conversations(services: Repositories, principal: Principal) -> Conversations:
     check(principal, Capability.chat)
-    return Conversations(services.store)  # light: a reference to the store and its checkpointer
+    # light: a reference to the store, its checkpointer and the repositories that keep records per conversation
+    return Conversations(services.store, followers=(services.answer_log, services.feedback))
 
 
 def list_conversations(services: Repositories, principal: Principal) -> list[ConversationInfo]:

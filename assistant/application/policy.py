@@ -4,6 +4,7 @@
 |------------------|----------|-----------------|-------|
 | chat             | yes      | read-only (KB)  | no    |
 | confirm          | yes      | no              | no    |
+| feedback         | yes      | yes             | no    |
 | search           | yes      | knowledge base  | yes   |
 | credits_view     | yes      | no              | yes   |
 | credits_grant    | no       | no              | yes   |
@@ -39,6 +40,7 @@ from retrieval.types import Audience
 class Capability(StrEnum):
     chat = "chat"
     confirm = "confirm"
+    feedback = "feedback"  # rate an answer (POST /v1/feedback): whoever can chat
     search = "search"
     credits_view = "credits_view"
     credits_grant = "credits_grant"
@@ -52,9 +54,16 @@ class Capability(StrEnum):
 
 POLICY: dict[Role, frozenset[Capability]] = {
     Role.merchant: frozenset(
-        {Capability.chat, Capability.confirm, Capability.search, Capability.credits_view, Capability.briefing}
+        {
+            Capability.chat,
+            Capability.confirm,
+            Capability.feedback,
+            Capability.search,
+            Capability.credits_view,
+            Capability.briefing,
+        }
     ),
-    Role.support: frozenset({Capability.chat, Capability.search}),
+    Role.support: frozenset({Capability.chat, Capability.feedback, Capability.search}),
     Role.admin: frozenset(
         {
             Capability.search,

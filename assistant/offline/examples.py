@@ -597,6 +597,9 @@ EXAMPLES.update(
             "which warehouse has too much {p} and which too little",
             "redistribute the headlamps to where they sell",
             "what transfers would even out the sleeping bags",
+            "any transfer suggestions between {w} and {w2}",
+            "suggest stock transfers between the warehouses",
+            "which transfers should we do between {w}, {w2} and the others",
         ],
         "stockout_forecast": [
             "when will it run out",
@@ -617,6 +620,10 @@ EXAMPLES.update(
             "wanneer raak die sonroom op",
             "how long until the serum is out of stock",
             "will the cooler boxes last until the next shipment",
+            "days of cover left for {p}",
+            "stock runway for {p} in {w}",
+            "what's the runway on {p}",
+            "when is {w} going to be empty on {p}",
         ],
         "set_reorder_points": [
             "set these reorder points to the suggested values",
@@ -634,6 +641,9 @@ EXAMPLES.update(
             "adopt the suggested reorder points",
             "go with the suggested reorder levels for these",
             "set {p} and {p} to their suggested reorder points",
+            "update all of them to your suggestions",
+            "yes, change them to the suggested levels",
+            "make those the new reorder points",
         ],
     }
 )

@@ -10,6 +10,11 @@ days and sigma_L its standard deviation, and z the service level's quantile of t
 - reorder point = d * L + SS;
 - suggested quantity = d * (L + 7 * weeks) + SS - (available + inbound), rounded up, never negative: what covers
   the lead time plus the planning horizon, net of what is on the shelf and on its way.
+
+A SKU that sold nowhere in the history has no rate to plan with ("no sales in 90 days", never a made-up one), so
+the merchant's own reorder point stands (`unsold_target`): as today's rule, a SKU whose stock over all warehouses
+(inbound included) is under it has each warehouse topped up to its share. Without that, a new product would get
+nothing at all (benchmarks/forecast_backtest.py: 8 of the plan's 17 units short on the demo history were such SKUs).
 """
 
 from __future__ import annotations
@@ -112,6 +117,16 @@ def _stock_note(forecast: Forecast | None, available: int, cover: float | None, 
     return ""
 
 
+def unsold_target(reorder_point: int, sku_position: int, warehouses: int) -> int:
+    """The stock a warehouse is topped up to for a SKU that sold nowhere in the history: its share of the
+    merchant's reorder point when the SKU's stock and inbound over all warehouses are under that point, else 0."""
+    return math.ceil(reorder_point / max(1, warehouses)) if sku_position < reorder_point else 0
+
+
+def sold_anywhere(inputs: PlanInputs, sku: str) -> bool:
+    return any((sku, code) in inputs.forecasts for code in inputs.codes)
+
+
 def reorder_row(inputs: PlanInputs, sku: str, warehouse: str, weeks: int, z: float) -> ReorderRow:
     item, lead = inputs.items[sku], inputs.lead_times[sku]
     key: Key = (sku, warehouse)
@@ -125,6 +140,13 @@ def reorder_row(inputs: PlanInputs, sku: str, warehouse: str, weeks: int, z: flo
     quantity = max(0, math.ceil(target - available - inbound - 1e-9)) if forecast else 0
     cover = _cover(available, d)
     note = _stock_note(forecast, available, cover, lead.days_mean)
+    if forecast is None and not sold_anywhere(inputs, sku):
+        position = sum(inputs.available.get((sku, c), 0) + inputs.inbound.get((sku, c), 0) for c in inputs.codes)
+        share = unsold_target(item.reorder_point, position, len(inputs.codes))
+        quantity = max(0, share - available - inbound)
+        reorder_point = math.ceil(item.reorder_point / max(1, len(inputs.codes)))  # its share of the standing point
+        if quantity:
+            note = f"{note}; under your reorder point of {item.reorder_point}: topped up to its share"
     if inbound and forecast is not None:
         note = f"{note}; {inbound} inbound" if note else f"{inbound} inbound"
     return ReorderRow(
@@ -177,6 +199,9 @@ def reorder_plan(
     ]
     points: dict[str, int] = {}
     for sku in sorted({r.sku for r in chosen}):
+        if not sold_anywhere(inputs, sku):  # no evidence to suggest another: the merchant's point stands
+            points[sku] = inputs.items[sku].reorder_point
+            continue
         points[sku] = sum(reorder_row(inputs, sku, code, weeks, z).suggested_reorder_point for code in inputs.codes)
     return ReorderPlan(
         rows=sorted(chosen, key=_urgency),

@@ -25,7 +25,10 @@ def search_knowledge_base(
     ctx.embedded_chars.append(len(query))
     if doc_type == "kb":
         data, citations = knowledge_result(ctx.searcher, ctx.org_id, query, ctx.audiences)
-        return ok(data, citations)
+        # The judge's scores are for the answer log (reviewing "not found"), not for the model: its tokens cost.
+        content, artifact = ok({k: v for k, v in data.items() if k != "judge"}, citations)
+        artifact["data"] = data
+        return content, artifact
     hits = ctx.searcher.search(ctx.org_id, query, k=4, doc_type=doc_type, audiences=ctx.audiences)
     passages = [
         {"number": n, "source": h.source, "title": h.title, "text": h.text} for n, h in enumerate(hits, start=1)

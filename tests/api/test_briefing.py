@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 
 from app.wiring import Services
 from assistant.application.briefing import DISPATCH_PROMISE, paid_at
-from assistant.application.webhooks import SIGNATURE_HEADER, Outcome, RetryPolicy, Sender
+from assistant.application.webhook_delivery import Outcome, RetryPolicy, Sender
+from assistant.application.webhook_signing import SIGNATURE_HEADER
 from domain.credits import SAST
 from domain.orders import OrderStatus
 from domain.orgs import Role

@@ -26,8 +26,8 @@ def caller(role: Role, org: str = "bergveld") -> Principal:
 def test_the_role_matrix_of_the_readme():
     matrix = {role: {c.value for c in Capability if can(role, c)} for role in Role}
     assert matrix == {
-        Role.merchant: {"chat", "confirm", "search", "credits_view", "briefing"},
-        Role.support: {"chat", "search"},
+        Role.merchant: {"chat", "confirm", "feedback", "search", "credits_view", "briefing"},
+        Role.support: {"chat", "feedback", "search"},
         Role.admin: {
             "search",
             "credits_view",

@@ -17,6 +17,7 @@ from assistant.planning.plans import (
     reorder_row,
     safety_stock,
     stockout_rows,
+    unsold_target,
     z_value,
 )
 from domain.inventory import Warehouse
@@ -115,6 +116,25 @@ def test_never_a_negative_quantity_and_no_rate_without_sales() -> None:
     assert (unsold.suggested_quantity, unsold.suggested_reorder_point, unsold.note) == (0, 0, NO_SALES)
     [row] = stockout_rows(data, "BV-TENT-0001", "CPT")
     assert (row.stockout_date, row.note) == (None, NO_SALES)
+
+
+def test_a_sku_sold_nowhere_keeps_the_merchants_reorder_point() -> None:
+    """No rate is made up: under its hand-typed point (stock and inbound over all warehouses) each warehouse is
+    topped up to its share of it; at or above it, nothing is suggested."""
+    z = z_value(0.95)
+    data = inputs(
+        {("BV-TENT-0001", "JHB"): 2, ("BV-TENT-0001", "CPT"): 3},
+        [],
+        lead(42, 5),
+        inbound={("BV-TENT-0001", "DBN"): 1},
+    )  # the point is 10 (see `inputs`): 6 held or inbound, each warehouse's share is 4
+    rows = {c: reorder_row(data, "BV-TENT-0001", c, 4, z) for c in ("JHB", "CPT", "DBN")}
+    assert {c: r.suggested_quantity for c, r in rows.items()} == {"JHB": 2, "CPT": 1, "DBN": 3}
+    assert all(r.note.startswith(NO_SALES) and r.per_day == 0 and r.days_of_cover is None for r in rows.values())
+    assert reorder_plan(data, AT).reorder_points == {"BV-TENT-0001": 10}
+    full = inputs({("BV-TENT-0001", "JHB"): 10}, [], lead(42, 5))
+    assert reorder_row(full, "BV-TENT-0001", "CPT", 4, z).suggested_quantity == 0
+    assert unsold_target(10, 9, 3) == 4 and unsold_target(10, 10, 3) == 0
 
 
 def test_the_plan_lists_what_needs_ordering_soonest_first() -> None:

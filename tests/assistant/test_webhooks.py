@@ -15,31 +15,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
 from app.wiring import Services
-from assistant.application import webhooks
+from assistant.application import webhook_delivery, webhooks
 from assistant.application.briefing import Briefing, BriefingServices, CreditsItem, CreditsSection, credits
 from assistant.application.policy import Forbidden
-from assistant.application.webhooks import (
-    SIGNATURE_HEADER,
-    Outcome,
-    RetryPolicy,
-    Sender,
-    UnsafeWebhook,
-    check_url,
-    signature,
-    verify,
-)
+from assistant.application.webhook_delivery import Outcome, RetryPolicy, Sender, message
+from assistant.application.webhook_signing import SIGNATURE_HEADER, signature, verify
+from assistant.application.webhook_urls import Resolver, UnsafeWebhook, check_url
 from assistant.settings import Settings
+from domain.audit import AuditAction
 from domain.orgs import Principal, Role
 from domain.store import Store
 from domain.webhooks import CLAIM_LEASE, DeliveryAttempt, DeliveryStatus, WebhookConfig, WebhookRepository
 
 PUBLIC = "93.184.216.34"
+AUDITED = (AuditAction.webhook_registered, AuditAction.webhook_removed)
 
 
-def resolving_to(*addresses: str) -> webhooks.Resolver:
+def resolving_to(*addresses: str) -> Resolver:
     return lambda host, port: list(addresses)
 
 
@@ -371,12 +367,18 @@ def test_only_admins_register_and_the_secret_is_not_shown_again(services: Servic
     view = webhooks.current(services, admin)
     assert view is not None and view.url == receiver.url and "secret" not in view.model_dump()
     assert webhooks.remove(services, admin) and webhooks.current(services, admin) is None
+    assert not webhooks.remove(services, admin), "nothing left to remove"
+    trail = {a: services.audit.list("acme", action=a, limit=50).entries for a in AUDITED}
+    host = httpx.URL(receiver.url).host
+    assert [(e.actor_key_id, e.target) for e in trail[AuditAction.webhook_registered]] == [("k-admin", host)] * 2
+    assert [(e.actor_key_id, e.target) for e in trail[AuditAction.webhook_removed]] == [("k-admin", "acme")]
+    assert receiver.url not in str(trail), "the URL (a credential for Slack and Teams) is not in the audit log"
 
 
 def test_the_message_keeps_to_slacks_limits() -> None:
     item = CreditsItem(text="x" * 4000, prompt="p", balance=1, average_daily_use=0, days_left=None)
     section = CreditsSection(title="AI credits", prompt="p", total=1, items=[item])
-    posted = webhooks.message(Briefing(date=NOW.date(), generated_at=NOW, sections=[section]), "Acme")
+    posted = message(Briefing(date=NOW.date(), generated_at=NOW, sections=[section]), "Acme")
     assert all(len(b["text"]["text"]) <= 3000 for b in posted["blocks"]) and len(posted["blocks"]) <= 50
 
 
@@ -400,7 +402,7 @@ def test_the_attempts_stay_inside_the_claims_lease(
 ) -> None:
     register(services, receiver.url)
     receiver.statuses = [503] * 5
-    monkeypatch.setattr(webhooks, "SEND_BUDGET_SECONDS", 1.0)  # less than one more post's time limit (5 s)
+    monkeypatch.setattr(webhook_delivery, "SEND_BUDGET_SECONDS", 1.0)  # less than one more post's time limit (5 s)
     result = sender(services, "one").send_all(now=NOW)[0]
     assert (result.outcome, result.attempts) == (Outcome.failed, 1) and "no time left" in result.detail
     assert len(receiver.received) == 1

@@ -40,14 +40,17 @@ resource "google_firestore_index" "composite" {
 # Time-to-live: Firestore deletes a document of these collections (every organisation's, as collection groups)
 # some time (typically within a day) after the timestamp in its TTL field: stored answers after 7 days,
 # confirmation records after 90, ingestion jobs after 30 (`delete_after`, assistant/service.py), and audit-log
-# records once the audit retention setting has passed (`expires_at`, written on each record). Nothing queries
-# these fields, so their single-field indexes are off.
+# records, answer records (domain/answer_log.py) and feedback on answers (domain/feedback.py) once their retention
+# setting has passed (`expires_at`, written on each record). Nothing queries these fields, so their single-field
+# indexes are off.
 locals {
   ttl_fields = {
     responses     = "delete_after"
     confirmations = "delete_after"
     ingest_jobs   = "delete_after"
     audit         = "expires_at"
+    answer_log    = "expires_at"
+    feedback      = "expires_at"
   }
 }
 

@@ -29,6 +29,9 @@ locals {
     # Every process that can write an audit record stamps its expiry from this; Firestore's TTL policy on
     # `audit.expires_at` (modules/firestore) deletes it then.
     FLUXORI_AUDIT_RETENTION_DAYS = var.audit_retention_days
+    # The same for the answer log and the ratings of answers (`answer_log` and `feedback`, on `expires_at`).
+    FLUXORI_ANSWER_RETENTION_DAYS   = var.answer_retention_days
+    FLUXORI_FEEDBACK_RETENTION_DAYS = var.feedback_retention_days
   }
 
   # The API service only. The port is not set here: Cloud Run sets PORT and the image runs

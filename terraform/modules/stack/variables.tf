@@ -239,6 +239,28 @@ variable "audit_retention_days" {
   }
 }
 
+variable "answer_retention_days" {
+  description = "FLUXORI_ANSWER_RETENTION_DAYS: days an answer record (the questions report's source) is kept before Firestore's TTL policy deletes it (null: the app's default)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.answer_retention_days == null || coalesce(var.answer_retention_days, 0) >= 1
+    error_message = "answer_retention_days must be at least 1."
+  }
+}
+
+variable "feedback_retention_days" {
+  description = "FLUXORI_FEEDBACK_RETENTION_DAYS: days a rating of an answer is kept before Firestore's TTL policy deletes it (null: the app's default)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.feedback_retention_days == null || coalesce(var.feedback_retention_days, 0) >= 1
+    error_message = "feedback_retention_days must be at least 1."
+  }
+}
+
 variable "max_message_chars" {
   description = "FLUXORI_MAX_MESSAGE_CHARS."
   type        = number

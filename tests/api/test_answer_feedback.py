@@ -1,4 +1,7 @@
-"""Answers' message ids and POST /v1/feedback through the real app: the offline model, the real chat service, the
+"""Runs first of tests/api (its name): later modules of the shared services delete help-centre documents that its
+knowledge-base questions need (seen: run after them, the help centre answers nothing).
+
+Answers' message ids and POST /v1/feedback through the real app: the offline model, the real chat service, the
 demo help centre indexed with MiniLM, the Firestore emulator.
 
 Every answer carries a `message_id` (JSON and the SSE `final` event, the same on a retried request) and leaves

@@ -17,12 +17,12 @@ from decimal import Decimal
 from fpdf import FPDF, XPos, YPos
 
 from assistant.billing.models import Statement, UsageLine
+from assistant.csv_cells import safe_cell
 from domain.credits import SAST
 from domain.purchases import Invoice, Party
 
 FOOTER = "1 credit = R0.10; credits do not expire"
 RECONCILIATION = "closing = opening + purchases + grants - usage + held at start - held at end"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel, LibreOffice and Sheets may evaluate
 _PUNCTUATION = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "€": "EUR"})
 Cell = str | int | Decimal  # str: text (escaped); int and Decimal: numbers (written as they are)
 
@@ -45,11 +45,6 @@ def money(cents: int) -> str:
 
 def sast(at: datetime, time: bool = True) -> str:
     return at.astimezone(SAST).strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d")
-
-
-def safe_cell(value: str) -> str:
-    """A text cell as a spreadsheet shows it, never runs it: a leading apostrophe keeps it text."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def pdf_safe(text: str) -> str:

@@ -10,17 +10,10 @@ import csv
 import io
 from collections.abc import Sequence
 
+from assistant.csv_cells import safe_cell
 from assistant.support.grouping import QuestionGroup
 
 HEADER = ("group", "group_size", "question", "nearest_articles")
-# The same rule as assistant.billing.documents.safe_cell, which cannot be imported from here without loading
-# fpdf, Firestore and the billing models; the two belong in one shared module (see the report of issue 25).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel, LibreOffice and Sheets may evaluate
-
-
-def safe_cell(value: str) -> str:
-    """A text cell as a spreadsheet shows it, never runs it: a leading apostrophe keeps it text."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def groups_csv(groups: Sequence[QuestionGroup]) -> str:

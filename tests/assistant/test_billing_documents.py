@@ -18,11 +18,11 @@ from assistant.billing.documents import (
     RECONCILIATION,
     invoice_pdf,
     pdf_safe,
-    safe_cell,
     statement_csv,
     statement_pdf,
 )
 from assistant.billing.models import Statement, StatementPurchase, UsageLine
+from assistant.csv_cells import safe_cell
 from domain.purchases import Invoice, Party
 
 # 22:30 UTC on 31 May is already 1 June in South Africa (UTC+2): the documents must say 1 June.
